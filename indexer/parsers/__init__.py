@@ -1,0 +1,48 @@
+"""Parsers: one per file type, each turning a file into DocumentMeta + Passages.
+
+A parser raises `UnreadableDocument` with a reason and a remedy; the build reports it by file
+name, skips the file and indexes the rest.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from indexer.passage import DocumentMeta, Passage
+
+
+class UnreadableDocument(Exception):
+    """A file that cannot be indexed. `reason` says what is wrong, `remedy` what to do."""
+
+    def __init__(self, file: str | Path, reason: str, remedy: str):
+        self.file = str(file)
+        self.reason = reason
+        self.remedy = remedy
+        super().__init__(f"{self.file}: {reason} {remedy}")
+
+
+class Parser(Protocol):
+    suffixes: tuple[str, ...]
+
+    def parse(self, path: Path, display_name: str) -> tuple[DocumentMeta, list[Passage]]:
+        """Parse `path`; `display_name` is the name recorded as the passage's file."""
+        ...
+
+
+def parser_for(path: Path) -> Parser:
+    """The parser for a file's type, or UnreadableDocument naming the supported types."""
+    from indexer.parsers.pdf import PdfParser
+    from indexer.parsers.text import TextParser
+
+    for parser in (PdfParser(), TextParser()):
+        if path.suffix.lower() in parser.suffixes:
+            return parser
+    raise UnreadableDocument(
+        path,
+        f"unsupported file type '{path.suffix or '(none)'}'.",
+        f"Supported types: {', '.join(SUPPORTED_SUFFIXES)}; convert the file or remove it from the corpus folder.",
+    )
+
+
+SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md")
+SIDECAR_SUFFIX = ".yaml"  # NAME.pdf.yaml holds metadata for NAME.pdf, not a document itself

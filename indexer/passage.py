@@ -1,0 +1,100 @@
+"""The passage: a piece of a document with its exact provenance.
+
+Every layer (index, retrieval, rules, app) passes a Passage on unchanged; nobody re-derives
+its page or locator.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class DocumentMeta:
+    """Metadata of one source document (front matter, PDF info or sidecar YAML)."""
+
+    doc_id: str
+    title: str
+    file: str  # path as given on the command line's corpus dir + relative name
+    doctype: str = ""
+    date: str | None = None  # ISO date
+    valid_from: str | None = None
+    valid_until: str | None = None
+    status: str = "current"  # current | superseded | ...
+    language: str = ""
+    source: str = ""
+    completeness: str = ""  # e.g. "selected articles only" -> shown as "partial text"
+    identifier: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A citable piece of text.
+
+    `char_start`/`char_end` index into the extracted text of `pages[0]` (PDF) or into the
+    document body after the front matter (text files). `text` is the passage as prose
+    (line breaks inside paragraphs joined with a space); every word of it is verbatim.
+    """
+
+    doc_id: str
+    seq: int  # order within the document
+    text: str
+    pages: tuple[int, ...] = ()
+    section: str = ""  # section path, e.g. "3. Kernpunten > Huidige besluit- en vertrekmoratorium"
+    article: str = ""  # e.g. "43" (legislation)
+    lid: str = ""  # e.g. "1"
+    point: str = ""  # e.g. "a" (sub-point of a lid), or "a-c" for a group
+    kind: str = "paragraph"  # paragraph | list | footnote | heading | article
+    char_start: int = 0
+    char_end: int = 0
+    footnotes: tuple[str, ...] = ()  # footnote numbers this passage cites
+    meta: DocumentMeta | None = field(default=None, compare=False)
+
+    @property
+    def passage_id(self) -> str:
+        return f"{self.doc_id}#{self.seq}"
+
+    @property
+    def page(self) -> int | None:
+        return self.pages[0] if self.pages else None
+
+    @property
+    def locator(self) -> str:
+        """Article/lid/point locator, e.g. 'art. 43 lid 1 onder a' ('' if none)."""
+        if not self.article:
+            return ""
+        out = f"art. {self.article}"
+        if self.lid:
+            out += f" lid {self.lid}"
+        if self.point:
+            out += f" onder {self.point}"
+        return out
+
+    @property
+    def citation(self) -> str:
+        """The reference an officer would write, e.g. 'Vreemdelingenwet 2000, art. 43 lid 1'."""
+        title = self.meta.title if self.meta else self.doc_id
+        title = short_title(title)
+        parts = [title]
+        if self.pages:
+            if len(self.pages) > 1:
+                parts.append(f"p. {self.pages[0]}-{self.pages[-1]}")
+            else:
+                parts.append(f"p. {self.pages[0]}")
+        if self.locator:
+            parts.append(self.locator)
+        elif self.section:
+            parts.append(self.section.split(" > ")[0])
+        if self.kind == "footnote" and self.footnotes:
+            parts.append(f"voetnoot {self.footnotes[0]}")
+        return ", ".join(parts)
+
+
+def short_title(title: str) -> str:
+    """Document title without its sub-title after an em dash ('Vreemdelingenwet 2000 — art...')."""
+    for sep in (" — ", " – "):
+        if sep in title:
+            return title.split(sep)[0].strip()
+    return title.strip()
