@@ -1,0 +1,32 @@
+"""Shared fixtures: repo paths, ../shared (skipped on a user's clone, a failure under CI=true),
+and a temp folder for all user data so tests never touch the real cache or index."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+NOTE_PDF = REPO / "corpus" / "beleidsconsequenties-mobilisatie-rusland.pdf"
+
+
+def require_shared() -> Path:
+    """The ../shared folder; skip when absent, fail under CI=true (CI always has it)."""
+    if (SHARED / "corpus").is_dir():
+        return SHARED
+    msg = f"../shared not found at {SHARED} (it sits beside the repo in CI and on dev machines)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(msg + "; under CI=true it must be present")
+    pytest.skip(msg)
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    return require_shared()
+
+
+@pytest.fixture
+def shared_corpus(shared_dir: Path) -> Path:
+    return shared_dir / "corpus"
