@@ -19,7 +19,7 @@ class DocumentMeta:
     date: str | None = None  # ISO date
     valid_from: str | None = None
     valid_until: str | None = None
-    status: str = "current"  # current | superseded | ...
+    status: str = ""  # as the source says (e.g. "superseded"); "" = not stated
     language: str = ""
     source: str = ""
     completeness: str = ""  # e.g. "selected articles only" -> shown as "partial text"
@@ -66,7 +66,9 @@ class Passage:
         if not self.article:
             return ""
         out = f"art. {self.article}"
-        if self.lid:
+        if self.lid.isalpha() and self.lid.isupper():  # convention sections: art. 1F
+            out += self.lid
+        elif self.lid:
             out += f" lid {self.lid}"
         if self.point:
             out += f" onder {self.point}"

@@ -29,20 +29,26 @@ class Parser(Protocol):
         ...
 
 
+# suffix -> "module:Class"; imported on first use so a text-only corpus never loads pypdf
+PARSERS = {
+    ".pdf": "indexer.parsers.pdf:PdfParser",
+    ".txt": "indexer.parsers.text:TextParser",
+    ".md": "indexer.parsers.text:TextParser",
+}
+SUPPORTED_SUFFIXES = tuple(PARSERS)
+SIDECAR_SUFFIX = ".yaml"  # NAME.pdf.yaml holds metadata for NAME.pdf, not a document itself
+
+
 def parser_for(path: Path) -> Parser:
     """The parser for a file's type, or UnreadableDocument naming the supported types."""
-    from indexer.parsers.pdf import PdfParser
-    from indexer.parsers.text import TextParser
+    import importlib
 
-    for parser in (PdfParser(), TextParser()):
-        if path.suffix.lower() in parser.suffixes:
-            return parser
-    raise UnreadableDocument(
-        path,
-        f"unsupported file type '{path.suffix or '(none)'}'.",
-        f"Supported types: {', '.join(SUPPORTED_SUFFIXES)}; convert the file or remove it from the corpus folder.",
-    )
-
-
-SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md")
-SIDECAR_SUFFIX = ".yaml"  # NAME.pdf.yaml holds metadata for NAME.pdf, not a document itself
+    target = PARSERS.get(path.suffix.lower())
+    if target is None:
+        raise UnreadableDocument(
+            path,
+            f"unsupported file type '{path.suffix or '(none)'}'.",
+            f"Supported types: {', '.join(SUPPORTED_SUFFIXES)}; convert the file or remove it from the corpus folder.",
+        )
+    module, cls = target.split(":")
+    return getattr(importlib.import_module(module), cls)()

@@ -1,0 +1,278 @@
+"""Build (or update) the index from corpus folders: parse -> passages -> embeddings -> index.
+
+Incremental: a file whose content hash (and sidecar, parser version and model) is unchanged
+keeps its passages and vectors from the previous build; only new and changed files are
+parsed and embedded. Unreadable files are reported by name and skipped.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import platform
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from indexer import store
+from indexer.encoders import Encoder
+from indexer.parsers import SIDECAR_SUFFIX, UnreadableDocument, parser_for
+from indexer.passage import DocumentMeta, Passage
+
+PARSER_VERSION = "1"  # bump when parsing changes, so every file is parsed again
+
+# progress(stage, done, total, detail): stage is "scan", "parse", "embed" or "write"
+BuildProgress = Callable[[str, int, int, str], None]
+
+
+@dataclass
+class Skipped:
+    file: str
+    reason: str
+    remedy: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.reason} {self.remedy}"
+
+
+@dataclass
+class BuildReport:
+    documents: int = 0
+    passages: int = 0
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    embedded: int = 0  # passages embedded in this run
+    seconds: float = 0.0
+    index_dir: str = ""
+    published: bool = False  # False when nothing changed (the current build was kept)
+
+    @property
+    def changed_anything(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+    def to_dict(self) -> dict:
+        return {
+            "documents": self.documents, "passages": self.passages, "added": self.added,
+            "changed": self.changed, "removed": self.removed, "unchanged": len(self.unchanged),
+            "skipped": [s.__dict__ for s in self.skipped], "embedded": self.embedded,
+            "seconds": round(self.seconds, 2), "index": self.index_dir,
+        }  # fmt: skip
+
+
+class NothingIndexed(RuntimeError):
+    """No file of the corpus could be indexed."""
+
+
+class BuildLocked(RuntimeError):
+    """Another build of the same index is running."""
+
+
+@contextmanager
+def _lock(index_dir: Path) -> Iterator[None]:
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".build.lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildLocked(
+                f"Another build of {index_dir} is running. Wait for it to finish, then try again."
+            ) from None
+        yield
+
+
+def scan(corpora: list[Path]) -> tuple[list[Path], list[Skipped]]:
+    """Candidate document files under the corpus folders (sidecars and hidden files excluded)."""
+    files: list[Path] = []
+    problems: list[Skipped] = []
+    for corpus in corpora:
+        if not corpus.is_dir():
+            problems.append(
+                Skipped(str(corpus), "the corpus folder does not exist.", "Check the --corpus path.")
+            )
+            continue
+        for p in sorted(corpus.rglob("*")):
+            if p.is_file() and not p.name.startswith(".") and not p.name.endswith(SIDECAR_SUFFIX):
+                files.append(p)
+    return files, problems
+
+
+def file_key(path: Path) -> str:
+    """The content hash that decides whether a file must be parsed again."""
+    h = hashlib.sha256()
+    h.update(PARSER_VERSION.encode())
+    h.update(path.read_bytes())
+    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+    if sidecar.is_file():
+        h.update(b"\0sidecar\0" + sidecar.read_bytes())
+    return h.hexdigest()
+
+
+def _previous(index_dir: Path, encoder: Encoder) -> tuple[dict[str, tuple[store.DocRecord, np.ndarray]], dict]:
+    """Documents and vectors of the current build that can be reused, keyed by source path."""
+    try:
+        reader = store.IndexReader(index_dir)
+    except store.IndexError_:
+        return {}, {}
+    m = reader.manifest
+    if m.get("model") != encoder.name or m.get("dim") != encoder.dim:
+        return {}, m  # another model: everything is embedded again
+    vectors = np.asarray(reader.vectors())
+    passages = reader.passages()
+    by_doc: dict[str, list[int]] = {}
+    for i, p in enumerate(passages):
+        by_doc.setdefault(p.doc_id, []).append(i)
+    out: dict[str, tuple[store.DocRecord, np.ndarray]] = {}
+    for row in reader.document_rows():
+        rows = by_doc.get(row["doc_id"], [])
+        pages = [reader.page_text(row["doc_id"], i + 1) or "" for i in range(row["n_pages"] or 0)]
+        rec = store.DocRecord(
+            meta=reader.documents[row["doc_id"]], path=row["path"], sha256=row["sha256"],
+            passages=[passages[i] for i in rows], page_texts=pages,
+        )  # fmt: skip
+        out[row["path"]] = (rec, vectors[rows])
+    return out, m
+
+
+def parse_file(path: Path) -> tuple[DocumentMeta, list[Passage], list[str]]:
+    """Parse one file into metadata, passages and the page texts their offsets index."""
+    parser = parser_for(path)
+    meta, passages = parser.parse(path, path.name)
+    if not passages:
+        raise UnreadableDocument(path, "no text passages could be extracted.", "Check that the file has text content.")
+    if path.suffix.lower() == ".pdf":
+        from indexer.parsers.pdf import page_texts
+
+        pages = page_texts(path)
+    else:
+        from indexer.parsers.text import body_of
+
+        pages = [body_of(path)]
+    return meta, passages, pages
+
+
+def build(
+    corpora: list[Path],
+    index_dir: Path,
+    encoder: Encoder,
+    progress: BuildProgress | None = None,
+    dense_kind: str | None = None,
+) -> BuildReport:
+    """Build or update the index in `index_dir` from `corpora`; see the module docstring."""
+    t0 = time.perf_counter()
+    say = progress or (lambda *a: None)
+    index_dir = Path(index_dir)
+    with _lock(index_dir):
+        store.remove_stale_tmp(index_dir)
+        report = BuildReport(index_dir=str(index_dir))
+        files, report.skipped = scan([Path(c) for c in corpora])
+        previous, prev_manifest = _previous(index_dir, encoder)
+        docs: list[store.DocRecord] = []
+        vec_parts: list[np.ndarray | None] = []
+        to_embed: list[int] = []
+        seen_ids: dict[str, str] = {}
+        for i, path in enumerate(files):
+            say("parse", i, len(files), path.name)
+            key = str(path.resolve())
+            try:
+                sha = file_key(path)
+            except OSError as exc:
+                report.skipped.append(Skipped(path.name, f"cannot be read ({exc.strerror}).", "Check its permissions."))
+                continue
+            old = previous.get(key)
+            if old and old[0].sha256 == sha:
+                rec, vecs = old
+                report.unchanged.append(path.name)
+            else:
+                try:
+                    meta, passages, pages = parse_file(path)
+                except UnreadableDocument as exc:
+                    report.skipped.append(Skipped(path.name, exc.reason, exc.remedy))
+                    continue
+                except Exception as exc:  # a parser bug must not lose the rest of the corpus
+                    report.skipped.append(
+                        Skipped(path.name, f"could not be parsed ({type(exc).__name__}: {exc}).",
+                                "Report this file to the maintainers; the rest of the corpus was indexed.")
+                    )  # fmt: skip
+                    continue
+                rec, vecs = store.DocRecord(meta, key, sha, passages, pages), None
+                (report.changed if old else report.added).append(path.name)
+            if rec.meta.doc_id in seen_ids:
+                report.skipped.append(
+                    Skipped(path.name, f"has the same document id '{rec.meta.doc_id}' as {seen_ids[rec.meta.doc_id]}.",
+                            "Rename one of the files; document ids are file names without extension.")
+                )  # fmt: skip
+                continue
+            seen_ids[rec.meta.doc_id] = path.name
+            if vecs is None:
+                to_embed.append(len(docs))
+            docs.append(rec)
+            vec_parts.append(vecs)
+        say("parse", len(files), len(files), "")
+        present = {str(p.resolve()) for p in files}
+        report.removed = sorted(Path(k).name for k in previous if k not in present)
+        report.documents = len(docs)
+        report.passages = sum(len(d.passages) for d in docs)
+        if not docs:
+            raise NothingIndexed(
+                "Nothing could be indexed: "
+                + ("; ".join(map(str, report.skipped)) if report.skipped else "the corpus folders hold no documents.")
+                + " Add PDF, .txt or .md files to the corpus folder and build again."
+            )
+        same_as_before = {(d.path, d.sha256) for d in docs} == {(k, v[0].sha256) for k, v in previous.items()}
+        if same_as_before and store.current_build(index_dir) is not None:
+            report.seconds = time.perf_counter() - t0
+            return report  # nothing to do: the current build stays
+        texts = [p.text for di in to_embed for p in docs[di].passages]
+        report.embedded = len(texts)
+        say("embed", 0, len(texts), "")
+        new_vecs = (
+            encoder.encode_passages(texts, progress=lambda d, t: say("embed", d, t, ""))
+            if texts
+            else np.zeros((0, encoder.dim), np.float32)
+        )
+        pos = 0
+        for di in to_embed:
+            n = len(docs[di].passages)
+            vec_parts[di] = new_vecs[pos : pos + n]
+            pos += n
+        vectors = (
+            np.concatenate([v for v in vec_parts if v is not None]).astype(np.float32)
+            if docs
+            else np.zeros((0, encoder.dim), np.float32)
+        )
+        say("write", 0, 1, "")
+        tmp = store.new_build_folder(index_dir)
+        store.write_build(tmp, docs, vectors, _manifest(encoder, docs), dense_kind)
+        store.publish(index_dir, tmp)
+        say("write", 1, 1, "")
+        report.published = True
+        report.seconds = time.perf_counter() - t0
+        return report
+
+
+def _manifest(encoder: Encoder, docs: list[store.DocRecord]) -> dict:
+    import faiss
+    import pypdf
+
+    return {
+        "model": encoder.name,
+        "dim": encoder.dim,
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "parser_version": PARSER_VERSION,
+        "versions": {
+            "python": platform.python_version(),
+            "faiss": faiss.__version__,
+            "pypdf": pypdf.__version__,
+            "numpy": np.__version__,
+        },
+        "files": [
+            {"file": d.meta.file, "path": d.path, "sha256": d.sha256, "doc_id": d.meta.doc_id, "passages": len(d.passages)}
+            for d in docs
+        ],
+    }
