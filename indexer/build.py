@@ -262,6 +262,7 @@ def _manifest(encoder: Encoder, docs: list[store.DocRecord]) -> dict:
 
     return {
         "model": encoder.name,
+        "model_spec": getattr(encoder, "spec", None),
         "dim": encoder.dim,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "parser_version": PARSER_VERSION,

@@ -112,6 +112,13 @@ class Bm25Index:
         """Distinct content terms of the question (matched in the index or not)."""
         return len(set(tokenize(question)))
 
+    def idf(self) -> dict[str, float]:
+        """Inverse document frequency per term (for weighting quote sentences)."""
+        n = self.weights.shape[0]
+        df = np.diff(self.weights.indptr)
+        values = np.log(1.0 + (n - df + 0.5) / (df + 0.5))
+        return {t: float(values[j]) for t, j in self.vocab.items()}
+
     def save(self, folder: Path) -> None:
         sp.save_npz(folder / "lexical.npz", self.weights)
         (folder / "lexical_vocab.json").write_text(json.dumps(self.vocab, ensure_ascii=False), encoding="utf-8")

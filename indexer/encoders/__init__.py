@@ -34,14 +34,19 @@ def get_encoder(spec: str | None = None) -> Encoder:
     import os
 
     spec = spec or os.environ.get("BELEIDSWIJZER_MODEL") or "e5-small"
+    encoder: Encoder
     if spec == "fake":
         from indexer.encoders.fake import FakeEncoder
 
-        return FakeEncoder()
-    from indexer.encoders.st import SentenceTransformerEncoder
-
-    if spec == "e5-small":
+        encoder = FakeEncoder()
+    elif spec == "e5-small":
         from indexer.encoders.e5_provision import provision_e5
+        from indexer.encoders.st import SentenceTransformerEncoder
 
-        return SentenceTransformerEncoder(provision_e5(), name="multilingual-e5-small-q4")
-    return SentenceTransformerEncoder(spec)
+        encoder = SentenceTransformerEncoder(provision_e5(), name="multilingual-e5-small-q4")
+    else:
+        from indexer.encoders.st import SentenceTransformerEncoder
+
+        encoder = SentenceTransformerEncoder(spec)
+    encoder.spec = spec  # recorded in the manifest, so a reader can load the same model
+    return encoder

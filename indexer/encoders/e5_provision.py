@@ -229,10 +229,15 @@ def dequantize_q4_0(raw: bytes | memoryview | np.ndarray, count: int) -> np.ndar
     blocks = np.frombuffer(raw, dtype=np.uint8).reshape(-1, Q4_BLOCK_BYTES)
     if blocks.shape[0] * Q4_BLOCK != count:
         raise ModelProvisioningError(f"Q4_0 data holds {blocks.shape[0]} blocks, expected {count // Q4_BLOCK}")
-    d = blocks[:, :2].copy().view("<f2").astype(np.float32)  # [n, 1]
-    qs = blocks[:, 2:]
-    nibbles = np.concatenate([qs & 0x0F, qs >> 4], axis=1).astype(np.int8) - 8  # [n, 32]
-    return (nibbles.astype(np.float32) * d).reshape(-1)
+    out = np.empty((blocks.shape[0], Q4_BLOCK), dtype=np.float32)
+    step = 1 << 16  # blocks per chunk, bounding the temporaries to a few MB
+    for i in range(0, blocks.shape[0], step):
+        chunk = blocks[i : i + step]
+        d = chunk[:, :2].copy().view("<f2").astype(np.float32)  # [n, 1]
+        qs = chunk[:, 2:]
+        nibbles = np.concatenate([qs & 0x0F, qs >> 4], axis=1).astype(np.int8) - 8  # [n, 32]
+        np.multiply(nibbles, d, out=out[i : i + step])
+    return out.reshape(-1)
 
 
 def _hf_tensors(src: E5Source) -> Iterator[tuple[str, tuple[int, ...], Callable[[], np.ndarray]]]:
@@ -339,27 +344,35 @@ def build_precompiled_charsmap(mapping: dict[int, str]) -> bytes:
             node = node.setdefault(b, {})
         node[None] = value_of[out]
 
-    units = [0] * 1024
-    used_slot = bytearray(1024)  # 1 = holds a unit
+    units: list[int] = []
+    used_slot = bytearray()  # 1 = the unit is taken
     used_base: set[int] = set()
-    used_slot[0] = 1
+
+    def next_free(i: int) -> int:
+        """The first untaken unit at or after i, growing the arrays to cover its 256-block."""
+        while True:
+            j = used_slot.find(0, i)
+            if j >= 0 and (j | 0xFF) < len(units):
+                return j
+            grow = max(len(units), 1024)
+            units.extend([0] * grow)
+            used_slot.extend(bytes(grow))
+
+    next_free(0)
+    used_slot[0] = 1  # the root
     search_from = 1
     queue: deque[tuple[dict, int]] = deque([(root, 0)])
     while queue:
         node, pos = queue.popleft()
         labels = sorted(k for k in node if k is not None)
         slots = labels + ([0] if None in node else [])  # the leaf value sits at base ^ 0
-        while search_from < len(used_slot) and used_slot[search_from]:
-            search_from += 1
-        base = search_from
+        search_from = next_free(search_from)
+        free = search_from  # try bases that put the first slot on a free unit (as darts-clone)
         while True:
-            while (base | 0xFF) >= len(units):
-                grow = len(units)
-                units.extend([0] * grow)
-                used_slot.extend(bytes(grow))
-            if base not in used_base and all(not used_slot[base ^ c] for c in slots):
+            base = free ^ slots[0]  # base ^ c stays inside free's 256-block
+            if base and base not in used_base and all(not used_slot[base ^ c] for c in slots):
                 break
-            base += 1
+            free = next_free(free + 1)
         used_base.add(base)
         offset = pos ^ base
         if offset >= 1 << 21:

@@ -1,0 +1,195 @@
+"""Recognise legal references in a question ("art. 43 Vw", "artikel 45 lid 4", "C2/3.2 Vc",
+"WBV 2022/22", "1F", "Kamerstuk 19 637, nr. 3018", "p. 3 nota") and match them to passages.
+
+Aliases of documents live in `aliases.yaml` beside this file (data, not code).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from indexer.lexical import fold
+from indexer.passage import Passage
+
+ORDINALS = {
+    "eerste": "1", "tweede": "2", "derde": "3", "vierde": "4", "vijfde": "5", "zesde": "6",
+    "zevende": "7", "achtste": "8", "negende": "9", "tiende": "10", "elfde": "11", "twaalfde": "12",
+}  # fmt: skip
+
+# Match strengths: the passage IS the reference > it is in the named part > it mentions it.
+EXACT, PART, MENTION = 3, 2, 1
+
+
+@dataclass(frozen=True)
+class Reference:
+    kind: str  # article | vc | wbv | kamerstuk | page
+    article: str = ""
+    lid: str = ""
+    point: str = ""
+    law: str = ""  # alias key from aliases.yaml, '' when the question names none
+    code: str = ""  # C2/3.2, 2022/22, "19637/3018", page number
+    text: str = ""  # the words of the question that made this reference
+
+    def label(self) -> str:
+        return self.text
+
+
+@lru_cache(maxsize=1)
+def aliases() -> dict[str, dict]:
+    """law key -> {names: [...], title_contains: [...]} from aliases.yaml."""
+    data = yaml.safe_load((Path(__file__).with_name("aliases.yaml")).read_text(encoding="utf-8"))
+    return data["laws"]
+
+
+def _law_pattern() -> str:
+    names = sorted({n for law in aliases().values() for n in law["names"]}, key=len, reverse=True)
+    return "|".join(re.escape(n) for n in names)
+
+
+def _law_key(name: str) -> str:
+    f = fold(name).rstrip(".")
+    for key, law in aliases().items():
+        if any(fold(n).rstrip(".") == f for n in law["names"]):
+            return key
+    return ""
+
+
+_ORD = "|".join(ORDINALS)
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> dict[str, re.Pattern]:
+    law = _law_pattern()
+    return {
+        "article": re.compile(
+            rf"\b(?:art(?:ikel|icle)?\.?)\s*(?P<art>\d+(?:\.\d+)?[a-z]?)(?![\w/])"
+            rf"(?P<sec>[A-F](?![\w]))?"
+            rf"(?:\s*\((?P<par>\d+)\))?"
+            rf"(?:,?\s*(?:(?P<lidn>\d+)(?:e|ste|de)?\s+lid|lid\s+(?P<lid>\d+)|(?P<ord>{_ORD})\s+lid|paragraph\s+(?P<pg>\d+)))?"
+            rf"(?:,?\s*(?:aanhef\s+en\s+)?(?:onder|sub|point)\s+\(?(?P<pt>[a-z])\)?)?"
+            rf"(?:,?\s*(?:van\s+(?:de|het)\s+)?(?P<law>{law})\b)?",
+            re.IGNORECASE,
+        ),
+        "onef": re.compile(r"(?<![\w/.])1\s?\(?F\)?(?![\w])"),
+        "vc": re.compile(r"\b(?P<code>[A-C]\d{1,2}/\d+(?:\.\d+)*)(?![\w/])"),
+        "wbv": re.compile(r"\bWBV\s*(?P<code>\d{4}/\d+)", re.IGNORECASE),
+        "kamerstuk": re.compile(
+            r"\b(?:kamerstuk(?:ken)?\s*(?:II\s*)?(?:\d{4}/\d{2},?\s*)?)?(?P<dossier>\d{2}\s?\d{3}),?\s*nr\.?\s*(?P<nr>\d+)",
+            re.IGNORECASE,
+        ),
+        "page": re.compile(r"\b(?:p\.|pag\.|pagina|page)\s*(?P<page>\d{1,4})\b", re.IGNORECASE),
+        "law_alone": re.compile(rf"(?<![\w])(?P<law>{law})(?![\w])", re.IGNORECASE),
+    }
+
+
+def parse_references(question: str) -> list[Reference]:
+    """All references named in the question, in order of appearance."""
+    p = _patterns()
+    refs: list[tuple[int, Reference]] = []
+    covered: list[tuple[int, int]] = []
+    for m in p["article"].finditer(question):
+        lid = m.group("lid") or m.group("lidn") or m.group("pg") or m.group("par") or ORDINALS.get(
+            (m.group("ord") or "").lower(), ""
+        )
+        art, section = m.group("art"), m.group("sec") or ""
+        if art[-1].isupper():  # "1F": article 1, section F (article letters are lower case: 43a)
+            art, section = art[:-1], art[-1]
+        law = _law_key(m.group("law")) if m.group("law") else ""
+        if not law:  # "art. 43 ... Vw" elsewhere in the question still names the law
+            rest = p["law_alone"].search(question, m.end()) or p["law_alone"].search(question)
+            law = _law_key(rest.group("law")) if rest else ""
+        if section == "F" and not law and art == "1":
+            law = "vluchtelingenverdrag"
+        refs.append((m.start(), Reference("article", art, section or lid, m.group("pt") or "", law, text=m.group(0).strip())))
+        covered.append(m.span())
+    for m in p["onef"].finditer(question):
+        if not any(a <= m.start() < b for a, b in covered):
+            refs.append((m.start(), Reference("article", "1", "F", "", "vluchtelingenverdrag", text=m.group(0))))
+    for m in p["vc"].finditer(question):
+        refs.append((m.start(), Reference("vc", law="vc", code=m.group("code"), text=m.group(0))))
+    for m in p["wbv"].finditer(question):
+        refs.append((m.start(), Reference("wbv", code=m.group("code"), text=m.group(0))))
+    for m in p["kamerstuk"].finditer(question):
+        dossier = m.group("dossier").replace(" ", "")
+        refs.append((m.start(), Reference("kamerstuk", code=f"{dossier}/{m.group('nr')}", text=m.group(0))))
+    for m in p["page"].finditer(question):
+        rest = p["law_alone"].search(question, m.end())
+        law = _law_key(rest.group("law")) if rest else ""
+        refs.append((m.start(), Reference("page", law=law, code=m.group("page"), text=m.group(0))))
+    return [r for _, r in sorted(refs, key=lambda x: x[0])]
+
+
+def _doc_is(p: Passage, law: str) -> bool:
+    if not law or p.meta is None:
+        return not law
+    spec = aliases().get(law, {})
+    hay = fold(f"{p.meta.title} {p.meta.doc_id}")
+    return any(fold(t) in hay for t in spec.get("title_contains", []))
+
+
+def _mentions_article(text: str, ref: Reference) -> bool:
+    """The text cites the article (with the lid when given), e.g. 'artikel 45, vierde lid, Vw'."""
+    f = fold(text)
+    art = re.escape(ref.article.lower())
+    if not re.search(rf"\b(?:artikel|article|art\.)\s*{art}(?![\w.])", f) and not (
+        ref.lid == "F" and re.search(rf"\b{art}\s?\(?f\)?(?!\w)", f)
+    ):
+        return False
+    if ref.lid and not (ref.lid == "F"):
+        ordinal = next((w for w, n in ORDINALS.items() if n == ref.lid), "")
+        lid_pat = rf"(?:lid\s+{ref.lid}\b|{ordinal}\s+lid|\({ref.lid}\))" if ordinal else rf"lid\s+{ref.lid}\b"
+        if not re.search(lid_pat, f):
+            return False
+    if ref.law:
+        names = [fold(n) for n in aliases()[ref.law]["names"]]
+        if not any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", f) for n in names):
+            return False
+    return True
+
+
+def match_strength(ref: Reference, p: Passage) -> int:
+    """How well passage `p` answers reference `ref`: EXACT, PART, MENTION or 0."""
+    if ref.kind == "article":
+        if p.article and p.article.lower() == ref.article.lower() and _doc_is(p, ref.law):
+            if ref.lid and p.lid and p.lid != ref.lid:
+                return MENTION if _mentions_article(p.text, ref) else 0
+            if ref.point and p.point and ref.point not in _point_range(p.point):
+                return PART
+            return EXACT if (ref.lid == p.lid or not ref.lid) else PART
+        return MENTION if _mentions_article(p.text, ref) else 0
+    if ref.kind == "vc":
+        code = ref.code.lower()
+        in_section = code in fold(p.section)
+        if in_section and _doc_is(p, "vc"):
+            return EXACT
+        return MENTION if re.search(rf"(?<![\w/]){re.escape(code)}(?![\w/]|\.\d)", fold(p.text)) else 0
+    if ref.kind == "wbv":
+        pat = rf"wbv\s*{re.escape(ref.code)}(?!\d)"
+        ident = fold(p.meta.identifier) if p.meta else ""
+        if re.search(pat, ident):
+            return EXACT
+        return MENTION if re.search(pat, fold(p.text)) else 0
+    if ref.kind == "kamerstuk":
+        dossier, nr = ref.code.split("/")
+        d_pat = rf"{dossier[:2]}\s?{dossier[2:]}"
+        ident = fold(p.meta.identifier) if p.meta else ""
+        if re.search(d_pat, ident) and re.search(rf"nr\.?\s*{nr}\b", ident):
+            return EXACT
+        return MENTION if re.search(rf"{d_pat},?\s*nr\.?\s*{nr}\b", fold(p.text)) else 0
+    if ref.kind == "page":
+        if p.pages and int(ref.code) in p.pages and (not ref.law or _doc_is(p, ref.law)):
+            return EXACT
+        return 0
+    return 0
+
+
+def _point_range(point: str) -> str:
+    """'a-c' -> 'abc'; 'b' -> 'b'."""
+    if "-" in point and len(point) == 3:
+        a, b = point.split("-")
+        return "".join(chr(c) for c in range(ord(a), ord(b) + 1))
+    return point

@@ -1,0 +1,280 @@
+"""Question -> ranked, cited, quoted passages. The one entry point for the CLI, the app and
+the evaluation: `Retriever(index_dir).search(question, k, on)`.
+
+Hybrid ranking: the dense score (cosine, min-max scaled over the candidates) plus the BM25
+score (scaled by the best BM25 of the query) weighted by the share of the question's terms
+that the lexical index knows. An English question over Dutch text matches few terms, so the
+dense ranking stands; a Dutch question that shares the corpus' words gains from BM25.
+References named in the question ("art. 43 Vw") rank the passages that are that reference first.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from indexer import dense
+from indexer.encoders import Encoder, get_encoder
+from indexer.lexical import Bm25Index, tokenize
+from indexer.passage import Passage
+from indexer.store import REBUILD_HINT, IndexError_, IndexReader
+from retrieval.quote import best_quote
+from retrieval.references import EXACT, Reference, match_strength, parse_references
+from retrieval.validity import status_on, valid_on
+
+MODES = ("hybrid", "dense", "lexical")
+CALIBRATION = Path(__file__).with_name("calibration.json")
+
+
+class RetrievalError(RuntimeError):
+    """The index cannot be used for search; the message says how to rebuild."""
+
+
+@dataclass(frozen=True)
+class Params:
+    """Fusion and abstention parameters, calibrated per model (see calibration.json)."""
+
+    lexical_weight: float = 0.6  # weight of scaled BM25 at full term coverage
+    coverage_power: float = 1.0  # coverage ** power scales the lexical weight
+    dense_candidates: int = 100
+    lexical_candidates: int = 100
+    min_dense: float = 0.0  # abstain when the best cosine is below this...
+    min_coverage_for_lexical_answer: float = 1.1  # ...unless this share of terms matched (>1: never)
+
+    @classmethod
+    def for_model(cls, model: str) -> "Params":
+        if CALIBRATION.is_file():
+            data = json.loads(CALIBRATION.read_text(encoding="utf-8"))
+            values = data.get(model) or data.get("default") or {}
+            return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
+        return cls()
+
+
+@dataclass
+class Hit:
+    passage: Passage
+    score: float
+    dense: float | None
+    lexical: float | None
+    quote: str
+    quote_start: int
+    quote_end: int
+    reference_match: int  # 0 none, 1 mentions, 2 in the named part, 3 is the reference
+    status: str
+
+    def to_dict(self) -> dict:
+        p, m = self.passage, self.passage.meta
+        return {
+            "text": p.text,
+            "quote": self.quote,
+            "quote_start": self.quote_start,
+            "quote_end": self.quote_end,
+            "document_title": m.title if m else p.doc_id,
+            "doc_id": p.doc_id,
+            "file": m.file if m else "",
+            "page": p.page,
+            "pages": list(p.pages),
+            "section": p.section,
+            "locator": p.locator,
+            "citation": p.citation,
+            "score": round(float(self.score), 4),
+            "dense_score": None if self.dense is None else round(float(self.dense), 4),
+            "lexical_score": None if self.lexical is None else round(float(self.lexical), 4),
+            "reference_match": self.reference_match,
+            "status": self.status,
+            "valid_from": m.valid_from if m else None,
+            "valid_until": m.valid_until if m else None,
+            "completeness": m.completeness if m else "",
+            "passage_id": p.passage_id,
+            "char_start": p.char_start,
+            "char_end": p.char_end,
+        }
+
+
+@dataclass
+class SearchResult:
+    question: str
+    answerable: bool
+    hits: list[Hit]
+    references: list[Reference] = field(default_factory=list)
+    on: dt.date | None = None
+    mode: str = "hybrid"
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "answerable": self.answerable,
+            "on": self.on.isoformat() if self.on else None,
+            "references": [r.text for r in self.references],
+            "passages": [h.to_dict() for h in self.hits],
+        }
+
+
+class Retriever:
+    """Holds the index and the encoder (loaded once per process); thread-safe `search`."""
+
+    def __init__(self, index_dir: Path | str, encoder: Encoder | str | None = None):
+        self.index_dir = Path(index_dir)
+        hint = REBUILD_HINT.format(index=self.index_dir)
+        try:
+            self.reader = IndexReader(self.index_dir)
+        except IndexError_ as exc:
+            raise RetrievalError(str(exc)) from None
+        manifest = self.reader.manifest
+        if encoder is None:
+            encoder = manifest.get("model_spec") or None
+        self.encoder = encoder if not isinstance(encoder, str) and encoder is not None else get_encoder(encoder)
+        if manifest.get("model") != self.encoder.name or manifest.get("dim") != self.encoder.dim:
+            raise RetrievalError(
+                f"The index in {self.index_dir} was built with model '{manifest.get('model')}' "
+                f"(dim {manifest.get('dim')}), but the model in use is '{self.encoder.name}' (dim {self.encoder.dim}). "
+                f"Use the same model (--model / BELEIDSWIJZER_MODEL) or rebuild: {hint.split(': ', 1)[1]} --model ..."
+            )
+        try:
+            self.passages = self.reader.passages()
+            self.dense_index = dense.load(self.reader.folder / "dense.faiss")
+            self.lexical = Bm25Index.load(self.reader.folder)
+            self.vectors = np.asarray(self.reader.vectors(), dtype=np.float32)
+        except Exception as exc:  # any damage to the files means: rebuild
+            raise RetrievalError(f"The index in {self.index_dir} is damaged ({type(exc).__name__}: {exc}). {hint}") from None
+        if not (len(self.passages) == self.dense_index.ntotal == self.lexical.weights.shape[0] == len(self.vectors)):
+            raise RetrievalError(f"The index in {self.index_dir} is inconsistent (passage counts differ). {hint}")
+        self.params = Params.for_model(self.encoder.name)
+        self.idf = self.lexical.idf()
+        self._lock = threading.Lock()
+
+    @lru_cache(maxsize=1024)
+    def _query_vector(self, question: str) -> np.ndarray:
+        return self.encoder.encode_queries([question])[0]
+
+    def query_vector(self, question: str) -> np.ndarray:
+        """The question's embedding; repeated questions come from a cache."""
+        with self._lock:  # the encoder is not guaranteed thread-safe; FAISS search is
+            return self._query_vector(question)
+
+    def search(
+        self, question: str, k: int = 5, on: dt.date | None = None, mode: str = "hybrid"
+    ) -> SearchResult:
+        """The k best passages for `question`, valid on `on` when given."""
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        question = question.strip()
+        timings: dict[str, float] = {}
+        t = time.perf_counter()
+        refs = parse_references(question)
+        allowed = self._allowed(on)
+        P = self.params
+
+        dense_scores: dict[int, float] = {}
+        qv = None
+        if mode in ("hybrid", "dense"):
+            qv = self.query_vector(question)
+            timings["encode"] = time.perf_counter() - t
+            t = time.perf_counter()
+            depth = P.dense_candidates if allowed is None else min(self.dense_index.ntotal, P.dense_candidates * 4)
+            rows, scores = dense.search(self.dense_index, qv, max(depth, k))
+            dense_scores = {int(r): float(s) for r, s in zip(rows, scores)}
+            timings["dense"] = time.perf_counter() - t
+            t = time.perf_counter()
+
+        lex_scores: dict[int, float] = {}
+        coverage = 0.0
+        if mode in ("hybrid", "lexical"):
+            rows, scores, matched = self.lexical.scores(question)
+            n_terms = self.lexical.n_query_terms(question)
+            coverage = matched / n_terms if n_terms else 0.0
+            if len(rows) > P.lexical_candidates:
+                top = np.argpartition(-scores, P.lexical_candidates)[: P.lexical_candidates]
+                rows, scores = rows[top], scores[top]
+            lex_scores = {int(r): float(s) for r, s in zip(rows, scores)}
+            timings["lexical"] = time.perf_counter() - t
+            t = time.perf_counter()
+
+        ref_rows: dict[int, int] = {}
+        if refs:
+            for i, p in enumerate(self.passages):
+                s = max(match_strength(r, p) for r in refs)
+                if s:
+                    ref_rows[i] = s
+
+        candidates = set(dense_scores) | set(lex_scores) | set(ref_rows)
+        if allowed is not None:
+            candidates &= allowed
+        cand = np.array(sorted(candidates), dtype=np.int64)
+        if qv is not None and len(cand):
+            cos = self.vectors[cand] @ qv
+            dense_scores = {int(r): float(c) for r, c in zip(cand, cos)}
+        fused = self._fuse(cand, dense_scores, lex_scores, coverage, mode)
+        order = sorted(range(len(cand)), key=lambda i: (-ref_rows.get(int(cand[i]), 0), -fused[i]))
+        timings["fusion"] = time.perf_counter() - t
+        t = time.perf_counter()
+
+        hits: list[Hit] = []
+        for i in order[:k]:
+            row = int(cand[i])
+            p = self.passages[row]
+            q = best_quote(question, p.text, self.idf)
+            hits.append(
+                Hit(
+                    passage=p, score=float(fused[i]), dense=dense_scores.get(row), lexical=lex_scores.get(row),
+                    quote=q.text, quote_start=q.start, quote_end=q.end, reference_match=ref_rows.get(row, 0),
+                    status=status_on(p.meta, on),
+                )  # fmt: skip
+            )
+        timings["quote"] = time.perf_counter() - t
+        answerable = self._answerable(hits, dense_scores, coverage, mode)
+        return SearchResult(question, answerable, hits, refs, on, mode, timings)
+
+    def _fuse(
+        self, cand: np.ndarray, dense_scores: dict[int, float], lex_scores: dict[int, float], coverage: float, mode: str
+    ) -> np.ndarray:
+        d = np.array([dense_scores.get(int(r), 0.0) for r in cand], dtype=np.float32)
+        lx = np.array([lex_scores.get(int(r), 0.0) for r in cand], dtype=np.float32)
+        if mode == "dense":
+            return d
+        lxn = lx / lx.max() if len(lx) and lx.max() > 0 else lx
+        if mode == "lexical":
+            return lxn
+        dn = (d - d.min()) / (d.max() - d.min()) if len(d) and d.max() > d.min() else np.zeros_like(d)
+        w = self.params.lexical_weight * coverage**self.params.coverage_power
+        return dn + w * lxn
+
+    def _answerable(self, hits: list[Hit], dense_scores: dict[int, float], coverage: float, mode: str) -> bool:
+        if not hits:
+            return False
+        if any(h.reference_match >= EXACT for h in hits):
+            return True
+        P = self.params
+        if mode == "lexical":
+            return coverage >= P.min_coverage_for_lexical_answer or coverage >= 0.5
+        top = max(dense_scores.values()) if dense_scores else 0.0
+        return top >= P.min_dense or coverage >= P.min_coverage_for_lexical_answer
+
+    def _allowed(self, on: dt.date | None) -> set[int] | None:
+        if on is None:
+            return None
+        ok_docs = {d for d, m in self.reader.documents.items() if valid_on(m, on)}
+        return {i for i, p in enumerate(self.passages) if p.doc_id in ok_docs}
+
+    def lookup(self, reference: str, limit: int = 20) -> tuple[list[Reference], list[Hit]]:
+        """Passages that are (or cite) the references in `reference`, strongest first; no model needed."""
+        refs = parse_references(reference)
+        scored = []
+        for i, p in enumerate(self.passages):
+            s = max((match_strength(r, p) for r in refs), default=0)
+            if s:
+                scored.append((s, i))
+        scored.sort(key=lambda x: (-x[0], x[1]))
+        hits = []
+        for s, i in scored[:limit]:
+            p = self.passages[i]
+            q = best_quote(reference, p.text, self.idf)
+            hits.append(Hit(p, float(s), None, None, q.text, q.start, q.end, s, status_on(p.meta)))
+        return refs, hits
