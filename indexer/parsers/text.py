@@ -19,6 +19,7 @@ TARGET_CHARS = 900  # merging paragraphs stops once a passage would pass this...
 MIN_CHARS = 300  # ...unless it is still shorter than this
 
 _BANNER = re.compile(r"^(?:===+|---+)\s*(.+?)\s*(?:===+|---+)$")
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
 _ARTICLE = re.compile(r"^(?:Artikel|Article|Art\.)\s+(\d+(?:\.\d+)?[a-z]{0,2})\b\s*(?:[-–—:]\s*(.*))?$")
 _DIVISION = re.compile(r"^(?:CHAPTER|HOOFDSTUK|Hoofdstuk|SECTION|Afdeling|Paragraaf|Titel|TITEL|Chapter)\s+\S+.*$")
 _NUM_HEADING = re.compile(r"^(\d+(?:\.\d+)*)\.?\s+([A-Z][^.:;!?]{1,90})$")
@@ -26,6 +27,7 @@ _LID = re.compile(r"^(\d+)\.\s+\S")
 _SECTION_LETTER = re.compile(r"^([A-F])\.(?:\s+|$)")
 _POINT = re.compile(r"^(?:([a-z])[.)]|\(([a-z])\)|(\d+°)\.?|\((\d+)\))\s+\S")
 _BULLET = re.compile(r"^[*•\-–]\s+\S")
+_CLAUSE = re.compile(r"(?<=[,;])\s+")
 _SENTENCE_END = re.compile(r"(?<=[.;!?])\s+(?=[A-Z(„\"'])")
 
 
@@ -89,7 +91,7 @@ def _units(body: str) -> list[_Unit]:
         lead = len(line) - len(line.lstrip())
         s, e = start + lead, start + lead + len(stripped)
         kind, label = _classify(stripped)
-        if kind == "para" and not prev_blank and units and _continues(units[-1], prev_line_len):
+        if kind == "para" and not prev_blank and units and _continues(units[-1], prev_line_len, stripped):
             last = units[-1]
             last.text += " " + stripped
             last.end = e
@@ -100,17 +102,20 @@ def _units(body: str) -> list[_Unit]:
     return units
 
 
-def _continues(prev: _Unit, prev_line_len: int) -> bool:
-    """A line wrapped mid-sentence continues the previous unit (hard-wrapped Markdown):
-    the previous line was long (a wrap, not a heading) and did not end a sentence."""
+def _continues(prev: _Unit, prev_line_len: int, line: str) -> bool:
+    """A line wrapped mid-sentence continues the previous unit (hard-wrapped Markdown): the
+    previous line did not end a sentence, and either this one starts in lower case or the
+    previous one was long (a wrap, not a heading)."""
     return (
         prev.kind in ("para", "lid", "point")
-        and prev_line_len >= 60
         and not prev.text.rstrip().endswith((".", ":", ";", "?", "!"))
+        and (line[:1].islower() or prev_line_len >= 60)
     )
 
 
 def _classify(line: str) -> tuple[str, str]:
+    if m := _MD_HEADING.match(line):
+        return "heading", m.group(2)
     if m := _BANNER.match(line):
         return "heading", m.group(1)
     if m := _ARTICLE.match(line):
@@ -126,6 +131,13 @@ def _classify(line: str) -> tuple[str, str]:
     if _BULLET.match(line):
         return "point", ""
     return "para", ""
+
+
+def _heading_level(line: str) -> int:
+    """0 for a banner (=== X ===), 1-3 for Markdown #, ##, ###+, 1 for CHAPTER/Afdeling lines."""
+    if m := _MD_HEADING.match(line):
+        return min(3, len(m.group(1)))
+    return 0 if _BANNER.match(line) else 1
 
 
 def _is_subheading(unit: _Unit, nxt: _Unit | None) -> bool:
@@ -195,7 +207,7 @@ def passages_from_body(body: str, meta: DocumentMeta) -> list[Passage]:
         if u.kind == "heading":
             flush()
             article, article_title, lid = "", "", ""
-            set_heading(0 if _BANNER.match(u.text) else 1, u.label)
+            set_heading(_heading_level(u.text), u.label)
             continue
         if u.kind == "article":
             flush()
@@ -241,8 +253,16 @@ def _pack(units: list[_Unit], in_article: bool) -> list[list[_Unit]]:
 
 
 def _split_long(u: _Unit) -> list[_Unit]:
-    """Split one overlong unit at sentence ends into pieces of at most MAX_CHARS (when possible)."""
-    bounds = [0] + [m.end() for m in _SENTENCE_END.finditer(u.text)] + [len(u.text)]
+    """Split one overlong unit into pieces of at most MAX_CHARS: at sentence ends, or, for a
+    single overlong sentence, at clause boundaries (", " / "; ")."""
+    out: list[_Unit] = []
+    for piece in _split_at(u, _SENTENCE_END):
+        out.extend(_split_at(piece, _CLAUSE) if len(piece.text) > MAX_CHARS else [piece])
+    return out
+
+
+def _split_at(u: _Unit, boundary: re.Pattern) -> list[_Unit]:
+    bounds = [0] + [m.end() for m in boundary.finditer(u.text)] + [len(u.text)]
     out: list[_Unit] = []
     cur = 0
     for b_prev, b in zip(bounds, bounds[1:]):

@@ -1,0 +1,253 @@
+"""Index build: summary, incremental rebuild, atomic replacement, bad input, model check."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from indexer import store
+from indexer.build import NothingIndexed, build
+from indexer.encoders.fake import FakeEncoder
+from tests.conftest import NOTE_PDF, REPO
+
+DOC_A = "---\ntitle: Nota A\ndate: 2022-11-01\n---\nKop A\nHet besluit- en vertrekmoratorium geldt voor dienstplichtigen van 18 tot en met 27 jaar.\n"
+DOC_B = "---\ntitle: Wet B\n---\nArtikel 43\n1. Bij besluit kan de beslistermijn worden verlengd.\n2. Het besluit wordt bekendgemaakt.\n"
+DOC_C = "Brief C over de mobilisatie in Rusland en de gevolgen voor asielzoekers.\n"
+
+
+class CountingEncoder(FakeEncoder):
+    """The fake encoder, counting what it embeds (to prove incremental builds skip work)."""
+
+    def __init__(self):
+        self.embedded: list[str] = []
+
+    def encode_passages(self, texts, progress=None):
+        self.embedded.extend(texts)
+        return super().encode_passages(texts, progress)
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    c = tmp_path / "corpus"
+    c.mkdir()
+    (c / "a.txt").write_text(DOC_A, encoding="utf-8")
+    (c / "b.md").write_text(DOC_B, encoding="utf-8")
+    (c / "c.txt").write_text(DOC_C, encoding="utf-8")
+    return c
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_first_build_indexes_everything(corpus, tmp_path):
+    enc = CountingEncoder()
+    r = build([corpus], tmp_path / "ix", enc)
+    assert (r.documents, r.passages, r.embedded) == (3, 4, 4)
+    assert sorted(r.added) == ["a.txt", "b.md", "c.txt"] and not r.skipped
+    reader = store.IndexReader(tmp_path / "ix")
+    m = reader.manifest
+    assert (m["model"], m["dim"], m["passages"], m["dense_index"]) == ("fake-trigram-64", 64, 4, "flat")
+    assert {f["file"] for f in m["files"]} == {"a.txt", "b.md", "c.txt"}
+    assert all(len(f["sha256"]) == 64 for f in m["files"])
+    assert {"faiss", "pypdf", "python", "numpy"} <= set(m["versions"])
+    cites = {p.citation for p in reader.passages()}
+    assert {"Wet B, art. 43 lid 1", "Wet B, art. 43 lid 2", "Nota A, Kop A"} <= cites
+    assert reader.vectors().shape == (4, 64)
+
+
+def test_second_build_without_change_does_nothing(corpus, tmp_path):
+    build([corpus], tmp_path / "ix", FakeEncoder())
+    before = store.current_build(tmp_path / "ix")
+    enc = CountingEncoder()
+    r = build([corpus], tmp_path / "ix", enc)
+    assert not r.changed_anything and not r.published and enc.embedded == []
+    assert sorted(r.unchanged) == ["a.txt", "b.md", "c.txt"]
+    assert store.current_build(tmp_path / "ix") == before
+
+
+def test_changed_file_is_the_only_one_embedded_again(corpus, tmp_path):
+    build([corpus], tmp_path / "ix", FakeEncoder())
+    old = store.IndexReader(tmp_path / "ix")
+    old_vec = {p.text: v for p, v in zip(old.passages(), np.asarray(old.vectors()))}
+    (corpus / "c.txt").write_text(DOC_C.replace("Rusland", "de Russische Federatie"), encoding="utf-8")
+    os.utime(corpus / "a.txt")  # touched without a content change: not re-embedded
+    enc = CountingEncoder()
+    r = build([corpus], tmp_path / "ix", enc)
+    assert r.changed == ["c.txt"] and not r.added and not r.removed
+    assert enc.embedded == [DOC_C.replace("Rusland", "de Russische Federatie").strip()]
+    new = store.IndexReader(tmp_path / "ix")
+    for p, v in zip(new.passages(), np.asarray(new.vectors())):
+        if p.doc_id != "c":
+            np.testing.assert_array_equal(v, old_vec[p.text])  # reused, in the right row
+
+
+def test_deleted_file_drops_its_passages(corpus, tmp_path):
+    build([corpus], tmp_path / "ix", FakeEncoder())
+    (corpus / "b.md").unlink()
+    r = build([corpus], tmp_path / "ix", CountingEncoder())
+    assert r.removed == ["b.md"] and r.embedded == 0
+    reader = store.IndexReader(tmp_path / "ix")
+    assert {p.doc_id for p in reader.passages()} == {"a", "c"}
+    assert reader.vectors().shape[0] == len(reader.passages()) == 2
+
+
+def test_killed_build_leaves_previous_index_queryable(corpus, tmp_path):
+    from retrieval.retriever import Retriever
+
+    build([corpus], tmp_path / "ix", FakeEncoder())
+    before = snapshot(store.current_build(tmp_path / "ix"))
+
+    class Crash(Exception):
+        pass
+
+    class CrashingEncoder(FakeEncoder):
+        def encode_passages(self, texts, progress=None):
+            raise Crash("killed mid-embedding")
+
+    (corpus / "d.txt").write_text("Nieuw document over de beslistermijn.\n", encoding="utf-8")
+    with pytest.raises(Crash):
+        build([corpus], tmp_path / "ix", CrashingEncoder())
+    assert snapshot(store.current_build(tmp_path / "ix")) == before
+    res = Retriever(tmp_path / "ix", FakeEncoder()).search("beslistermijn verlengd", k=2)
+    assert res.hits[0].passage.citation == "Wet B, art. 43 lid 1"
+
+
+def test_build_killed_while_writing_leaves_previous_index(corpus, tmp_path, monkeypatch):
+    build([corpus], tmp_path / "ix", FakeEncoder())
+    current = store.current_build(tmp_path / "ix")
+    before = snapshot(current)
+
+    def die(*a, **k):
+        raise KeyboardInterrupt  # as if the process was stopped half-way through writing
+
+    monkeypatch.setattr(store, "publish", die)
+    (corpus / "a.txt").write_text(DOC_A + "Extra zin.\n", encoding="utf-8")
+    with pytest.raises(KeyboardInterrupt):
+        build([corpus], tmp_path / "ix", FakeEncoder())
+    assert store.current_build(tmp_path / "ix") == current and snapshot(current) == before
+    assert list((tmp_path / "ix" / "builds").glob(".tmp-*"))  # the half build is there...
+    monkeypatch.undo()
+    r = build([corpus], tmp_path / "ix", FakeEncoder())
+    assert r.changed == ["a.txt"]
+    assert not list((tmp_path / "ix" / "builds").glob(".tmp-*"))  # ...and cleaned up next time
+
+
+def test_process_killed_mid_build_leaves_previous_index(corpus, tmp_path):
+    """A real SIGKILL while embedding: CURRENT still names a complete, loadable build."""
+    build([corpus], tmp_path / "ix", FakeEncoder())
+    before = store.current_build(tmp_path / "ix")
+    for i in range(200):
+        (corpus / f"extra{i}.txt").write_text(f"Document {i} over de beslistermijn en het moratorium.\n" * 3)
+    code = (
+        "import sys, time; sys.path.insert(0, %r)\n"
+        "from indexer.build import build\nfrom indexer.encoders.fake import FakeEncoder\n"
+        "class Slow(FakeEncoder):\n"
+        "    def encode_passages(self, texts, progress=None):\n"
+        "        print('embedding', flush=True); time.sleep(30)\n"
+        "build([%r], %r, Slow())\n"
+    ) % (str(REPO), str(corpus), str(tmp_path / "ix"))
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "embedding"
+    proc.kill()
+    proc.wait()
+    assert store.current_build(tmp_path / "ix") == before
+    assert store.IndexReader(tmp_path / "ix").n_passages == 4
+
+
+def make_bad_files(folder: Path) -> dict[str, str]:
+    """Broken inputs of every kind, with the words their skip reason must contain."""
+    from pypdf import PdfWriter
+
+    folder.mkdir(exist_ok=True)
+    w = PdfWriter()
+    w.add_blank_page(width=595, height=842)
+    w.encrypt("geheim")
+    with open(folder / "encrypted.pdf", "wb") as fh:
+        w.write(fh)
+    w = PdfWriter()
+    w.add_blank_page(width=595, height=842)
+    with open(folder / "scanned.pdf", "wb") as fh:
+        w.write(fh)
+    (folder / "corrupt.pdf").write_bytes(b"%PDF-1.7\n this is not really a pdf \x00\x01")
+    (folder / "empty.pdf").write_bytes(b"")
+    (folder / "latin1.txt").write_bytes("Beleid over café\n".encode("latin-1"))
+    (folder / "badyaml.md").write_text("---\ntitle: [oops\n---\nTekst.\n", encoding="utf-8")
+    (folder / "notes.docx").write_bytes(b"PK\x03\x04")
+    return {
+        "encrypted.pdf": "password",
+        "scanned.pdf": "OCR",
+        "corrupt.pdf": "PDF",
+        "empty.pdf": "empty",
+        "latin1.txt": "UTF-8",
+        "badyaml.md": "YAML",
+        "notes.docx": "unsupported",
+    }
+
+
+def test_bad_input_is_reported_skipped_and_the_rest_indexed(corpus, tmp_path):
+    expected = make_bad_files(corpus)
+    listing = {p: p.read_bytes() for p in corpus.iterdir()}
+    r = build([corpus], tmp_path / "ix", FakeEncoder())
+    assert r.documents == 3
+    reasons = {s.file: f"{s.reason} {s.remedy}" for s in r.skipped}
+    assert set(reasons) == set(expected)
+    for name, word in expected.items():
+        assert word.lower() in reasons[name].lower(), (name, reasons[name])
+    assert {p: p.read_bytes() for p in corpus.iterdir()} == listing  # sources untouched
+
+
+def test_nothing_indexable_fails_with_the_reasons(tmp_path):
+    bad = tmp_path / "bad"
+    make_bad_files(bad)
+    with pytest.raises(NothingIndexed) as exc:
+        build([bad], tmp_path / "ix", FakeEncoder())
+    assert "encrypted.pdf" in str(exc.value) and "Add PDF" in str(exc.value)
+
+
+def test_cli_summary_and_exit_codes(corpus, tmp_path):
+    run = lambda *a: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "indexer", "build", *a], cwd=REPO, capture_output=True, text=True
+    )
+    make_bad_files(corpus)
+    out = run("--corpus", str(corpus), "--index", str(tmp_path / "ix"), "--model", "fake", "--json")
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout)
+    assert (summary["documents"], summary["passages"], len(summary["skipped"])) == (3, 4, 7)
+    assert "Parsing documents" in out.stderr and "Embedding passages" in out.stderr  # progress shown
+    again = run("--corpus", str(corpus), "--index", str(tmp_path / "ix"), "--model", "fake", "--quiet")
+    assert "No change since the last build" in again.stdout and "Skipped 7 file(s)" in again.stdout
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    none = run("--corpus", str(empty), "--index", str(tmp_path / "ix2"), "--model", "fake")
+    assert none.returncode == 1 and "Nothing could be indexed" in none.stderr
+
+
+def test_index_refuses_another_model(corpus, tmp_path):
+    from retrieval.retriever import RetrievalError, Retriever
+
+    build([corpus], tmp_path / "ix", FakeEncoder())
+
+    class Other(FakeEncoder):
+        name = "other-model"
+
+    with pytest.raises(RetrievalError) as exc:
+        Retriever(tmp_path / "ix", Other())
+    assert "fake-trigram-64" in str(exc.value) and "other-model" in str(exc.value) and "rebuild" in str(exc.value)
+
+
+def test_note_pdf_in_shipped_corpus_builds(tmp_path):
+    c = tmp_path / "c"
+    c.mkdir()
+    shutil.copy(NOTE_PDF, c)
+    r = build([c], tmp_path / "ix", FakeEncoder())
+    assert r.documents == 1 and not r.skipped and r.passages > 10
+    reader = store.IndexReader(tmp_path / "ix")
+    assert reader.documents["beleidsconsequenties-mobilisatie-rusland"].title == "Beleidsconsequenties mobilisatie Rusland"
+    assert all(p.pages and p.section for p in reader.passages())
