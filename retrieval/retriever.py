@@ -212,7 +212,14 @@ class Retriever:
             cos = self.vectors[cand] @ qv
             dense_scores = {int(r): float(c) for r, c in zip(cand, cos)}
         fused = self._fuse(cand, dense_scores, lex_scores, coverage, mode)
-        order = sorted(range(len(cand)), key=lambda i: (-ref_rows.get(int(cand[i]), 0), -fused[i]))
+        rest = question
+        for r in refs:
+            rest = rest.replace(r.text, " ")
+        if refs and not tokenize(rest):
+            # a bare reference ("art. 43 Vw"): its passages in document order, lid 1 first
+            order = sorted(range(len(cand)), key=lambda i: (-ref_rows.get(int(cand[i]), 0), int(cand[i])))
+        else:
+            order = sorted(range(len(cand)), key=lambda i: (-ref_rows.get(int(cand[i]), 0), -fused[i]))
         timings["fusion"] = time.perf_counter() - t
         t = time.perf_counter()
 

@@ -17,6 +17,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 class FakeEncoder:
     name = "fake-trigram-64"
+    spec = "fake"  # what get_encoder() takes to make this encoder again
     dim = 64
 
     def _one(self, text: str) -> np.ndarray:

@@ -1,0 +1,245 @@
+"""Retrieval with the fake encoder: fusion, references, quotes, abstention, validity, CLI."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from indexer.build import build
+from indexer.encoders.fake import FakeEncoder
+from retrieval.quote import best_quote, sentences
+from retrieval.references import EXACT, MENTION, parse_references
+from retrieval.retriever import Params, Retriever
+from tests.conftest import REPO
+
+LAW = """---
+title: Vreemdelingenwet 2000 — selectie
+valid_from: 2022-10-01
+valid_until: 2023-09-30
+---
+Artikel 43
+1. Bij besluit van Onze Minister kan voor bepaalde categorieën vreemdelingen worden bepaald dat de termijn wordt verlengd.
+2. Het besluit wordt bekendgemaakt in de Staatscourant.
+
+Artikel 45
+4. Onze Minister kan besluiten dat de verstrekkingen niet worden beëindigd.
+"""
+OLD_VC = """---
+title: Vreemdelingencirculaire 2000 — oud
+status: superseded
+---
+=== C2/3.2 Dienstweigering ===
+
+De IND verleent een verblijfsvergunning aan de dienstweigeraar als aan de voorwaarden is voldaan, zie artikel 43 Vw.
+"""
+NOTE = """---
+title: Nota moratorium
+date: 2022-11-01
+---
+Kernpunten
+Op 29 juni is een besluit- en vertrekmoratorium afgekondigd voor Russische dienstplichtigen van 18 tot en met 27 jaar. Dit gold een half jaar.
+
+Mobilisatie
+De gedeeltelijke mobilisatie in Rusland raakt reservisten. Zij worden in Oekraïne ingezet.
+"""
+
+
+class TopicEncoder(FakeEncoder):
+    """A 'multilingual' fake: English and Dutch words of one topic map to the same axis,
+    so dense retrieval understands an English question that shares no word with the text."""
+
+    name = "topic-fake"
+    TOPICS = {
+        0: ("moratorium", "moratoria", "standstill", "conscripts", "dienstplichtigen"),
+        1: ("mobilisatie", "mobilisation", "reservisten", "reservists"),
+        2: ("termijn", "deadline", "verlengd", "extended", "staatscourant"),
+        3: ("verstrekkingen", "reception", "beëindigd"),
+        4: ("dienstweigeraar", "deserter", "verblijfsvergunning"),
+    }
+
+    def _one(self, text: str) -> np.ndarray:
+        v = np.full(self.dim, 0.01, dtype=np.float32)
+        low = text.lower()
+        for axis, words in self.TOPICS.items():
+            v[axis] += sum(low.count(w) for w in words)
+        return v / np.linalg.norm(v)
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("retr")
+    c = root / "corpus"
+    c.mkdir()
+    (c / "vw.txt").write_text(LAW, encoding="utf-8")
+    (c / "vc-oud.txt").write_text(OLD_VC, encoding="utf-8")
+    (c / "nota.txt").write_text(NOTE, encoding="utf-8")
+    build([c], root / "ix", TopicEncoder())
+    return root / "ix"
+
+
+@pytest.fixture
+def retriever(index) -> Retriever:
+    return Retriever(index, TopicEncoder())
+
+
+def test_english_question_keeps_the_dense_result(retriever):
+    res = retriever.search("Which deadline can be extended?", k=3)
+    assert res.hits[0].passage.citation == "Vreemdelingenwet 2000, art. 43 lid 1"
+
+
+def test_dutch_question_gains_from_lexical(retriever):
+    # Dense alone cannot tell the two moratorium-topic passages apart; the shared words can.
+    q = "moratorium voor dienstplichtigen van 18 tot en met 27 jaar"
+    hybrid = retriever.search(q, k=2)
+    assert "18 tot en met 27 jaar" in hybrid.hits[0].passage.text
+    lex = retriever.search(q, k=2, mode="lexical")
+    assert "18 tot en met 27 jaar" in lex.hits[0].passage.text
+
+
+def test_lexical_weight_follows_term_coverage(retriever):
+    cand = np.array([0, 1, 2])
+    dense_scores = {0: 0.90, 1: 0.89, 2: 0.50}
+    lex = {1: 10.0}
+    full = retriever._fuse(cand, dense_scores, lex, coverage=1.0, mode="hybrid")
+    none = retriever._fuse(cand, dense_scores, lex, coverage=0.0, mode="hybrid")
+    assert none[0] > none[1]  # no matched terms: dense order stands
+    assert full[1] > full[0]  # all terms matched: lexical evidence lifts passage 1
+    assert full[1] - none[1] == pytest.approx(retriever.params.lexical_weight)
+
+
+@pytest.mark.parametrize(
+    "question, kind, article, lid, law, code",
+    [
+        ("art. 43 Vw", "article", "43", "", "vw", ""),
+        ("Wat staat in artikel 45 lid 4?", "article", "45", "4", "", ""),
+        ("artikel 45, vierde lid, Vreemdelingenwet 2000", "article", "45", "4", "vw", ""),
+        ("art. 42 lid 4 onder b Vw", "article", "42", "4", "vw", ""),
+        ("Article 31(3) of the Procedures Directive", "article", "31", "3", "procedurerichtlijn", ""),
+        ("artikel 3.37a VV", "article", "3.37a", "", "vv", ""),
+        ("Wanneer geldt 1F?", "article", "1", "F", "vluchtelingenverdrag", ""),
+        ("article 1F Refugee Convention", "article", "1", "F", "vluchtelingenverdrag", ""),
+        ("C2/3.2 Vc", "vc", "", "", "vc", "C2/3.2"),
+        ("WBV 2022/22", "wbv", "", "", "", "2022/22"),
+        ("Kamerstuk 19 637, nr. 3018", "kamerstuk", "", "", "", "19637/3018"),
+        ("p. 3 nota", "page", "", "", "nota", "3"),
+    ],
+)
+def test_reference_parsing(question, kind, article, lid, law, code):
+    (ref,) = parse_references(question)
+    assert (ref.kind, ref.article, ref.lid, ref.law, ref.code) == (kind, article, lid, law, code)
+
+
+def test_plain_questions_name_no_reference():
+    assert parse_references("Wat is de beslistermijn voor een asielaanvraag?") == []
+    assert parse_references("Geldt het moratorium voor 27-jarigen in 2022?") == []
+
+
+def test_reference_ranks_the_passage_that_is_the_reference_first(retriever):
+    res = retriever.search("art. 43 Vw", k=4)
+    top = [h.passage.citation for h in res.hits[:2]]
+    assert top == ["Vreemdelingenwet 2000, art. 43 lid 1", "Vreemdelingenwet 2000, art. 43 lid 2"]
+    assert [h.reference_match for h in res.hits[:2]] == [EXACT, EXACT]
+    mention = next(h for h in res.hits if h.passage.doc_id == "vc-oud")
+    assert mention.reference_match == MENTION  # cites "artikel 43 Vw" in its text
+    assert res.answerable
+
+
+def test_lookup_finds_vc_paragraph_without_a_model(retriever):
+    refs, hits = retriever.lookup("C2/3.2 Vc")
+    assert refs[0].code == "C2/3.2"
+    assert hits[0].passage.doc_id == "vc-oud" and hits[0].reference_match == EXACT
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["moratorium dienstplichtigen", "Which deadline can be extended?", "termijn", "xyz onbekend", ""],
+)
+def test_quote_is_an_exact_substring_with_offsets(retriever, question):
+    for hit in retriever.search(question or "?", k=5).hits:
+        t = hit.passage.text
+        assert t[hit.quote_start : hit.quote_end] == hit.quote and hit.quote.strip() == hit.quote
+
+
+def test_quote_picks_the_matching_sentence():
+    text = "Dit gold een half jaar. Op 29 juni is een moratorium afgekondigd voor dienstplichtigen. Verder niets."
+    q = best_quote("wanneer is het moratorium afgekondigd", text)
+    assert q.text == "Op 29 juni is een moratorium afgekondigd voor dienstplichtigen."
+    assert text[q.start : q.end] == q.text
+
+
+def test_sentences_do_not_split_enumerators_or_abbreviations():
+    text = "1. Bij besluit kan worden bepaald. Op 29 juni jl. is er een BVM.\na. de aanvraag; zie nr. 3018."
+    got = [text[a:b] for a, b in sentences(text)]
+    assert got == ["1. Bij besluit kan worden bepaald.", "Op 29 juni jl. is er een BVM.", "a. de aanvraag; zie nr. 3018."]
+
+
+def test_abstention_uses_the_calibrated_threshold(retriever):
+    retriever.params = dataclasses.replace(retriever.params, min_dense=0.5, min_coverage_for_lexical_answer=1.1)
+    assert retriever.search("moratorium voor dienstplichtigen", k=3).answerable
+    out = retriever.search("Wat is de hoofdstad van Frankrijk?", k=3)
+    assert not out.answerable and out.hits  # nearest passages still listed
+    assert retriever.search("art. 45 lid 4 Vw", k=3).answerable  # a found reference answers
+
+
+def test_validity_filter_and_status(retriever):
+    all_docs = retriever.search("artikel 43 Vw verblijfsvergunning dienstweigeraar", k=10)
+    statuses = {h.passage.doc_id: h.status for h in all_docs.hits}
+    assert statuses["vc-oud"] == "superseded"
+    assert statuses["vw"] == "expired"  # valid until 2023-09-30, today is later
+    on = dt.date(2022, 12, 1)
+    filtered = retriever.search("artikel 43 Vw verblijfsvergunning dienstweigeraar", k=10, on=on)
+    docs = {h.passage.doc_id for h in filtered.hits}
+    assert docs == {"vw", "nota"}  # the superseded circular is never passed off as valid
+    assert all(h.status == "current" for h in filtered.hits)
+    before = retriever.search("termijn", k=10, on=dt.date(2022, 9, 1))
+    assert "vw" not in {h.passage.doc_id for h in before.hits}  # not yet valid
+    assert "nota" not in {h.passage.doc_id for h in before.hits}  # dated 2022-11-01
+
+
+def test_json_shape(retriever):
+    d = retriever.search("art. 43 Vw", k=1).to_dict()
+    p = d["passages"][0]
+    assert set(d) >= {"question", "answerable", "passages"}
+    assert set(p) >= {"text", "quote", "document_title", "file", "page", "section", "citation", "score",
+                      "status", "valid_from", "valid_until"}  # fmt: skip
+    assert p["citation"] == "Vreemdelingenwet 2000, art. 43 lid 1" and p["file"] == "vw.txt" and p["page"] is None
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "retrieval", "ask", *args], cwd=REPO, capture_output=True, text=True)
+
+
+def test_cli_json_lines_in_order(tmp_path):
+    c = tmp_path / "c"
+    c.mkdir()
+    (c / "vw.txt").write_text(LAW, encoding="utf-8")
+    build([c], tmp_path / "ix", FakeEncoder())
+    qfile = tmp_path / "q.txt"
+    qfile.write_text("art. 45 lid 4 Vw\n\nart. 43 Vw\n", encoding="utf-8")
+    out = _cli("--questions", str(qfile), "--index", str(tmp_path / "ix"), "--k", "2", "--json")
+    assert out.returncode == 0, out.stderr
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["question"] for r in rows] == ["art. 45 lid 4 Vw", "art. 43 Vw"]
+    assert rows[0]["passages"][0]["citation"] == "Vreemdelingenwet 2000, art. 45 lid 4"
+    text = _cli("art. 43 Vw", "--index", str(tmp_path / "ix"), "--k", "1")
+    assert "Vreemdelingenwet 2000, art. 43 lid 1" in text.stdout
+
+
+def test_cli_unusable_index_exits_2_with_one_line(tmp_path):
+    missing = _cli("vraag", "--index", str(tmp_path / "none"))
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1 and "python -m indexer build" in missing.stderr
+    c = tmp_path / "c"
+    c.mkdir()
+    (c / "vw.txt").write_text(LAW, encoding="utf-8")
+    build([c], tmp_path / "ix", FakeEncoder())
+    from indexer.store import current_build
+
+    (current_build(tmp_path / "ix") / "dense.faiss").write_bytes(b"garbage")
+    damaged = _cli("vraag", "--index", str(tmp_path / "ix"))
+    assert damaged.returncode == 2 and "damaged" in damaged.stderr and "python -m indexer build" in damaged.stderr
