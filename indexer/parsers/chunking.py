@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # Passage size for retrieval and display: long enough to carry a rule with its condition,
 # short enough to quote on screen and to fit the encoder's 512-token window.
@@ -61,7 +61,7 @@ class Chunk:
     section: str
     kind: str
     spans: tuple[tuple[int, int, int], ...]
-    footnotes: tuple[str, ...] = field(default=())
+    footnotes: tuple[str, ...] = ()
 
     @property
     def pages(self) -> tuple[int, ...]:
