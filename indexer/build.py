@@ -248,7 +248,7 @@ def build(
         )
         say("write", 0, 1, "")
         tmp = store.new_build_folder(index_dir)
-        store.write_build(tmp, docs, vectors, _manifest(encoder, docs), dense_kind)
+        store.write_build(tmp, docs, vectors, _manifest(encoder, docs), dense_kind, encoder)
         store.publish(index_dir, tmp)
         say("write", 1, 1, "")
         report.published = True

@@ -62,7 +62,12 @@ class DocRecord:
 
 
 def write_build(
-    folder: Path, docs: list[DocRecord], vectors: np.ndarray, manifest: dict, dense_kind: str | None = None
+    folder: Path,
+    docs: list[DocRecord],
+    vectors: np.ndarray,
+    manifest: dict,
+    dense_kind: str | None = None,
+    encoder=None,
 ) -> dict:
     """Write a complete build into `folder` (which must not exist yet); returns the manifest."""
     from indexer import dense
@@ -98,6 +103,10 @@ def write_build(
     index, kind = dense.build(vectors.astype(np.float32), dense_kind)
     dense.save(index, folder / "dense.faiss")
     Bm25Index.build(texts).save(folder / "")
+    if encoder is not None:
+        from indexer.background import save_background
+
+        save_background(folder, encoder)
     manifest = {**manifest, "format": FORMAT_VERSION, "passages": row, "documents": len(docs), "dense_index": kind}
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
     return manifest

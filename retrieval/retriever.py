@@ -29,7 +29,22 @@ from retrieval.references import EXACT, Reference, match_strength, parse_referen
 from retrieval.validity import status_on, valid_on
 
 MODES = ("hybrid", "dense", "lexical")
+# Shorter passages outside articles (a letterhead, a date line) and lone headings are never
+# shown as answers; a short lid of an article is.
+MIN_ANSWER_CHARS = 80
 CALIBRATION = Path(__file__).with_name("calibration.json")
+
+
+def background_vectors(folder: Path, encoder: Encoder) -> np.ndarray:
+    """Embeddings of the general-domain background texts: saved with the build when it was made
+    from the same background file, else encoded now (about 30 short texts)."""
+    from indexer.background import BACKGROUND, background_sha, encode_background
+
+    saved = folder / "background.npy"
+    meta = folder / "background.sha256"
+    if saved.is_file() and meta.is_file() and meta.read_text().strip() == background_sha():
+        return np.load(saved)
+    return encode_background(encoder) if BACKGROUND.is_file() else np.zeros((0, encoder.dim), np.float32)
 
 
 class RetrievalError(RuntimeError):
@@ -44,8 +59,10 @@ class Params:
     coverage_power: float = 1.0  # coverage ** power scales the lexical weight
     dense_candidates: int = 100
     lexical_candidates: int = 100
-    min_dense: float = 0.0  # abstain when the best cosine is below this...
-    min_coverage_for_lexical_answer: float = 1.1  # ...unless this share of terms matched (>1: never)
+    # Abstain unless the best passage is closer to the question than the nearest general-domain
+    # background text (retrieval/background.yaml) by at least this cosine margin.
+    min_margin: float = 0.0
+    min_coverage_for_lexical_answer: float = 0.5  # lexical-only mode: share of terms matched
 
     @classmethod
     def for_model(cls, model: str) -> "Params":
@@ -147,7 +164,11 @@ class Retriever:
         if not (len(self.passages) == self.dense_index.ntotal == self.lexical.weights.shape[0] == len(self.vectors)):
             raise RetrievalError(f"The index in {self.index_dir} is inconsistent (passage counts differ). {hint}")
         self.params = Params.for_model(self.encoder.name)
+        self.background = background_vectors(self.reader.folder, self.encoder)
         self.idf = self.lexical.idf()
+        self._answer_sized = [
+            p.kind != "heading" and (bool(p.article) or len(p.text) >= MIN_ANSWER_CHARS) for p in self.passages
+        ]
         self._lock = threading.Lock()
 
     @lru_cache(maxsize=1024)
@@ -204,7 +225,7 @@ class Retriever:
                 if s:
                     ref_rows[i] = s
 
-        candidates = set(dense_scores) | set(lex_scores) | set(ref_rows)
+        candidates = {r for r in set(dense_scores) | set(lex_scores) if self._answer_sized[r]} | set(ref_rows)
         if allowed is not None:
             candidates &= allowed
         cand = np.array(sorted(candidates), dtype=np.int64)
@@ -236,7 +257,7 @@ class Retriever:
                 )  # fmt: skip
             )
         timings["quote"] = time.perf_counter() - t
-        answerable = self._answerable(hits, dense_scores, coverage, mode)
+        answerable = self._answerable(hits, dense_scores, coverage, mode, qv)
         return SearchResult(question, answerable, hits, refs, on, mode, timings)
 
     def _fuse(
@@ -253,16 +274,22 @@ class Retriever:
         w = self.params.lexical_weight * coverage**self.params.coverage_power
         return dn + w * lxn
 
-    def _answerable(self, hits: list[Hit], dense_scores: dict[int, float], coverage: float, mode: str) -> bool:
+    def _answerable(
+        self, hits: list[Hit], dense_scores: dict[int, float], coverage: float, mode: str, qv: np.ndarray | None
+    ) -> bool:
         if not hits:
             return False
         if any(h.reference_match >= EXACT for h in hits):
             return True
         P = self.params
         if mode == "lexical":
-            return coverage >= P.min_coverage_for_lexical_answer or coverage >= 0.5
-        top = max(dense_scores.values()) if dense_scores else 0.0
-        return top >= P.min_dense or coverage >= P.min_coverage_for_lexical_answer
+            return coverage >= P.min_coverage_for_lexical_answer
+        return qv is not None and self.margin(qv, dense_scores) >= P.min_margin
+
+    def margin(self, qv: np.ndarray, dense_scores: dict[int, float]) -> float:
+        """Best passage cosine minus best background cosine (> 0: closer to the corpus)."""
+        top = max(dense_scores.values()) if dense_scores else -1.0
+        return float(top - (self.background @ qv).max()) if len(self.background) else top
 
     def _allowed(self, on: dt.date | None) -> set[int] | None:
         if on is None:
