@@ -129,6 +129,7 @@ class Context:
     results: dict[str, tuple[Tri, frozenset[str]]] = field(default_factory=dict)
     term: dict[str, Any] = field(default_factory=dict)
     term_missing: frozenset[str] = frozenset()
+    not_tested: set[str] = field(default_factory=set)  # conditions skipped by their guard (count as false)
 
 
 @dataclass
@@ -137,6 +138,7 @@ class Reading:
 
     inputs: dict[str, Any] = field(default_factory=dict)
     parameters: dict[str, Any] = field(default_factory=dict)
+    conditions: dict[str, Tri | str] = field(default_factory=dict)  # referenced conditions' results
 
 
 def operand(node: Any, ctx: Context, reading: Reading) -> tuple[Any, frozenset[str]]:
@@ -185,7 +187,9 @@ def evaluate(node: dict, ctx: Context, reading: Reading) -> tuple[Tri, frozenset
         result, missing = evaluate(node["not"], ctx, reading)
         return k_not(result), missing
     if "ref" in node:
-        return ctx.results[node["ref"]]
+        result = ctx.results[node["ref"]]
+        reading.conditions[node["ref"]] = "not-tested" if node["ref"] in ctx.not_tested else result[0]
+        return result
     subject_key = "fact" if "fact" in node else "value"
     (op, rhs), = ((k, v) for k, v in node.items() if k != subject_key)
     left, left_missing = operand(node[subject_key] if subject_key == "value" else {"fact": node["fact"]}, ctx, reading)

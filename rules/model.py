@@ -300,8 +300,34 @@ class Rule:
             if entry.outcome not in out:
                 out.append(entry.outcome)
         out.append("insufficient-facts")
-        if self.validity:
+        if any(p.start is not None or p.until is not None for p in self.validity):
             out.append("not-in-force")
+        return out
+
+    def sources(self) -> list[tuple[str, Source]]:
+        """Every source in the rule with the place it is cited from (for checks and indexes)."""
+        out: list[tuple[str, Source]] = []
+        for name, param in self.parameters.items():
+            out += [(f"parameters.{name}[{v.start}]", v.source) for v in param.values]
+        for i, period in enumerate(self.validity):
+            out.append((f"validity[{i}]", period.source))
+            if period.until_source:
+                out.append((f"validity[{i}].until", period.until_source))
+        for cond in self.conditions:
+            out.append((f"conditions.{cond.id}", cond.source))
+            if cond.only_if and cond.only_if.source:
+                out.append((f"conditions.{cond.id}.only_if", cond.only_if.source))
+        if self.term:
+            out.append(("term.base", self.term.base_source))
+            out += [(f"term.{part.id}", part.source) for part in self.term.extensions + self.term.caps]
+            if self.term.working_day_note:
+                out.append(("term.working_day_note", self.term.working_day_note.source))
+        for entry in self.outcomes:
+            if entry.source:
+                out.append((f"outcomes.{entry.id}", entry.source))
+            out += [(f"outcomes.{entry.id}.consequences[{i}]", c.source) for i, c in enumerate(entry.consequences)]
+        for preset in self.presets:
+            out += [(f"presets.{preset.id}.{f.fact}", f.source) for f in preset.facts]
         return out
 
     @property
