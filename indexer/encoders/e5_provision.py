@@ -10,7 +10,6 @@ outside the repo, once. Nothing is downloaded: the only input is the installed p
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import importlib.metadata
 import importlib.resources
