@@ -7,6 +7,7 @@ before sentence-transformers is imported.
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,30 @@ def _l2_normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _dim_from_folder(folder: Path) -> int | None:
+    """Output dimension from the folder's module configs (Pooling, then any Dense), or None."""
+    dim = None
+    modules = _read_json(folder / "modules.json")
+    for module in modules if isinstance(modules, list) else []:
+        cfg = _read_json(folder / module.get("path", "") / "config.json") if module.get("path") else {}
+        if module.get("type", "").endswith("Pooling"):
+            dim = cfg.get("word_embedding_dimension", dim)
+        elif module.get("type", "").endswith("Dense"):
+            dim = cfg.get("out_features", dim)
+    return int(dim) if dim else None
+
+
+def _prompts_from_folder(folder: Path) -> dict:
+    return _read_json(folder / "config_sentence_transformers.json").get("prompts") or {}
+
+
 class SentenceTransformerEncoder:
     """Encoder protocol over `SentenceTransformer(path)` on the CPU."""
 
@@ -42,24 +67,41 @@ class SentenceTransformerEncoder:
         if not (folder / "modules.json").is_file() and not (folder / "config.json").is_file():
             what = "does not exist" if not folder.exists() else "is not a sentence-transformers model folder"
             raise EncoderLoadError(f"The embedding model folder {folder} {what} (no modules.json). {_HOW_TO_FIX}")
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
-
-        try:
-            self._model = SentenceTransformer(str(folder), device="cpu")
-        except Exception as exc:  # a broken folder surfaces as OSError/ValueError/KeyError/...
-            raise EncoderLoadError(
-                f"Loading the embedding model from {folder} failed ({type(exc).__name__}: {exc}). "
-                f"The folder may be incomplete or corrupt; delete it and retry. {_HOW_TO_FIX}"
-            ) from exc
         self.path = folder
         self.name = name or folder.name
-        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        self.dim = int(get_dim())
-        prompts = self._model.prompts or {}
+        self._loaded: Any = None
+        # The model (torch, ~1 GB, ~10 s) loads on first use: a build with nothing to embed
+        # and a reader that only checks the manifest never pay for it.
+        dim = _dim_from_folder(folder)
+        self.dim = dim if dim is not None else self._dim_from_model()
+        prompts = _prompts_from_folder(folder)
         self._query_prompt = "query" if prompts.get("query") else None
         self._passage_prompt = "passage" if prompts.get("passage") else None
+
+    @property
+    def _model(self) -> Any:
+        if self._loaded is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            from sentence_transformers import SentenceTransformer
+
+            try:
+                self._loaded = SentenceTransformer(str(self.path), device="cpu")
+            except Exception as exc:  # a broken folder surfaces as OSError/ValueError/KeyError/...
+                raise EncoderLoadError(
+                    f"Loading the embedding model from {self.path} failed ({type(exc).__name__}: {exc}). "
+                    f"The folder may be incomplete or corrupt; delete it and retry. {_HOW_TO_FIX}"
+                ) from exc
+        return self._loaded
+
+    def load(self) -> "SentenceTransformerEncoder":
+        """Load the model now (e.g. at app start-up) instead of on the first query."""
+        _ = self._model
+        return self
+
+    def _dim_from_model(self) -> int:
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        return int(get_dim())
 
     def _encode(self, texts: list[str], prompt_name: str | None) -> np.ndarray:
         """One batch through the model, as float32 unit vectors."""
