@@ -112,6 +112,15 @@ class Bm25Index:
         """Distinct content terms of the question (matched in the index or not)."""
         return len(set(tokenize(question)))
 
+    def rarest_postings(self, terms: list[str]) -> set[int]:
+        """Rows containing the rarest of `terms` that the index knows (empty set if none)."""
+        ids = [self.vocab[t] for t in terms if t in self.vocab]
+        if not ids:
+            return set()
+        indptr = self.weights.indptr
+        j = min(ids, key=lambda k: indptr[k + 1] - indptr[k])
+        return set(self.weights.indices[indptr[j] : indptr[j + 1]].tolist())
+
     def idf(self) -> dict[str, float]:
         """Inverse document frequency per term (for weighting quote sentences)."""
         n = self.weights.shape[0]

@@ -166,6 +166,15 @@ class Retriever:
         self.params = Params.for_model(self.encoder.name)
         self.background = background_vectors(self.reader.folder, self.encoder)
         self.idf = self.lexical.idf()
+        self._rows_by_article: dict[str, set[int]] = {}
+        self._rows_by_page: dict[int, set[int]] = {}
+        self._rows_by_doc: dict[str, set[int]] = {}
+        for i, p in enumerate(self.passages):
+            if p.article:
+                self._rows_by_article.setdefault(p.article.lower(), set()).add(i)
+            for pg in p.pages:
+                self._rows_by_page.setdefault(pg, set()).add(i)
+            self._rows_by_doc.setdefault(p.doc_id, set()).add(i)
         self._answer_sized = [
             p.kind != "heading" and (bool(p.article) or len(p.text) >= MIN_ANSWER_CHARS) for p in self.passages
         ]
@@ -218,12 +227,7 @@ class Retriever:
             timings["lexical"] = time.perf_counter() - t
             t = time.perf_counter()
 
-        ref_rows: dict[int, int] = {}
-        if refs:
-            for i, p in enumerate(self.passages):
-                s = max(match_strength(r, p) for r in refs)
-                if s:
-                    ref_rows[i] = s
+        ref_rows = self._reference_rows(refs)
 
         candidates = {r for r in set(dense_scores) | set(lex_scores) if self._answer_sized[r]} | set(ref_rows)
         if allowed is not None:
@@ -297,15 +301,40 @@ class Retriever:
         ok_docs = {d for d, m in self.reader.documents.items() if valid_on(m, on)}
         return {i for i, p in enumerate(self.passages) if p.doc_id in ok_docs}
 
+    def _reference_rows(self, refs: list[Reference]) -> dict[int, int]:
+        """Row -> match strength for the passages that are or cite `refs`.
+
+        Only plausible rows are tested: passages of the named article or page, passages of
+        documents whose identifier names the reference, and passages whose text holds the
+        reference's rarest term (a posting list of the lexical index), not every passage.
+        """
+        out: dict[int, int] = {}
+        for ref in refs:
+            rows: set[int] = set()
+            if ref.kind == "article":
+                rows |= self._rows_by_article.get(ref.article.lower(), set())
+                terms = [ref.article + ref.lid.lower()] if ref.lid == "F" else []
+                terms += tokenize(ref.article)
+            elif ref.kind == "page":
+                rows |= self._rows_by_page.get(int(ref.code), set())
+                terms = []
+            else:
+                code = ref.code.replace("/", " ")
+                terms = tokenize(code)
+                for doc_id, meta in self.reader.documents.items():
+                    if any(t in tokenize(meta.identifier) for t in terms):
+                        rows |= self._rows_by_doc.get(doc_id, set())
+            rows |= self.lexical.rarest_postings(terms)
+            for i in rows:
+                s = match_strength(ref, self.passages[i])
+                if s > out.get(i, 0):
+                    out[i] = s
+        return out
+
     def lookup(self, reference: str, limit: int = 20) -> tuple[list[Reference], list[Hit]]:
         """Passages that are (or cite) the references in `reference`, strongest first; no model needed."""
         refs = parse_references(reference)
-        scored = []
-        for i, p in enumerate(self.passages):
-            s = max((match_strength(r, p) for r in refs), default=0)
-            if s:
-                scored.append((s, i))
-        scored.sort(key=lambda x: (-x[0], x[1]))
+        scored = sorted(((s, i) for i, s in self._reference_rows(refs).items()), key=lambda x: (-x[0], x[1]))
         hits = []
         for s, i in scored[:limit]:
             p = self.passages[i]
