@@ -1,0 +1,31 @@
+"""Beleidswijzer: `streamlit run app.py`. Sets up the page, the language, the index (built on
+first start with progress) and the navigation; each page lives in app_pages/."""
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import components, settings
+from ui.i18n import LANGUAGES, t
+
+st.set_page_config(page_title="Beleidswijzer", page_icon=":material/policy:", layout="wide")
+
+with st.sidebar:
+    st.selectbox(t("language"), list(LANGUAGES), format_func=LANGUAGES.get, key="lang")
+
+try:
+    cfg = settings.load()
+except settings.SettingsError as exc:
+    st.error(t("settings_invalid"))
+    st.caption(str(exc))
+    st.stop()
+
+pages = [
+    st.Page("app_pages/chat.py", title=t("nav_chat"), icon=":material/chat:", default=True),
+    st.Page("app_pages/lookup.py", title=t("nav_lookup"), icon=":material/manage_search:", url_path="lookup"),
+]
+if cfg.management:
+    pages.append(st.Page("app_pages/manage.py", title=t("nav_manage"), icon=":material/settings:", url_path="manage"))
+page = st.navigation(pages)
+
+components.ensure_index(cfg)
+page.run()

@@ -1,0 +1,187 @@
+"""The app in a real headless Chromium (Debian chromium + chromium-driver, driven by Selenium):
+`streamlit run app.py` on 127.0.0.1 with a fake-encoder index, a Dutch question, the cited
+answer on the page, the passage opened in context; screenshots under the test's temp folder."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from indexer.build import build
+from indexer.encoders.fake import FakeEncoder
+from tests.conftest import NOTE_PDF, REPO
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+QUESTION = "Voor welke Russische dienstplichtigen geldt het besluit- en vertrekmoratorium?"
+CITATION = "Beleidsconsequenties mobilisatie Rusland, p. 1, 3. Kernpunten"
+HOSTILE = """---
+title: Hostile <b>title</b> **bold**
+---
+Kwaadaardig
+Deze tekst over pizzabezorging bevat <script>alert(1)</script> en <img src=x onerror=alert(2)> en **vet**.
+"""
+STARTUP_SECONDS = 60
+ANSWER_SECONDS = 60
+
+
+def require_chromium() -> None:
+    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not Path(p).is_file()]
+    if not missing:
+        return
+    msg = f"{', '.join(missing)} not found; install the Debian packages chromium and chromium-driver"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(msg + " (.ci/run installs them)")
+    pytest.skip(msg)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    """`streamlit run app.py` on a free port with a test index; killed at the end, always."""
+    require_chromium()
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    shutil.copy(NOTE_PDF, corpus / NOTE_PDF.name)
+    (corpus / "hostile.md").write_text(HOSTILE, encoding="utf-8")
+    build([corpus], index, FakeEncoder())
+    port = free_port()
+    env = {**os.environ, "BELEIDSWIJZER_INDEX": str(index), "BELEIDSWIJZER_CORPUS": str(corpus)}
+    env.pop("BELEIDSWIJZER_MODEL", None)
+    log = open(tmp_path / "server.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                pytest.fail(f"streamlit did not start: {(tmp_path / 'server.log').read_text(errors='replace')[-2000:]}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture
+def browser(tmp_path):
+    require_chromium()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in (
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1400,1100",
+    ):  # fmt: skip
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_a_dutch_question_is_answered_with_its_citation_in_chromium(server, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(server)
+    box = WebDriverWait(browser, STARTUP_SECONDS).until(
+        EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid='stChatInputTextArea']"))
+    )
+    box.send_keys(QUESTION)
+    box.send_keys(Keys.ENTER)
+    WebDriverWait(browser, ANSWER_SECONDS).until(
+        lambda d: CITATION in d.find_element(By.CSS_SELECTOR, "[data-testid='stMainBlockContainer']").text
+    )
+    if not browser.find_elements(By.CSS_SELECTOR, "[data-testid='stMainBlockContainer'] mark"):
+        # the fake encoder's answer may be 'no answer' with the passages folded: open the first
+        browser.find_element(By.CSS_SELECTOR, "[data-testid='stExpander'] summary").click()
+    WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid='stMainBlockContainer'] mark"))
+    time.sleep(0.5)  # let the last elements settle before the screenshot
+    main = browser.find_element(By.CSS_SELECTOR, "[data-testid='stMainBlockContainer']").text
+    assert CITATION in main
+    assert "Russische dienstplichtigen van 18 tot en met 27 jaar" in main
+    assert browser.save_screenshot(str(tmp_path / "chat-answer.png"))
+
+    # open the lead passage in context: the PDF page with the passage highlighted
+    buttons = [b for b in browser.find_elements(By.TAG_NAME, "button") if "Toon in context" in b.text]
+    buttons[0].click()
+    dialog = WebDriverWait(browser, 30).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "[role='dialog']")))
+    WebDriverWait(browser, 30).until(lambda d: dialog.find_elements(By.TAG_NAME, "img"))
+    assert "Pagina 1 van 8" in dialog.text
+    time.sleep(0.5)
+    assert browser.save_screenshot(str(tmp_path / "in-context.png"))
+    nxt = next(b for b in dialog.find_elements(By.TAG_NAME, "button") if "Volgende" in b.text)
+    nxt.click()  # page navigation reruns the dialog only; it stays open on page 2
+    WebDriverWait(browser, 30).until(lambda d: "Pagina 2 van 8" in d.find_element(By.CSS_SELECTOR, "[role='dialog']").text)
+    assert browser.save_screenshot(str(tmp_path / "in-context-page2.png"))
+
+
+def test_document_html_and_script_show_as_text_in_chromium(server, browser, tmp_path):
+    from selenium.common.exceptions import NoAlertPresentException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(server)
+    box = WebDriverWait(browser, STARTUP_SECONDS).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid='stChatInputTextArea']")
+    )[0]
+    box.send_keys("pizzabezorging kwaadaardig" + Keys.ENTER)
+    main = "[data-testid='stMainBlockContainer']"
+    WebDriverWait(browser, ANSWER_SECONDS).until(lambda d: "Hostile" in d.find_element(By.CSS_SELECTOR, main).text)
+    # with the fake encoder the answer may be the lead card or, as 'no answer', a folded passage
+    for summary in browser.find_elements(By.CSS_SELECTOR, f"{main} [data-testid='stExpander'] summary"):
+        if "Hostile" in summary.text:
+            summary.click()
+    WebDriverWait(browser, 10).until(lambda d: "Deze tekst over" in d.find_element(By.CSS_SELECTOR, main).text)
+    text = browser.find_element(By.CSS_SELECTOR, main).text
+    assert "<script>alert(1)</script>" in text and "<img src=x onerror=alert(2)>" in text and "**vet**" in text
+    assert "Hostile <b>title</b> **bold**" in text  # the citation, shown as typed
+    assert not browser.find_elements(By.CSS_SELECTOR, f"{main} img, {main} script:not([type]), {main} b")
+    try:
+        browser.switch_to.alert
+        pytest.fail("a document's script ran")
+    except NoAlertPresentException:
+        pass
+    assert browser.save_screenshot(str(tmp_path / "hostile-escaped.png"))

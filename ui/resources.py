@@ -1,0 +1,122 @@
+"""What the app shares across sessions: the encoder and the retriever, loaded once per server
+process (st.cache_resource), and index builds with a progress callback.
+
+A session holds only its chat (st.session_state). A rebuild publishes a new build folder;
+the retriever cache is keyed by the build's name, so the next question uses the new index.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from pathlib import Path
+
+import streamlit as st
+
+from indexer import store
+from indexer.build import BuildProgress, BuildReport, build
+from indexer.encoders import Encoder, get_encoder
+from retrieval.retriever import RetrievalError, Retriever
+from ui.settings import Settings
+
+log = logging.getLogger("beleidswijzer.app")
+LAST_REPORT = "last_build.json"  # beside CURRENT in the index folder: the app's record of the last build
+
+
+@st.cache_resource(show_spinner=False)
+def _encoders() -> tuple[dict[str | None, Encoder], threading.Lock]:
+    return {}, threading.Lock()
+
+
+def encoder(spec: str | None) -> Encoder:
+    """The encoder for a spec (None: the default model); one per model per process.
+
+    Registered under the spec asked for and under the one it reports (None -> 'e5-small'), so
+    the first build (spec None) and the retriever (the manifest's spec) share one model.
+    """
+    known, lock = _encoders()
+    with lock:
+        if spec not in known:
+            enc = get_encoder(spec)
+            resolved = getattr(enc, "spec", None)
+            known[spec] = known.setdefault(resolved, enc) if resolved else enc
+        return known[spec]
+
+
+WARM_UP_QUERY = "beleid"
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _retriever(index_dir: str, build_name: str, spec: str | None) -> Retriever:
+    r = Retriever(index_dir, encoder=encoder(spec))
+    # The encoder loads its model on first use: do that now, in the background, while the
+    # officer types the first question (query_vector holds the retriever's lock, so a question
+    # asked meanwhile waits for the same load instead of starting a second one).
+    threading.Thread(target=_warm_up, args=(r,), name="beleidswijzer-warm-up", daemon=True).start()
+    return r
+
+
+def _warm_up(r: Retriever) -> None:
+    try:
+        r.query_vector(WARM_UP_QUERY)
+    except Exception:  # the first real question reports the problem to the officer
+        log.exception("warming up the model failed")
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _manifest(index_dir: str, build_name: str) -> dict:
+    return store.IndexReader(Path(index_dir)).manifest
+
+
+def current_build(cfg: Settings) -> str | None:
+    """Name of the published build, or None when there is no index yet."""
+    folder = store.current_build(cfg.index_dir)
+    return folder.name if folder else None
+
+
+def model_spec(cfg: Settings, build_name: str | None) -> str | None:
+    """The setting's model, else the one that built the index (as the Retriever chooses it)."""
+    if cfg.model or build_name is None:
+        return cfg.model
+    try:
+        return _manifest(str(cfg.index_dir), build_name).get("model_spec") or None
+    except store.IndexError_:
+        return None
+
+
+def retriever(cfg: Settings) -> Retriever:
+    """The retriever for the current build; RetrievalError when there is no usable index."""
+    name = current_build(cfg)
+    if name is None:
+        raise RetrievalError(f"No index found in {cfg.index_dir}. {store.REBUILD_HINT.format(index=cfg.index_dir)}")
+    return _retriever(str(cfg.index_dir), name, model_spec(cfg, name))
+
+
+def build_index(cfg: Settings, progress: BuildProgress | None = None) -> BuildReport:
+    """Build or update the index from the corpus folders (incremental, atomic) and record the report.
+
+    Raises BuildLocked, NothingIndexed, or the encoder's error when the model cannot be loaded.
+    """
+    say = progress or (lambda *a: None)
+    say("model", 0, 1, "")
+    enc = encoder(model_spec(cfg, current_build(cfg)))
+    report = build(list(cfg.corpora), cfg.index_dir, enc, progress=say)
+    save_report(cfg, report)
+    log.info("index build: %s", json.dumps(report.to_dict(), ensure_ascii=False))
+    return report
+
+
+def save_report(cfg: Settings, report: BuildReport) -> None:
+    data = {**report.to_dict(), "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    tmp = cfg.index_dir / f".{LAST_REPORT}.tmp"
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    tmp.replace(cfg.index_dir / LAST_REPORT)
+
+
+def last_report(cfg: Settings) -> dict | None:
+    """The report of the last build the app ran on this index (skipped files with reasons)."""
+    try:
+        return json.loads((cfg.index_dir / LAST_REPORT).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None

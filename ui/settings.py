@@ -1,0 +1,80 @@
+"""The app's settings, each from an environment variable with a default.
+
+    BELEIDSWIJZER_INDEX          index folder (default: ./index, see indexer.config)
+    BELEIDSWIJZER_CORPUS         corpus folder(s), separated by os.pathsep (default: ./corpus);
+                                 uploads go to the first
+    BELEIDSWIJZER_MODEL          encoder spec for building; default: the model that built the
+                                 index, or e5-small for a new one (see indexer.encoders)
+    BELEIDSWIJZER_MANAGEMENT     on/off: show the index management page (default on)
+    BELEIDSWIJZER_MAX_UPLOAD_MB  largest document an operator may upload (default 50; the
+                                 server limit in .streamlit/config.toml caps it)
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+from indexer.config import DEFAULT_CORPUS, default_index_dir
+
+SWITCH_VALUES = {
+    "on": True, "true": True, "1": True, "yes": True, "aan": True, "ja": True,
+    "off": False, "false": False, "0": False, "no": False, "uit": False, "nee": False,
+}  # fmt: skip
+DEFAULT_MAX_UPLOAD_MB = 50
+
+
+class SettingsError(ValueError):
+    """An environment variable has a value the app cannot use; the message names the allowed values."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    index_dir: Path
+    corpora: tuple[Path, ...]
+    model: str | None  # None: the index's own model (or the default for a first build)
+    management: bool
+    max_upload_mb: int
+
+    @property
+    def upload_dir(self) -> Path:
+        """Where uploaded documents are stored: the first corpus folder."""
+        return self.corpora[0]
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in SWITCH_VALUES:
+        raise SettingsError(f"{name}={env[name]!r} is not a switch; use one of {', '.join(SWITCH_VALUES)}.")
+    return SWITCH_VALUES[raw]
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise SettingsError(f"{name}={raw!r} must be a whole number of megabytes, at least 1 (default {default}).")
+    return value
+
+
+def load(env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from the environment (read on every script run, so tests can set them)."""
+    env = os.environ if env is None else env
+    corpus_raw = env.get("BELEIDSWIJZER_CORPUS", "").strip()
+    corpora = tuple(Path(p).expanduser() for p in corpus_raw.split(os.pathsep) if p.strip()) or (DEFAULT_CORPUS,)
+    index = env.get("BELEIDSWIJZER_INDEX", "").strip()
+    return Settings(
+        index_dir=Path(index).expanduser() if index else default_index_dir(),
+        corpora=corpora,
+        model=env.get("BELEIDSWIJZER_MODEL", "").strip() or None,
+        management=_switch(env, "BELEIDSWIJZER_MANAGEMENT", True),
+        max_upload_mb=_positive_int(env, "BELEIDSWIJZER_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB),
+    )
