@@ -1,0 +1,294 @@
+"""Fit fusion weights and the abstention threshold on the evaluation set, per model.
+
+    python -m retrieval.calibrate --index DIR [--questions eval/questions.yaml] [--dry-run]
+
+1. Fusion: `lexical_weight` x `coverage_power` over a small grid; the choice maximises the
+   hybrid MRR averaged over the two languages (so the smaller English set weighs as much as the
+   Dutch one), ties broken by the language-averaged recall@k, then by the smaller weight.
+2. Abstention: the retriever answers when a passage *is* a reference the question names, or
+   when its abstention score reaches the threshold. The score is the retriever's own: the
+   margin of the best passage cosine over the best general-domain background cosine
+   (`min_margin`), or, for a retriever without background texts, the best cosine (`min_dense`).
+   The threshold is the midpoint of the widest score interval that maximises balanced accuracy
+   (mean of: share of in-scope questions answered, share of out-of-scope questions abstained).
+3. Over-fitting check: a 2-fold split stratified by language and type; each half is fitted
+   with the same procedure and measured on the other half.
+
+The values are written into retrieval/calibration.json under the model's name (starting from
+the "default" entry, which is kept, so unfitted parameters keep their default).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from retrieval.evaluate import DEFAULT_QUESTIONS, LANGS, Question, load_questions, run_question, summarise
+from retrieval.references import EXACT, match_strength, parse_references
+from retrieval.retriever import CALIBRATION, Params, Retriever
+
+LEXICAL_WEIGHTS = (0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.5)
+COVERAGE_POWERS = (1.0, 2.0)
+
+
+# ------------------------------------------------------------------------------ fusion
+
+
+def fusion_runs(retriever: Retriever, questions: list[Question], k: int) -> dict[tuple[float, float], list[dict]]:
+    """Hybrid rows per (lexical_weight, coverage_power); query vectors are cached across runs."""
+    base = retriever.params
+    runs = {}
+    try:
+        for w in LEXICAL_WEIGHTS:
+            for p in COVERAGE_POWERS:
+                retriever.params = dataclasses.replace(base, lexical_weight=w, coverage_power=p)
+                runs[(w, p)] = [run_question(retriever, q, "hybrid", k, timed=False) for q in questions if q.in_scope]
+    finally:
+        retriever.params = base
+    return runs
+
+
+def fusion_score(rows: list[dict], k: int) -> tuple[float, float]:
+    """(MRR averaged over languages, recall@k averaged over languages) of hybrid rows."""
+    mrr, rec = [], []
+    for lang in LANGS:
+        s = summarise([r for r in rows if r["lang"] == lang], k)
+        if s["n_in_scope"]:
+            mrr.append(s["mrr"])
+            rec.append(s[f"recall@{k}"])
+    return float(np.mean(mrr)), float(np.mean(rec))
+
+
+def choose_fusion(runs: dict, ids: set[str], k: int) -> tuple[tuple[float, float], dict]:
+    """The grid point with the best language-averaged MRR on the questions `ids`."""
+    scored = {key: fusion_score([r for r in rows if r["id"] in ids], k) for key, rows in runs.items()}
+    best = max(scored, key=lambda key: (round(scored[key][0], 6), round(scored[key][1], 6), -key[0], -key[1]))
+    return best, scored
+
+
+# ------------------------------------------------------------------------------ abstention
+
+
+def threshold_param() -> str:
+    """The Params field the retriever's abstention compares with: min_margin (background
+    contrast) when the retriever has it, else min_dense (best cosine)."""
+    return "min_margin" if "min_margin" in Params.__dataclass_fields__ else "min_dense"
+
+
+def abstention_features(retriever: Retriever, q: Question) -> dict:
+    """The retriever's abstention inputs: its score (margin or best cosine) and whether a
+    passage is exactly a reference named in the question."""
+    qv = retriever.query_vector(q.question)
+    cos = retriever.vectors @ qv
+    refs = parse_references(q.question)
+    strength = [max((match_strength(r, p) for r in refs), default=0) for p in retriever.passages]
+    sized = getattr(retriever, "_answer_sized", None) or [True] * len(cos)  # passages it may show
+    rows = [i for i in range(len(cos)) if sized[i] or strength[i]]
+    top = float(cos[rows].max()) if rows else -1.0
+    score = retriever.margin(qv, {0: top}) if threshold_param() == "min_margin" else top
+    return {"id": q.id, "lang": q.lang, "type": q.type, "in_scope": q.in_scope, "score": float(score),
+            "top_cos": top, "ref_exact": any(s >= EXACT for s in strength)}  # fmt: skip
+
+
+def decide(f: dict, threshold: float) -> bool:
+    return f["ref_exact"] or f["score"] >= threshold
+
+
+def balanced_accuracy(feats: list[dict], threshold: float) -> float:
+    ins = [f for f in feats if f["in_scope"]]
+    oos = [f for f in feats if not f["in_scope"]]
+    tpr = sum(decide(f, threshold) for f in ins) / len(ins) if ins else 1.0
+    tnr = sum(not decide(f, threshold) for f in oos) / len(oos) if oos else 1.0
+    return (tpr + tnr) / 2
+
+
+def fit_threshold(feats: list[dict]) -> tuple[float, float, tuple[float, float]]:
+    """(threshold, balanced accuracy, best interval): midpoint of the widest best interval."""
+    if not feats:
+        raise ValueError("no questions to fit the threshold on")
+    s = sorted({f["score"] for f in feats})  # exact values: the best interval can be narrow
+    bounds = [s[0] - 0.05] + s + [s[-1] + 0.05]
+    # a threshold in (bounds[i], bounds[i+1]] gives the same decisions: evaluate at the upper end
+    ba = [balanced_accuracy(feats, bounds[i + 1]) for i in range(len(bounds) - 1)]
+    best = max(ba)
+    runs, start = [], None
+    for i, v in enumerate(ba + [None]):
+        if v is not None and abs(v - best) < 1e-12:
+            start = i if start is None else start
+        elif start is not None:
+            runs.append((bounds[start], bounds[i]))  # thresholds in (lo, hi] are all best
+            start = None
+    lo, hi = max(runs, key=lambda r: r[1] - r[0])
+    return round((lo + hi) / 2, 6), best, (lo, hi)
+
+
+def abstention_report(feats: list[dict], threshold: float) -> dict:
+    ins = [f for f in feats if f["in_scope"]]
+    oos = [f for f in feats if not f["in_scope"]]
+    return {
+        "in_scope_answerable": sum(decide(f, threshold) for f in ins) / len(ins) if ins else None,
+        "out_of_scope_abstained": sum(not decide(f, threshold) for f in oos) / len(oos) if oos else None,
+        "balanced_accuracy": balanced_accuracy(feats, threshold),
+    }
+
+
+# ------------------------------------------------------------------------------ folds
+
+
+def two_folds(questions: list[Question]) -> tuple[set[str], set[str]]:
+    """A deterministic split, stratified by (language, type), on a hash of the id."""
+    a, b = set(), set()
+    strata: dict[tuple[str, str], list[str]] = {}
+    for q in questions:
+        strata.setdefault((q.lang, q.type), []).append(q.id)
+    for ids in strata.values():
+        for i, qid in enumerate(sorted(ids, key=lambda x: hashlib.sha1(x.encode()).hexdigest())):
+            (a if i % 2 == 0 else b).add(qid)
+    return a, b
+
+
+def fit(runs: dict, feats: list[dict], ids: set[str], k: int) -> dict:
+    (w, p), _ = choose_fusion(runs, ids, k)
+    t, _, _ = fit_threshold([f for f in feats if f["id"] in ids])
+    return {"lexical_weight": w, "coverage_power": p, threshold_param(): t}
+
+
+def measure(runs: dict, feats: list[dict], params: dict, ids: set[str], k: int) -> dict:
+    rows = [r for r in runs[(params["lexical_weight"], params["coverage_power"])] if r["id"] in ids]
+    out = {}
+    for lang in LANGS:
+        s = summarise([r for r in rows if r["lang"] == lang], k)
+        out[f"mrr_{lang}"], out[f"recall@{k}_{lang}"] = s["mrr"], s[f"recall@{k}"]
+    out.update(abstention_report([f for f in feats if f["id"] in ids], params[threshold_param()]))
+    return out
+
+
+# ------------------------------------------------------------------------------ main
+
+
+def calibrate(retriever: Retriever, questions: list[Question], k: int = 5, say=print) -> dict:
+    """Fit on all questions, report the choice and a 2-fold check; returns the chosen values."""
+    say(f"Model {retriever.encoder.name}, {len(questions)} questions, k={k}")
+    runs = fusion_runs(retriever, questions, k)
+    feats = [abstention_features(retriever, q) for q in questions]
+    all_ids = {q.id for q in questions}
+
+    (w, p), scored = choose_fusion(runs, all_ids, k)
+    say("\nFusion grid: hybrid MRR averaged over nl/en (recall@%d averaged)" % k)
+    say("  weight " + " ".join(f"power {pw:g}".rjust(16) for pw in COVERAGE_POWERS))
+    for wt in LEXICAL_WEIGHTS:
+        cells = [f"{scored[(wt, pw)][0]:.3f} ({scored[(wt, pw)][1]:.3f})".rjust(16) for pw in COVERAGE_POWERS]
+        mark = "  <- chosen" if wt == w else ""
+        say(f"  {wt:6.2f} " + " ".join(cells) + mark)
+    say(f"Chosen: lexical_weight={w}, coverage_power={p:g} (best language-averaged MRR "
+        f"{scored[(w, p)][0]:.3f}; ties -> higher recall, then the smaller weight).")  # fmt: skip
+
+    name = threshold_param()
+    t, ba, (lo, hi) = fit_threshold(feats)
+    what = "margin of the best passage over the best background text" if name == "min_margin" else "best cosine"
+    say(f"\nAbstention: threshold on the {what}, maximising balanced accuracy")
+    ins = sorted(f["score"] for f in feats if f["in_scope"] and not f["ref_exact"])
+    oos = sorted(f["score"] for f in feats if not f["in_scope"])
+    if ins and oos:
+        say(f"  score, in scope (without exact reference): min {ins[0]:.4f} p5 {np.percentile(ins, 5):.4f} "
+            f"median {np.median(ins):.4f};  out of scope: min {oos[0]:.4f} median {np.median(oos):.4f} max {oos[-1]:.4f}")  # fmt: skip
+    rep = abstention_report(feats, t)
+    say(f"Chosen: {name}={t} (midpoint of the best interval ({lo:.4f}, {hi:.4f}], width {hi - lo:.4f}) -> "
+        f"in scope answerable {rep['in_scope_answerable']:.3f}, out of scope abstained "
+        f"{rep['out_of_scope_abstained']:.3f}, balanced accuracy {rep['balanced_accuracy']:.3f}")  # fmt: skip
+    for f in sorted((f for f in feats if decide(f, t) != f["in_scope"]), key=lambda f: f["score"]):
+        say(f"    misjudged: {f['id']:36} score {f['score']:+.4f} (cos {f['top_cos']:.4f}) "
+            f"{'in scope, abstains' if f['in_scope'] else 'out of scope, answers'}")  # fmt: skip
+    chosen = {"lexical_weight": w, "coverage_power": p, name: t}
+    check = consistency(retriever, questions, feats, chosen, k)
+    say(f"  check: the retriever's own answerable flag agrees with this rule on {check[0]}/{check[1]} questions")
+
+    a, b = two_folds(questions)
+    say("\n2-fold check (fit on one half, measure on the other; 'full fit' = the values above on the same half):")
+    folds = []
+    by_id = {q.id: q for q in questions}
+    for fold, train, test in (("A->B", a, b), ("B->A", b, a)):
+        kinds = [{by_id[i].in_scope for i in half} for half in (train, test)]
+        if any(kind != {True, False} for kind in kinds):
+            say(f"  {fold}: skipped (each half needs in-scope and out-of-scope questions)")
+            continue
+        fitted = fit(runs, feats, train, k)
+        held = measure(runs, feats, fitted, test, k)
+        full = measure(runs, feats, chosen, test, k)
+        folds.append({"fold": fold, "fitted": fitted, "held_out": held, "full_fit": full})
+        say(f"  {fold}: fitted {fitted}")
+        for label, m in (("held out", held), ("full fit", full)):
+            say(f"    {label:9} " + "  ".join(f"{key} {val:.3f}" if val is not None else f"{key} n/a" for key, val in m.items()))
+    return {"model": retriever.encoder.name, "chosen": chosen, "folds": folds, "features": feats,
+            "fusion_grid": {f"{kk[0]}/{kk[1]}": v for kk, v in scored.items()}}  # fmt: skip
+
+
+def consistency(retriever: Retriever, questions: list[Question], feats: list[dict], chosen: dict, k: int) -> tuple[int, int]:
+    """How often the retriever, run with the chosen values, abstains exactly as the fitted rule says."""
+    base = retriever.params
+    retriever.params = dataclasses.replace(base, **chosen)
+    try:
+        by_id = {f["id"]: f for f in feats}
+        t = chosen[threshold_param()]
+        same = sum(retriever.search(q.question, k=k).answerable == decide(by_id[q.id], t) for q in questions)
+    finally:
+        retriever.params = base
+    return same, len(questions)
+
+
+def write_calibration(model: str, chosen: dict, questions_file: Path, n: int, path: Path = CALIBRATION) -> None:
+    """Store the values under the model name, starting from "default"; keep every other entry."""
+    data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    default = data.setdefault("default", {})
+    entry = {key: val for key, val in default.items() if key in Params.__dataclass_fields__}
+    entry.update(chosen)
+    try:
+        source = questions_file.resolve().relative_to(Path(__file__).resolve().parents[1])
+    except ValueError:
+        source = questions_file
+    entry["fitted_on"] = f"{source} ({n} questions), {dt.date.today().isoformat()}, python -m retrieval.calibrate"
+    data[model] = entry
+    text = "{\n" + ",\n".join(f"  {json.dumps(key)}: {json.dumps(val, ensure_ascii=False)}" for key, val in data.items()) + "\n}\n"
+    path.write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from indexer.config import default_index_dir
+    from retrieval.retriever import RetrievalError
+
+    ap = argparse.ArgumentParser(prog="python -m retrieval.calibrate", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--index", type=Path, default=None, help="index folder (default: BELEIDSWIJZER_INDEX or ./index)")
+    ap.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS, help="question file")
+    ap.add_argument("--k", type=int, default=5)
+    ap.add_argument("--dry-run", action="store_true", help="print the choice, do not write calibration.json")
+    ap.add_argument("--force", action="store_true", help="also write for the fake test encoder")
+    ap.add_argument("--json", type=Path, default=None, help="write the calibration report here")
+    args = ap.parse_args(argv)
+    try:
+        questions = load_questions(args.questions)
+        retriever = Retriever(args.index or default_index_dir())
+    except (RetrievalError, RuntimeError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    report = calibrate(retriever, questions, args.k)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1), encoding="utf-8")
+    model = retriever.encoder.name
+    if args.dry_run:
+        print(f"\n--dry-run: {CALIBRATION} not changed.")
+    elif model.startswith("fake") and not args.force:
+        print(f"\nNot written: '{model}' is the test encoder, and unit tests rely on the 'default' entry. Use --force to write it anyway.")
+    else:
+        write_calibration(model, report["chosen"], args.questions, len(questions))
+        print(f"\nWritten to {CALIBRATION} under '{model}'.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
