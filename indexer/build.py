@@ -22,7 +22,7 @@ from indexer.encoders import Encoder
 from indexer.parsers import SIDECAR_SUFFIX, UnreadableDocument, parser_for
 from indexer.passage import DocumentMeta, Passage
 
-PARSER_VERSION = "1"  # bump when parsing changes, so every file is parsed again
+PARSER_VERSION = "2"  # bump when parsing changes, so every file is parsed again
 
 # progress(stage, done, total, detail): stage is "scan", "parse", "embed" or "write"
 BuildProgress = Callable[[str, int, int, str], None]

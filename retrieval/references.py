@@ -163,8 +163,7 @@ def match_strength(ref: Reference, p: Passage) -> int:
         return MENTION if _mentions_article(p.text, ref) else 0
     if ref.kind == "vc":
         code = ref.code.lower()
-        in_section = code in fold(p.section)
-        if in_section and _doc_is(p, "vc"):
+        if _doc_is(p, "vc") and _in_vc_paragraph(code, fold(p.section)):
             return EXACT
         return MENTION if re.search(rf"(?<![\w/]){re.escape(code)}(?![\w/]|\.\d)", fold(p.text)) else 0
     if ref.kind == "wbv":
@@ -185,6 +184,21 @@ def match_strength(ref: Reference, p: Passage) -> int:
             return EXACT
         return 0
     return 0
+
+
+def _in_vc_paragraph(code: str, section: str) -> bool:
+    """Whether a section path lies in Vc paragraph `code` ("c3/2", "c7/21.1", "c2/3.2").
+
+    Either the path names the code itself ("C2/3.2 Artikel 29 ..."), or a heading names the
+    chapter ("C3 Moratoria", "C7/21 ...") and a deeper heading starts with the paragraph
+    number ("2 Besluitmoratorium", "21.1 Besluitmoratorium").
+    """
+    if re.search(rf"(?<![\w/]){re.escape(code)}(?![\w]|[./]\d)", section):
+        return True
+    chapter, _, number = code.partition("/")
+    parts = [s.strip() for s in section.split(" > ")]
+    has_chapter = any(re.match(rf"{re.escape(chapter)}(?:[\s/]|$)", s) for s in parts)
+    return has_chapter and any(re.match(rf"{re.escape(number)}\.?(?:\s|$)", s) for s in parts)
 
 
 def _point_range(point: str) -> str:

@@ -229,7 +229,7 @@ class Retriever:
 
         ref_rows = self._reference_rows(refs)
 
-        candidates = {r for r in set(dense_scores) | set(lex_scores) if self._answer_sized[r]} | set(ref_rows)
+        candidates = {r for r in set(dense_scores) | set(lex_scores) | set(ref_rows) if self._answer_sized[r]}
         if allowed is not None:
             candidates &= allowed
         cand = np.array(sorted(candidates), dtype=np.int64)

@@ -244,3 +244,36 @@ def test_cli_unusable_index_exits_2_with_one_line(tmp_path):
     (current_build(tmp_path / "ix") / "dense.faiss").write_bytes(b"garbage")
     damaged = _cli("vraag", "--index", str(tmp_path / "ix"))
     assert damaged.returncode == 2 and "damaged" in damaged.stderr and "python -m indexer build" in damaged.stderr
+
+
+@pytest.mark.parametrize(
+    "code, section, expected",
+    [
+        ("c2/3.2", "c2/3.2 artikel 29 eerste lid > vervolging", True),
+        ("c3/2", "c3 moratoria (c. 2015 text) > 2 besluitmoratorium", True),
+        ("c3/2", "c3 moratoria (c. 2015 text) > 3 vertrekmoratorium", False),
+        ("c7/21.1", "c7/21 het asielbeleid > 21.1 besluitmoratorium", True),
+        ("c7/21.1", "c7/21 het asielbeleid > 21.10 iets anders", False),
+        ("c2/3.2", "c2/3.20 andere paragraaf", False),
+    ],
+)
+def test_vc_paragraph_codes_match_headings(code, section, expected):
+    from retrieval.references import _in_vc_paragraph
+
+    assert _in_vc_paragraph(code, section) is expected
+
+
+def test_reference_hits_skip_letterheads(tmp_path):
+    c = tmp_path / "c"
+    c.mkdir()
+    (c / "brief.txt").write_text(
+        "---\ntitle: Kamerbrief\nidentifier: Kamerstukken II 2022/23, 19 637, nr. 3018\n---\n"
+        "19 637 Vreemdelingenbeleid\n\nAan de Voorzitter van de Tweede Kamer\n\nOp 29 juni jl. heb ik een besluit- en vertrekmoratorium voor een half jaar "
+        "afgekondigd voor Russische dienstplichtigen van 18 tot en met 27 jaar.\n",
+        encoding="utf-8",
+    )
+    build([c], tmp_path / "ix", FakeEncoder())
+    r = Retriever(tmp_path / "ix", FakeEncoder())
+    assert [p.text[:10] for p in r.passages] == ["19 637 Vre", "Op 29 juni"]
+    hits = r.search("Kamerstuk 19 637, nr. 3018", k=3).hits
+    assert [h.passage.text[:10] for h in hits] == ["Op 29 juni"]

@@ -128,3 +128,15 @@ def test_shared_legislation_carries_article_and_lid(shared_corpus):
     assert all(p.article for p in ps)
     art43 = next(p for p in ps if p.locator == "art. 43 lid 1")
     assert art43.text.startswith("1. Bij besluit van Onze Minister")
+
+
+def test_a_run_of_short_label_lines_is_text_not_headings(tmp_path):
+    text = (
+        "Kamervraag 2023Z00468\n\nDe mobilisatie in Rusland\n\nIngediend 18 januari 2023\n"
+        "Beantwoord 22 februari 2023 (na 35 dagen)\nIndiener Jasper van Dijk\n"
+        "Beantwoord door de minister van Buitenlandse Zaken\n\nVraag 1\n\nWat is uw oordeel over de berichtgeving?\n"
+    )
+    _, ps = parse(tmp_path, text)
+    header = next(p for p in ps if "Indiener Jasper van Dijk" in p.text)
+    assert header.section == "De mobilisatie in Rusland"
+    assert ps[-1].section == "Vraag 1"

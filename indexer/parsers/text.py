@@ -40,6 +40,7 @@ class _Unit:
     end: int
     kind: str  # heading | article | lid | point | para
     label: str = ""
+    after_blank: bool = True  # preceded by a blank line (or the start of the body)
 
 
 class TextParser:
@@ -96,7 +97,8 @@ def _units(body: str) -> list[_Unit]:
             last.text += " " + stripped
             last.end = e
         else:
-            units.append(_Unit(stripped, s, e, kind, label))
+            after_heading = bool(units) and units[-1].kind in ("heading", "article")
+            units.append(_Unit(stripped, s, e, kind, label, prev_blank or after_heading))
         prev_blank = False
         prev_line_len = len(stripped)
     return units
@@ -140,11 +142,25 @@ def _heading_level(line: str) -> int:
     return 0 if _BANNER.match(line) else 1
 
 
-def _is_subheading(unit: _Unit, nxt: _Unit | None) -> bool:
-    """A short line without closing punctuation followed by more text is a heading."""
+def _short_unpunctuated_run(nxt: _Unit | None) -> bool:
+    """The next line continues a block of short label lines (no sentence end)."""
+    return (
+        nxt is not None
+        and nxt.kind == "para"
+        and not nxt.after_blank
+        and len(nxt.text) <= 90
+        and not nxt.text.endswith((".", ";", ":", "?", "!"))
+    )
+
+
+def _is_subheading(unit: _Unit, nxt: _Unit | None, title_of_article: bool = False) -> bool:
+    """A short line without closing punctuation, after a blank line (or a heading) and followed
+    by more text, is a heading; a run of short lines ('Ingediend ...', 'Indiener ...') is not."""
     t = unit.text
     return (
         unit.kind == "para"
+        and unit.after_blank
+        and (title_of_article or not _short_unpunctuated_run(nxt))
         and nxt is not None
         and len(t) <= 90
         and not t.endswith((".", ";", "?", "!", ")"))
@@ -215,7 +231,7 @@ def passages_from_body(body: str, meta: DocumentMeta) -> list[Passage]:
             article_word = u.text.split()[0]
             article_title = (_ARTICLE.match(u.text).group(2) or "").strip()
             continue
-        if article and not article_title and not group and _is_subheading(u, nxt):
+        if article and not article_title and not group and _is_subheading(u, nxt, title_of_article=True):
             article_title = u.text
             continue
         if not article and u.kind == "para" and _NUM_HEADING.match(u.text) and nxt is not None:
