@@ -217,9 +217,8 @@ class Retriever:
         lex_scores: dict[int, float] = {}
         coverage = 0.0
         if mode in ("hybrid", "lexical"):
-            rows, scores, matched = self.lexical.scores(question)
-            n_terms = self.lexical.n_query_terms(question)
-            coverage = matched / n_terms if n_terms else 0.0
+            rows, scores, _ = self.lexical.scores(question)
+            coverage = self.lexical.coverage(question)
             if len(rows) > P.lexical_candidates:
                 top = np.argpartition(-scores, P.lexical_candidates)[: P.lexical_candidates]
                 rows, scores = rows[top], scores[top]
