@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import components, settings
+from ui import components, navigation, settings
 from ui.i18n import LANGUAGES, t
 
 st.set_page_config(page_title="Beleidswijzer", page_icon=":material/policy:", layout="wide")
@@ -19,13 +19,18 @@ except settings.SettingsError as exc:
     st.caption(str(exc))
     st.stop()
 
-pages = [
-    st.Page("app_pages/chat.py", title=t("nav_chat"), icon=":material/chat:", default=True),
-    st.Page("app_pages/lookup.py", title=t("nav_lookup"), icon=":material/manage_search:", url_path="lookup"),
-]
+pages = {
+    "": [
+        st.Page("app_pages/chat.py", title=t("nav_chat"), icon=":material/chat:", default=True),
+        st.Page("app_pages/lookup.py", title=t("nav_lookup"), icon=":material/manage_search:", url_path="lookup"),
+        st.Page("app_pages/onboarding.py", title=t("nav_onboarding"), icon=":material/school:", url_path="introductie"),
+    ],
+    t("nav_rules"): list(navigation.rule_pages().values()),
+}
 if cfg.management:
-    pages.append(st.Page("app_pages/manage.py", title=t("nav_manage"), icon=":material/settings:", url_path="manage"))
+    pages[""].append(st.Page("app_pages/manage.py", title=t("nav_manage"), icon=":material/settings:", url_path="manage"))
 page = st.navigation(pages)
+navigation.set_current_rule(page)
 
 components.ensure_index(cfg)
 page.run()

@@ -1,12 +1,18 @@
-"""Chat: a question in Dutch or English -> the retrieved passages with citations (no generated text)."""
+"""Chat: a question in Dutch or English -> the retrieved passages with citations (no generated
+text); under them the matching rule check, if the question is about one (pre-filled, run only
+after the officer confirms), export for the case file and feedback."""
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 
 import streamlit as st
 
-from ui import components, settings
+from retrieval.export import case_citations
+from rules.suggest import suggest
+from ui import case, components, rule_view, settings
 from ui.i18n import t
+from ui.text import md_escape
 
 log = logging.getLogger("beleidswijzer.app")
 cfg = settings.load()
@@ -21,6 +27,7 @@ with st.sidebar:
     k = st.slider(t("k_passages"), min_value=1, max_value=10, value=5, key="k")
     if st.button(t("new_conversation"), icon=":material/add_comment:", width="stretch"):
         messages.clear()
+        rule_view.forget_checks()
         st.session_state.pop("next_id", None)
         st.session_state.pop(components.CONTEXT_KEY, None)
 
@@ -29,10 +36,23 @@ def show(message: dict) -> None:
     with st.chat_message(message["role"]):
         if message["role"] == "user":
             components.plain(message["text"])
-        elif message.get("result") is not None:
-            components.search_result(message["result"], key=f"m{message['id']}")
+            return
+        n = message["id"]
+        if message.get("result") is not None:
+            components.search_result(message["result"], key=f"m{n}")
         else:
             st.error(t("search_failed"))
+        question = next((m["text"] for m in messages if m["role"] == "user" and m["id"] == n), "")
+        if message.get("suggestion"):
+            rule_view.offer(message["suggestion"], question=question, message_id=n, key=f"m{n}_offer")
+            for check in (message.get("checks") or {}).values():
+                st.caption(t("offer_done", title=md_escape(check.result["title"]),
+                             outcome=md_escape(check.result["outcome_label"])))  # fmt: skip
+        answer = case.answer_case(st.session_state, n)
+        with st.container(horizontal=True, vertical_alignment="center"):
+            case.export_buttons(answer, key=f"m{n}_export", name="antwoord")
+            case.feedback_form(cfg, key=f"m{n}_feedback", kind="answer", question=question,
+                               citations=case_citations(answer))  # fmt: skip
 
 
 for message in messages:
@@ -49,7 +69,9 @@ if question and question.strip():
         except Exception:
             log.exception("search failed for a question of %d characters", len(question))
             result = None
-    messages.append({"role": "assistant", "result": result, "id": n})
+    offered = suggest(question)
+    messages.append({"role": "assistant", "result": result, "id": n,
+                     "suggestion": asdict(offered) if offered else None, "checks": {}})  # fmt: skip
     show(messages[-1])
 
 components.context_dialog(retriever)

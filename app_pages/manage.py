@@ -8,7 +8,7 @@ import streamlit as st
 
 from indexer.build import BuildLocked, NothingIndexed, scan
 from indexer.parsers import SUPPORTED_SUFFIXES
-from ui import components, resources, settings, uploads
+from ui import components, feedback, resources, settings, uploads
 from ui.i18n import t
 from ui.text import md_escape
 
@@ -111,3 +111,20 @@ if rows:
     )  # fmt: skip
 else:
     st.caption(t("manage_skipped_none"))
+
+# -- officers' feedback (counts only; comments and questions stay in the local file)
+st.subheader(t("manage_feedback"))
+counts = feedback.counts(cfg.feedback_db)
+cols = st.columns(4)
+cols[0].metric(t("manage_feedback_total"), counts["all"].total)
+cols[1].metric(t("manage_feedback_useful"), counts["all"].useful)
+cols[2].metric(t("manage_feedback_not_useful"), counts["all"].not_useful)
+cols[3].metric(t("manage_feedback_comments"), counts["all"].with_comment)
+st.table(
+    [{t("manage_feedback_kind"): t(f"manage_feedback_kind_{kind}"), t("manage_feedback_total"): c.total,
+      t("manage_feedback_useful"): c.useful, t("manage_feedback_not_useful"): c.not_useful,
+      t("manage_feedback_comments"): c.with_comment} for kind, c in counts.items() if kind in feedback.KINDS],
+    hide_index=True,
+)  # fmt: skip
+st.caption(md_escape(f"{t('manage_feedback_file')}: {cfg.feedback_db}  ·  ")
+           + (t("manage_feedback_questions_on") if cfg.store_questions else t("manage_feedback_questions_off")))  # fmt: skip

@@ -58,6 +58,9 @@ def server(tmp_path):
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     corpus.mkdir()
     shutil.copy(NOTE_PDF, corpus / NOTE_PDF.name)
+    sidecar = NOTE_PDF.with_name(NOTE_PDF.name + ".yaml")  # the note's date and type
+    if sidecar.is_file():
+        shutil.copy(sidecar, corpus / sidecar.name)
     (corpus / "hostile.md").write_text(HOSTILE, encoding="utf-8")
     build([corpus], index, FakeEncoder())
     port = free_port()
@@ -185,3 +188,137 @@ def test_document_html_and_script_show_as_text_in_chromium(server, browser, tmp_
     except NoAlertPresentException:
         pass
     assert browser.save_screenshot(str(tmp_path / "hostile-escaped.png"))
+
+
+SHOTS_ENV = "BELEIDSWIJZER_SCREENSHOTS"  # a folder to keep the screenshots in (default: the test's temp folder)
+BVM_QUESTION = "Valt een 25-jarige Russische deserteur onder het moratorium?"
+
+
+def shots_dir(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get(SHOTS_ENV) or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def full_page_screenshot(browser, path: Path) -> None:
+    """The whole page, not only the window: grow the window to the main area's height first."""
+    height = browser.execute_script("return document.querySelector(\"[data-testid='stMain']\").scrollHeight")
+    browser.set_window_size(1400, min(max(int(height) + 120, 1100), 12000))
+    time.sleep(1.5)  # let charts and the diagram lay out again
+    assert browser.save_screenshot(str(path))
+    browser.set_window_size(1400, 1100)
+
+
+def retry(action, attempts: int = 4) -> None:
+    """Run a UI action again when Streamlit re-rendered its element meanwhile."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    for attempt in range(attempts):
+        try:
+            action()
+            time.sleep(0.8)  # let the rerun the action caused finish
+            return
+        except StaleElementReferenceException:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
+
+
+def choose(browser, label: str, option: str) -> None:
+    """Pick `option` in the select or multiselect whose label is `label`."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    widget = next(w for w in browser.find_elements(By.CSS_SELECTOR, "[data-testid='stSelectbox'], [data-testid='stMultiSelect']")
+                  if w.find_element(By.CSS_SELECTOR, "label").text.strip() == label)  # fmt: skip
+    widget.find_element(By.CSS_SELECTOR, "input").click()
+    item = WebDriverWait(browser, 10).until(
+        lambda d: next((o for o in d.find_elements(By.CSS_SELECTOR, "[role='option']") if o.text.strip().startswith(option)), None)
+    )  # fmt: skip
+    item.click()
+
+
+def test_a_rule_check_runs_end_to_end_from_the_chat_in_chromium(server, browser, tmp_path):
+    """Ask a BVM question, open the offered check (facts pre-filled), complete it, run it: the
+    outcome, the cited steps, the diagram; a step's source opens its PDF page in context."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    out = shots_dir(tmp_path)
+    main = "[data-testid='stMainBlockContainer']"
+    browser.get(server)
+    box = WebDriverWait(browser, STARTUP_SECONDS).until(
+        EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid='stChatInputTextArea']"))
+    )
+    box.send_keys(BVM_QUESTION + Keys.ENTER)
+    offer = WebDriverWait(browser, ANSWER_SECONDS).until(
+        lambda d: next((b for b in d.find_elements(By.TAG_NAME, "button") if "Open de regelcheck" in b.text), None)
+    )
+    assert "25-jarige" in browser.find_element(By.CSS_SELECTOR, main).text  # the words the age came from
+    offer.click()
+
+    WebDriverWait(browser, 30).until(lambda d: "Voorgevuld uit uw vraag: “25-jarige”" in d.find_element(By.CSS_SELECTOR, main).text)
+    WebDriverWait(browser, 30).until(lambda d: [w for w in d.find_elements(By.CSS_SELECTOR, "[data-testid='stDateInput']") if "Peildatum" in w.text])
+    time.sleep(1)
+    assert "Besluit- en vertrekmoratorium Russische dienstplichtigen" in browser.find_element(By.CSS_SELECTOR, main).text
+    retry(lambda: choose(browser, "Categorie", "Dienstplichtige"))
+    retry(lambda: choose(browser, "Uitzonderingsgronden", "geen"))
+
+    def war_link_yes() -> None:
+        radio = next(w for w in browser.find_elements(By.CSS_SELECTOR, "[data-testid='stRadio']")
+                     if "Verband met de oorlog in Oekraïne" in w.text)  # fmt: skip
+        next(o for o in radio.find_elements(By.CSS_SELECTOR, "label") if o.text.strip() == "ja").click()
+
+    def reference_date() -> None:
+        box = next(w for w in browser.find_elements(By.CSS_SELECTOR, "[data-testid='stDateInput']") if "Peildatum" in w.text)
+        day = box.find_element(By.CSS_SELECTOR, "[role='spinbutton'][data-type='day']")
+        day.click()
+        day.send_keys("01102022")  # day, month, year: each segment moves on to the next when full
+        day.send_keys(Keys.TAB)
+        WebDriverWait(browser, 10).until(lambda d: "01-10-2022" in box.text.replace("\n", ""))
+
+    retry(war_link_yes)
+    retry(reference_date)
+    retry(lambda: next(b for b in browser.find_elements(By.TAG_NAME, "button") if b.text.strip().endswith("Controleren")).click())
+
+    WebDriverWait(browser, 30).until(lambda d: "Uitkomstcode applies" in d.find_element(By.CSS_SELECTOR, main).text)
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, f"{main} [data-testid='stGraphVizChart'] svg"))
+    text = browser.find_element(By.CSS_SELECTOR, main).text
+    assert "Uitkomst: Het BVM voor Russische dienstplichtigen is van toepassing." in text
+    assert "peildatum 01-10-2022" in text
+    assert "Nota Beleidsconsequenties mobilisatie Rusland, p. 1" in text  # a step's citation
+    full_page_screenshot(browser, out / "rule-check-bvm.png")
+
+    # the diagram tab: the decision path drawn by Graphviz
+    next(t for t in browser.find_elements(By.CSS_SELECTOR, "[role='tab']") if "Beslisschema" in t.text).click()
+    time.sleep(1)
+    assert browser.find_elements(By.CSS_SELECTOR, f"{main} [data-testid='stGraphVizChart'] svg g.node")
+    full_page_screenshot(browser, out / "rule-check-bvm-diagram.png")
+    next(t for t in browser.find_elements(By.CSS_SELECTOR, "[role='tab']") if "Stappen" in t.text).click()
+
+    # the last step's source (the decision, p. 1) opens the note's page with the phrase highlighted
+    source = [b for b in browser.find_elements(By.TAG_NAME, "button") if "Toon bron in context" in b.text][-1]
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", source)
+    source.click()
+    dialog = WebDriverWait(browser, 30).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "[role='dialog']")))
+    WebDriverWait(browser, 30).until(lambda d: dialog.find_elements(By.TAG_NAME, "img"))
+    assert "Pagina 1 van 8" in dialog.text
+    time.sleep(0.5)
+    assert browser.save_screenshot(str(out / "rule-step-in-context.png"))
+
+
+def test_onboarding_page_in_chromium(server, browser, tmp_path):
+    """The onboarding page: documents table, the note's outline and the glossary."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    main = "[data-testid='stMainBlockContainer']"
+    browser.get(server + "/introductie")
+    WebDriverWait(browser, STARTUP_SECONDS).until(lambda d: "Begrippen en afkortingen" in d.find_element(By.CSS_SELECTOR, main).text)
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, f"{main} [data-testid='stDataFrame']"))
+    text = browser.find_element(By.CSS_SELECTOR, main).text
+    assert "Opbouw van de nota" in text and "3. Kernpunten" in text
+    assert "BVM — besluit- en vertrekmoratorium" in text
+    full_page_screenshot(browser, shots_dir(tmp_path) / "onboarding.png")

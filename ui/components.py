@@ -74,7 +74,12 @@ def passage_card(
     st.code(passage.citation, language=None, wrap_lines=True)
     badges(passage, status or status_on(passage.meta), reference_match)
     st.html(quote_html(passage.text, *(quote or (None, None))))
-    st.button(t("open_context"), key=f"{key}_ctx", icon=":material/menu_book:", type="tertiary",
+    context_button(passage, quote, key=f"{key}_ctx")
+
+
+def context_button(passage: Passage, quote: tuple[int, int] | None, *, key: str, label: str | None = None) -> None:
+    """A button that opens `passage` in context (the page calls `context_dialog` once, at its end)."""
+    st.button(label or t("open_context"), key=key, icon=":material/menu_book:", type="tertiary",
               on_click=_open_context, args=(passage, quote))  # fmt: skip
 
 
@@ -326,6 +331,40 @@ def retriever_or_stop(cfg: Settings) -> Retriever:
         st.caption(md_escape(str(exc)))
     st.stop()
     raise AssertionError  # st.stop() does not return
+
+
+def retriever_or_none(cfg: Settings) -> Retriever | None:
+    """The shared retriever, or None (with a note) when there is no usable index: a rule check
+    still runs, its sources are then shown as text."""
+    try:
+        with st.spinner(t("loading_index")):
+            return resources.retriever(cfg)
+    except Exception:
+        log.exception("the index could not be loaded for the rule page")
+        st.info(t("rule_no_index"))
+        return None
+
+
+def corpus_table(retriever: Retriever) -> None:
+    """The corpus for a new officer: title, type, date, validity and status of each document."""
+    rows = []
+    for r in retriever.reader.document_rows():
+        meta = retriever.reader.documents.get(r["doc_id"])
+        start, end = fmt_date(r["valid_from"]), fmt_date(r["valid_until"])
+        validity = t("valid_from_until", start=start, end=end) if start and end else (
+            t("valid_from", start=start) if start else t("valid_until", end=end) if end else t("validity_open"))
+        rows.append({
+            t("col_title"): r["title"],
+            t("col_type"): r["doctype"] or "",
+            t("col_date"): fmt_date(r["date"]),
+            t("col_validity"): validity,
+            t("col_status"): status_label(status_on(meta)),
+        })  # fmt: skip
+    narrow = st.column_config.TextColumn(width="small")
+    st.dataframe(rows, hide_index=True, width="stretch", column_config={
+        t("col_title"): st.column_config.TextColumn(width="large"), t("col_type"): narrow, t("col_date"): narrow,
+        t("col_validity"): st.column_config.TextColumn(width="medium"), t("col_status"): narrow,
+    })  # fmt: skip
 
 
 def documents_table(retriever: Retriever) -> None:

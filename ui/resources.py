@@ -120,3 +120,18 @@ def last_report(cfg: Settings) -> dict | None:
         return json.loads((cfg.index_dir / LAST_REPORT).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _glossary(index_dir: str, build_name: str, spec: str | None) -> list:
+    from retrieval.glossary import build_glossary
+
+    return build_glossary(_retriever(index_dir, build_name, spec).passages)
+
+
+def glossary(cfg: Settings) -> list:
+    """The corpus glossary (retrieval.glossary), built once per index build."""
+    name = current_build(cfg)
+    if name is None:
+        raise RetrievalError(f"No index found in {cfg.index_dir}. {store.REBUILD_HINT.format(index=cfg.index_dir)}")
+    return _glossary(str(cfg.index_dir), name, model_spec(cfg, name))

@@ -8,6 +8,10 @@
     BELEIDSWIJZER_MANAGEMENT     on/off: show the index management page (default on)
     BELEIDSWIJZER_MAX_UPLOAD_MB  largest document an operator may upload (default 50; the
                                  server limit in .streamlit/config.toml caps it)
+    BELEIDSWIJZER_FEEDBACK_DB    SQLite file for officers' feedback (default: feedback.sqlite in
+                                 the index folder)
+    BELEIDSWIJZER_STORE_QUESTIONS on/off: store the question text with feedback (default off:
+                                 a question may hold personal data)
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ SWITCH_VALUES = {
     "off": False, "false": False, "0": False, "no": False, "uit": False, "nee": False,
 }  # fmt: skip
 DEFAULT_MAX_UPLOAD_MB = 50
+FEEDBACK_FILE = "feedback.sqlite"  # in the index folder, beside CURRENT (builds never touch it)
 
 
 class SettingsError(ValueError):
@@ -36,6 +41,8 @@ class Settings:
     model: str | None  # None: the index's own model (or the default for a first build)
     management: bool
     max_upload_mb: int
+    feedback_db: Path = Path("feedback.sqlite")
+    store_questions: bool = False
 
     @property
     def upload_dir(self) -> Path:
@@ -71,10 +78,14 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     corpus_raw = env.get("BELEIDSWIJZER_CORPUS", "").strip()
     corpora = tuple(Path(p).expanduser() for p in corpus_raw.split(os.pathsep) if p.strip()) or (DEFAULT_CORPUS,)
     index = env.get("BELEIDSWIJZER_INDEX", "").strip()
+    index_dir = Path(index).expanduser() if index else default_index_dir()
+    feedback = env.get("BELEIDSWIJZER_FEEDBACK_DB", "").strip()
     return Settings(
-        index_dir=Path(index).expanduser() if index else default_index_dir(),
+        index_dir=index_dir,
         corpora=corpora,
         model=env.get("BELEIDSWIJZER_MODEL", "").strip() or None,
         management=_switch(env, "BELEIDSWIJZER_MANAGEMENT", True),
         max_upload_mb=_positive_int(env, "BELEIDSWIJZER_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB),
+        feedback_db=Path(feedback).expanduser() if feedback else index_dir / FEEDBACK_FILE,
+        store_questions=_switch(env, "BELEIDSWIJZER_STORE_QUESTIONS", False),
     )

@@ -1,0 +1,133 @@
+"""'Export for the case file' (Markdown and PDF) and the feedback store."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import sqlite3
+
+import pytest
+
+import rules
+from indexer.passage import DocumentMeta, Passage
+from retrieval.export import (
+    FONT_ENV, CaseFile, CitedPassage, ExportError, RuleCheck, case_citations, case_markdown, case_pdf, find_font,
+)  # fmt: skip
+from ui import feedback, settings
+
+CONSCRIPT = {"nationality": "RUS", "category": "dienstplichtige", "age": 25, "refused_or_deserted": True,
+             "related_to_ukraine_war": True, "exclusions": []}  # fmt: skip
+
+
+def pdf_text(data: bytes) -> str:
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def squeezed(text: str) -> str:
+    """Without white space: a PDF wraps lines where the Markdown does not."""
+    return "".join(text.split())
+
+
+def case() -> CaseFile:
+    result = rules.check("bvm-dienstplichtigen", CONSCRIPT, dt.date(2022, 10, 1)).to_dict()
+    return CaseFile(
+        question="Valt een 25-jarige Russische deserteur onder het moratorium?",
+        on=dt.date(2022, 10, 1),
+        passages=[CitedPassage("Beleidsconsequenties mobilisatie Rusland, p. 1, 3. Kernpunten",
+                               "Op 29 juni jl. is er een besluit- en vertrekmoratorium (BVM) afgekondigd.",
+                               "besluit- en vertrekmoratorium (BVM)", "current", "Beleidsconsequenties"),
+                  CitedPassage("Verdrag betreffende de status van vluchtelingen, art. 1F — “Oekraïne”",
+                               "Tekst met ë, ï, é, ‘aanhalingstekens’ en — streepjes.")],
+        checks=[RuleCheck(result, {2: "Beleidsconsequenties mobilisatie Rusland, p. 1, 3. Kernpunten"},
+                          {"age": "25-jarige"})],
+        created=dt.datetime(2024, 5, 6, 7, 8),
+    )  # fmt: skip
+
+
+def test_every_citation_is_in_the_markdown_and_the_pdf():
+    c = case()
+    md, pdf = case_markdown(c), pdf_text(case_pdf(c))
+    cites = case_citations(c)
+    assert "Vreemdelingenwet 2000, art. 43 lid 1" in cites and "IND nieuws 28 december 2022" in cites
+    assert "Nota Beleidsconsequenties mobilisatie Rusland, p. 1" in cites
+    for citation in cites:
+        assert citation in md, citation
+        assert squeezed(citation) in squeezed(pdf), citation
+
+
+def test_the_case_holds_question_trace_reference_date_and_rule_version():
+    c = case()
+    version = c.checks[0].result["rule_version"]
+    md, pdf = case_markdown(c), squeezed(pdf_text(case_pdf(c)))
+    for text in ("Valt een 25-jarige Russische deserteur onder het moratorium?", f"versie {version}",
+                 "Peildatum: 01-10-2022", "Uitkomst: Het BVM voor Russische dienstplichtigen is van toepassing (applies)",
+                 '(voorgevuld uit de vraag: "25-jarige")', "Passage in de index: Beleidsconsequenties mobilisatie Rusland",
+                 "Het brondocument staat niet in de index.", "Categorie: Dienstplichtige (opgeroepen voor de militaire dienstplicht)",
+                 "[voldaan] De vreemdeling heeft de Russische nationaliteit", "Tekst met ë, ï, é, ‘aanhalingstekens’ en — streepjes."):  # fmt: skip
+        assert text in md, text
+        assert squeezed(text) in pdf, text
+    assert md.count("\n1. [voldaan] Regel in werking") == 0  # steps are list items, numbered by the trace
+    assert "- 1. [voldaan] Regel in werking op de peildatum" in md
+
+
+def test_a_term_check_exports_its_deadline_and_the_source_outside_the_corpus():
+    result = rules.check("beslistermijn", {"application_date": "2022-06-01", "decision_date": None,
+                                           "moratorium": False}, dt.date(2022, 10, 1)).to_dict()  # fmt: skip
+    md = case_markdown(CaseFile(checks=[RuleCheck(result)]))
+    assert "Uiterste beslisdatum: 01-09-2023 (15 maanden)" in md
+    assert "Datum beslissing: nog niet beslist" in md
+    assert "Algemene termijnenwet, art. 1 lid 1 en art. 3 (niet in het corpus)" in md
+    assert "Deze bron staat niet in het corpus." in md
+    assert "## Vraag" not in md  # a check opened without a question
+
+
+def test_from_search_keeps_the_order_and_quotes_of_the_hits():
+    from retrieval.retriever import Hit, SearchResult
+
+    meta = DocumentMeta(doc_id="n", title="Nota — sub", file="n.pdf")
+    hits = [Hit(Passage("n", i, f"Tekst {i}. Meer tekst.", pages=(i,), meta=meta), 1.0, None, None, f"Tekst {i}.",
+                0, 8, 0, "current") for i in (3, 1)]  # fmt: skip
+    c = CaseFile.from_search(SearchResult("vraag", True, hits, on=dt.date(2023, 1, 1)))
+    assert [p.citation for p in c.passages] == ["Nota, p. 3", "Nota, p. 1"]
+    assert c.question == "vraag" and c.passages[0].quote == "Tekst 3." and "Beleid geldend op 01-01-2023" in case_markdown(c)
+
+
+def test_a_missing_font_is_a_sentence_naming_the_setting(monkeypatch, tmp_path):
+    find_font.cache_clear()
+    monkeypatch.setenv(FONT_ENV, str(tmp_path / "nope.ttf"))
+    try:
+        with pytest.raises(ExportError, match=FONT_ENV):
+            case_pdf(case())
+    finally:
+        find_font.cache_clear()
+
+
+# --------------------------------------------------------------------------- feedback
+
+
+def test_feedback_counts_and_no_question_unless_allowed(tmp_path):
+    db = tmp_path / "sub" / "feedback.sqlite"
+    assert feedback.counts(db)["all"] == feedback.Counts()  # no file yet
+    feedback.record(db, kind="answer", useful=True, question="Is Ivan (25) een deserteur?", citations=["Nota, p. 1"])
+    feedback.record(db, kind="answer", useful=False, comment="  mist art. 43  ", question="vraag 2", store_question=True)
+    feedback.record(db, kind="rule", useful=True, rule_id="beslistermijn", outcome="computed")
+    counts = feedback.counts(db)
+    assert counts["answer"] == feedback.Counts(total=2, useful=1, not_useful=1, with_comment=1)
+    assert counts["rule"] == feedback.Counts(total=1, useful=1) and counts["all"].total == 3
+    stored = {r["id"]: r for r in feedback.rows(db)}
+    assert stored[1]["question"] is None and stored[2]["question"] == "vraag 2"
+    assert stored[2]["comment"] == "mist art. 43" and stored[1]["citations"] == '["Nota, p. 1"]'
+    with sqlite3.connect(db) as con:  # the question of the first feedback is nowhere in the file
+        assert not con.execute("SELECT COUNT(*) FROM feedback WHERE question LIKE '%Ivan%'").fetchone()[0]
+    with pytest.raises(ValueError, match="allowed; use one of answer, rule"):
+        feedback.record(db, kind="chat", useful=True)
+
+
+def test_feedback_settings(tmp_path):
+    cfg = settings.load({"BELEIDSWIJZER_INDEX": str(tmp_path)})
+    assert cfg.feedback_db == tmp_path / "feedback.sqlite" and cfg.store_questions is False
+    cfg = settings.load({"BELEIDSWIJZER_FEEDBACK_DB": str(tmp_path / "f.db"), "BELEIDSWIJZER_STORE_QUESTIONS": "on"})
+    assert cfg.feedback_db == tmp_path / "f.db" and cfg.store_questions is True
+    with pytest.raises(settings.SettingsError, match="BELEIDSWIJZER_STORE_QUESTIONS"):
+        settings.load({"BELEIDSWIJZER_STORE_QUESTIONS": "misschien"})
