@@ -89,7 +89,7 @@ def evaluate_term(term: Term, run: Run) -> TermResult:
         note = _working_day_note(term, deadline)
         run.step("note", "working-day", "Einddatum op een zaterdag, zondag of feestdag?",
                  note is not None, term.working_day_note.source, value={"deadline": deadline,
-                 "non_working_day": note["reason"] if note else None})
+                 "non_working_day": note["reason"] if note else False})
         if note:
             result.notes.append(note)
     return result
