@@ -35,6 +35,15 @@ STARTUP_SECONDS = 60
 ANSWER_SECONDS = 60
 
 
+def _wait(browser, seconds: float):
+    """A WebDriverWait that retries while Streamlit re-renders the page: an element found a
+    moment ago may be replaced (stale) or briefly absent, which is not a failure."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(browser, seconds, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException))
+
+
 def require_chromium() -> None:
     missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not Path(p).is_file()]
     if not missing:
@@ -125,21 +134,20 @@ def test_a_dutch_question_is_answered_with_its_citation_in_chromium(server, brow
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as EC
-    from selenium.webdriver.support.ui import WebDriverWait
 
     browser.get(server)
-    box = WebDriverWait(browser, STARTUP_SECONDS).until(
+    box = _wait(browser, STARTUP_SECONDS).until(
         EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid='stChatInputTextArea']"))
     )
     box.send_keys(QUESTION)
     box.send_keys(Keys.ENTER)
-    WebDriverWait(browser, ANSWER_SECONDS).until(
+    _wait(browser, ANSWER_SECONDS).until(
         lambda d: CITATION in d.find_element(By.CSS_SELECTOR, "[data-testid='stMainBlockContainer']").text
     )
     if not browser.find_elements(By.CSS_SELECTOR, "[data-testid='stMainBlockContainer'] mark"):
         # the fake encoder's answer may be 'no answer' with the passages folded: open the first
         browser.find_element(By.CSS_SELECTOR, "[data-testid='stExpander'] summary").click()
-    WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid='stMainBlockContainer'] mark"))
+    _wait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid='stMainBlockContainer'] mark"))
     time.sleep(0.5)  # let the last elements settle before the screenshot
     main = browser.find_element(By.CSS_SELECTOR, "[data-testid='stMainBlockContainer']").text
     assert CITATION in main
@@ -149,14 +157,14 @@ def test_a_dutch_question_is_answered_with_its_citation_in_chromium(server, brow
     # open the lead passage in context: the PDF page with the passage highlighted
     buttons = [b for b in browser.find_elements(By.TAG_NAME, "button") if "Toon in context" in b.text]
     buttons[0].click()
-    dialog = WebDriverWait(browser, 30).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "[role='dialog']")))
-    WebDriverWait(browser, 30).until(lambda d: dialog.find_elements(By.TAG_NAME, "img"))
+    dialog = _wait(browser, 30).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "[role='dialog']")))
+    _wait(browser, 30).until(lambda d: dialog.find_elements(By.TAG_NAME, "img"))
     assert "Pagina 1 van 8" in dialog.text
     time.sleep(0.5)
     assert browser.save_screenshot(str(tmp_path / "in-context.png"))
     nxt = next(b for b in dialog.find_elements(By.TAG_NAME, "button") if "Volgende" in b.text)
     nxt.click()  # page navigation reruns the dialog only; it stays open on page 2
-    WebDriverWait(browser, 30).until(lambda d: "Pagina 2 van 8" in d.find_element(By.CSS_SELECTOR, "[role='dialog']").text)
+    _wait(browser, 30).until(lambda d: "Pagina 2 van 8" in d.find_element(By.CSS_SELECTOR, "[role='dialog']").text)
     assert browser.save_screenshot(str(tmp_path / "in-context-page2.png"))
 
 
@@ -164,20 +172,19 @@ def test_document_html_and_script_show_as_text_in_chromium(server, browser, tmp_
     from selenium.common.exceptions import NoAlertPresentException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support.ui import WebDriverWait
 
     browser.get(server)
-    box = WebDriverWait(browser, STARTUP_SECONDS).until(
+    box = _wait(browser, STARTUP_SECONDS).until(
         lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid='stChatInputTextArea']")
     )[0]
     box.send_keys("pizzabezorging kwaadaardig" + Keys.ENTER)
     main = "[data-testid='stMainBlockContainer']"
-    WebDriverWait(browser, ANSWER_SECONDS).until(lambda d: "Hostile" in d.find_element(By.CSS_SELECTOR, main).text)
+    _wait(browser, ANSWER_SECONDS).until(lambda d: "Hostile" in d.find_element(By.CSS_SELECTOR, main).text)
     # with the fake encoder the answer may be the lead card or, as 'no answer', a folded passage
     for summary in browser.find_elements(By.CSS_SELECTOR, f"{main} [data-testid='stExpander'] summary"):
         if "Hostile" in summary.text:
             summary.click()
-    WebDriverWait(browser, 10).until(lambda d: "Deze tekst over" in d.find_element(By.CSS_SELECTOR, main).text)
+    _wait(browser, 10).until(lambda d: "Deze tekst over" in d.find_element(By.CSS_SELECTOR, main).text)
     text = browser.find_element(By.CSS_SELECTOR, main).text
     assert "<script>alert(1)</script>" in text and "<img src=x onerror=alert(2)>" in text and "**vet**" in text
     assert "Hostile <b>title</b> **bold**" in text  # the citation, shown as typed
@@ -227,12 +234,11 @@ def retry(action, attempts: int = 4) -> None:
 def choose(browser, label: str, option: str) -> None:
     """Pick `option` in the select or multiselect whose label is `label`."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     widget = next(w for w in browser.find_elements(By.CSS_SELECTOR, "[data-testid='stSelectbox'], [data-testid='stMultiSelect']")
                   if w.find_element(By.CSS_SELECTOR, "label").text.strip() == label)  # fmt: skip
     widget.find_element(By.CSS_SELECTOR, "input").click()
-    item = WebDriverWait(browser, 10).until(
+    item = _wait(browser, 10).until(
         lambda d: next((o for o in d.find_elements(By.CSS_SELECTOR, "[role='option']") if o.text.strip().startswith(option)), None)
     )  # fmt: skip
     item.click()
@@ -244,23 +250,22 @@ def test_a_rule_check_runs_end_to_end_from_the_chat_in_chromium(server, browser,
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as EC
-    from selenium.webdriver.support.ui import WebDriverWait
 
     out = shots_dir(tmp_path)
     main = "[data-testid='stMainBlockContainer']"
     browser.get(server)
-    box = WebDriverWait(browser, STARTUP_SECONDS).until(
+    box = _wait(browser, STARTUP_SECONDS).until(
         EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid='stChatInputTextArea']"))
     )
     box.send_keys(BVM_QUESTION + Keys.ENTER)
-    offer = WebDriverWait(browser, ANSWER_SECONDS).until(
+    offer = _wait(browser, ANSWER_SECONDS).until(
         lambda d: next((b for b in d.find_elements(By.TAG_NAME, "button") if "Open de regelcheck" in b.text), None)
     )
     assert "25-jarige" in browser.find_element(By.CSS_SELECTOR, main).text  # the words the age came from
     offer.click()
 
-    WebDriverWait(browser, 30).until(lambda d: "Voorgevuld uit uw vraag: “25-jarige”" in d.find_element(By.CSS_SELECTOR, main).text)
-    WebDriverWait(browser, 30).until(lambda d: [w for w in d.find_elements(By.CSS_SELECTOR, "[data-testid='stDateInput']") if "Peildatum" in w.text])
+    _wait(browser, 30).until(lambda d: "Voorgevuld uit uw vraag: “25-jarige”" in d.find_element(By.CSS_SELECTOR, main).text)
+    _wait(browser, 30).until(lambda d: [w for w in d.find_elements(By.CSS_SELECTOR, "[data-testid='stDateInput']") if "Peildatum" in w.text])
     time.sleep(1)
     assert "Besluit- en vertrekmoratorium Russische dienstplichtigen" in browser.find_element(By.CSS_SELECTOR, main).text
     retry(lambda: choose(browser, "Categorie", "Dienstplichtige"))
@@ -277,14 +282,14 @@ def test_a_rule_check_runs_end_to_end_from_the_chat_in_chromium(server, browser,
         day.click()
         day.send_keys("01102022")  # day, month, year: each segment moves on to the next when full
         day.send_keys(Keys.TAB)
-        WebDriverWait(browser, 10).until(lambda d: "01-10-2022" in box.text.replace("\n", ""))
+        _wait(browser, 10).until(lambda d: "01-10-2022" in box.text.replace("\n", ""))
 
     retry(war_link_yes)
     retry(reference_date)
     retry(lambda: next(b for b in browser.find_elements(By.TAG_NAME, "button") if b.text.strip().endswith("Controleren")).click())
 
-    WebDriverWait(browser, 30).until(lambda d: "Uitkomstcode applies" in d.find_element(By.CSS_SELECTOR, main).text)
-    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, f"{main} [data-testid='stGraphVizChart'] svg"))
+    _wait(browser, 30).until(lambda d: "Uitkomstcode applies" in d.find_element(By.CSS_SELECTOR, main).text)
+    _wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, f"{main} [data-testid='stGraphVizChart'] svg"))
     text = browser.find_element(By.CSS_SELECTOR, main).text
     assert "Uitkomst: Het BVM voor Russische dienstplichtigen is van toepassing." in text
     assert "peildatum 01-10-2022" in text
@@ -302,8 +307,8 @@ def test_a_rule_check_runs_end_to_end_from_the_chat_in_chromium(server, browser,
     source = [b for b in browser.find_elements(By.TAG_NAME, "button") if "Toon bron in context" in b.text][-1]
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", source)
     source.click()
-    dialog = WebDriverWait(browser, 30).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "[role='dialog']")))
-    WebDriverWait(browser, 30).until(lambda d: dialog.find_elements(By.TAG_NAME, "img"))
+    dialog = _wait(browser, 30).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "[role='dialog']")))
+    _wait(browser, 30).until(lambda d: dialog.find_elements(By.TAG_NAME, "img"))
     assert "Pagina 1 van 8" in dialog.text
     time.sleep(0.5)
     assert browser.save_screenshot(str(out / "rule-step-in-context.png"))
@@ -312,12 +317,11 @@ def test_a_rule_check_runs_end_to_end_from_the_chat_in_chromium(server, browser,
 def test_onboarding_page_in_chromium(server, browser, tmp_path):
     """The onboarding page: documents table, the note's outline and the glossary."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     main = "[data-testid='stMainBlockContainer']"
     browser.get(server + "/introductie")
-    WebDriverWait(browser, STARTUP_SECONDS).until(lambda d: "Begrippen en afkortingen" in d.find_element(By.CSS_SELECTOR, main).text)
-    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, f"{main} [data-testid='stDataFrame']"))
+    _wait(browser, STARTUP_SECONDS).until(lambda d: "Begrippen en afkortingen" in d.find_element(By.CSS_SELECTOR, main).text)
+    _wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, f"{main} [data-testid='stDataFrame']"))
     text = browser.find_element(By.CSS_SELECTOR, main).text
     assert "Opbouw van de nota" in text and "3. Kernpunten" in text
     assert "BVM — besluit- en vertrekmoratorium" in text

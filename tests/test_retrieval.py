@@ -15,7 +15,7 @@ from indexer.build import build
 from indexer.encoders.fake import FakeEncoder
 from retrieval.quote import best_quote, sentences
 from retrieval.references import EXACT, MENTION, parse_references
-from retrieval.retriever import Params, Retriever
+from retrieval.retriever import Retriever
 from tests.conftest import REPO
 
 LAW = """---
