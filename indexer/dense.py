@@ -10,12 +10,25 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-# Exact search stays under ~15 ms per query up to this many 384-dim vectors on one core
-# (measured: ~12 ms at 100k, ~104 ms at 1M, faiss-cpu 1.15.1); beyond it, IVF + SQ8.
+# Exact search (IndexFlatIP, one core) costs ~0.1 us per vector: ~1 ms at 10k, ~12 ms at 100k,
+# ~100 ms at 1M (faiss-cpu 1.15.1, memory-bandwidth bound). Up to EXACT_MAX passages it stays
+# exact; beyond, IVF with 8-bit scalar quantisation, whose candidates the Retriever re-scores
+# with the stored float vectors. Values chosen by measurement: python -m bench (BENCHMARKS.md).
 EXACT_MAX = 200_000
-IVF_NPROBE = 16
+IVF_MIN_LISTS, IVF_MAX_LISTS = 16, 4096
+IVF_TRAIN_PER_LIST = 50  # k-means sample per list (faiss warns below 39); bounds the build time
+IVF_PROBE_SHARE = 4  # probe 1/4 of the lists: recall@10 >= 0.98 after re-scoring at 100k and 1M
+IVF_MIN_PROBES = 16
 
-faiss.omp_set_num_threads(1)  # one thread per query: concurrent officers, not one fast query
+
+def _one_thread() -> None:
+    """One OpenMP thread for FAISS in the calling thread: concurrent officers, not one fast
+    query. The setting is per thread (a server's worker threads start with one per core), so
+    build and search set it each time; it costs nanoseconds."""
+    faiss.omp_set_num_threads(1)
+
+
+_one_thread()
 
 
 def choose_kind(n: int) -> str:
@@ -23,19 +36,31 @@ def choose_kind(n: int) -> str:
     return "flat" if n <= EXACT_MAX else "ivf-sq8"
 
 
+def ivf_lists(n: int) -> int:
+    """Number of IVF lists for n vectors: about sqrt(n) (1000 at 1M), within [16, 4096]."""
+    return int(min(IVF_MAX_LISTS, max(IVF_MIN_LISTS, round(np.sqrt(max(n, 1))))))
+
+
+def ivf_probes(nlist: int) -> int:
+    """Lists searched per query for an IVF index of `nlist` lists."""
+    return int(min(nlist, max(IVF_MIN_PROBES, nlist // IVF_PROBE_SHARE)))
+
+
 def build(vectors: np.ndarray, kind: str | None = None) -> tuple[faiss.Index, str]:
     """Build an index over `vectors` (float32, L2-normalised); row i gets id i."""
+    _one_thread()
     n, dim = vectors.shape
     kind = kind or choose_kind(n)
     if kind == "flat":
         index = faiss.IndexFlatIP(dim)
     elif kind == "ivf-sq8":
-        nlist = int(min(4096, max(16, 4 * np.sqrt(n))))
+        nlist = ivf_lists(n)
         quantizer = faiss.IndexFlatIP(dim)
         index = faiss.IndexIVFScalarQuantizer(quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
-        train = vectors if n <= 100 * nlist else vectors[np.random.default_rng(0).choice(n, 100 * nlist, replace=False)]
-        index.train(np.ascontiguousarray(train))
-        index.nprobe = IVF_NPROBE
+        n_train = IVF_TRAIN_PER_LIST * nlist
+        train = vectors if n <= n_train else vectors[np.sort(np.random.default_rng(0).choice(n, n_train, replace=False))]
+        index.train(np.ascontiguousarray(train, dtype=np.float32))
+        index.nprobe = ivf_probes(nlist)
     else:
         raise ValueError(f"unknown dense index type {kind!r}; choose 'flat' or 'ivf-sq8'")
     if n:
@@ -50,12 +75,13 @@ def save(index: faiss.Index, path: Path) -> None:
 def load(path: Path) -> faiss.Index:
     index = faiss.read_index(str(path))
     if isinstance(index, faiss.IndexIVF):
-        index.nprobe = IVF_NPROBE
+        index.nprobe = ivf_probes(index.nlist)
     return index
 
 
 def search(index: faiss.Index, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """(rows, scores) of the k nearest passages to one query vector; -1 rows dropped."""
+    _one_thread()
     k = min(k, index.ntotal)
     if k <= 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
