@@ -21,7 +21,7 @@ WARM_UP = "Wat is een besluit- en vertrekmoratorium?"
 
 def clear_cache(retriever: Retriever) -> None:
     """Forget cached query vectors (the lru_cache sits on the class, shared by instances)."""
-    clear = getattr(getattr(type(retriever), "_query_vector", None), "cache_clear", None)
+    clear = getattr(getattr(retriever, "_query_vector", None), "cache_clear", None)
     if clear:
         clear()
 

@@ -115,7 +115,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 def _clear_query_cache(retriever: Retriever) -> None:
     """Forget cached query vectors so a timed search includes encoding, as for a new question."""
-    clear = getattr(getattr(type(retriever), "_query_vector", None), "cache_clear", None)
+    clear = getattr(getattr(retriever, "_query_vector", None), "cache_clear", None)
     if clear:
         clear()
 

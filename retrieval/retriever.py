@@ -166,6 +166,7 @@ class Retriever:
         self.params = Params.for_model(self.encoder.name)
         self.background = background_vectors(self.reader.folder, self.encoder)
         self.idf = self.lexical.idf()
+        self._law_rows_cache: dict[str, set[int]] = {}
         self._rows_by_article: dict[str, set[int]] = {}
         self._rows_by_page: dict[int, set[int]] = {}
         self._rows_by_doc: dict[str, set[int]] = {}
@@ -179,9 +180,11 @@ class Retriever:
             p.kind != "heading" and (bool(p.article) or len(p.text) >= MIN_ANSWER_CHARS) for p in self.passages
         ]
         self._lock = threading.Lock()
+        # per-instance caches, so a reloaded index does not keep the old Retriever alive
+        self._query_vector = lru_cache(maxsize=1024)(self._encode_query)
+        self._allowed = lru_cache(maxsize=64)(self._allowed_rows)
 
-    @lru_cache(maxsize=1024)
-    def _query_vector(self, question: str) -> np.ndarray:
+    def _encode_query(self, question: str) -> np.ndarray:
         return self.encoder.encode_queries([question])[0]
 
     def query_vector(self, question: str) -> np.ndarray:
@@ -294,11 +297,11 @@ class Retriever:
         top = max(dense_scores.values()) if dense_scores else -1.0
         return float(top - (self.background @ qv).max()) if len(self.background) else top
 
-    def _allowed(self, on: dt.date | None) -> set[int] | None:
+    def _allowed_rows(self, on: dt.date | None) -> frozenset[int] | None:
         if on is None:
             return None
         ok_docs = {d for d, m in self.reader.documents.items() if valid_on(m, on)}
-        return {i for i, p in enumerate(self.passages) if p.doc_id in ok_docs}
+        return frozenset(i for i, p in enumerate(self.passages) if p.doc_id in ok_docs)
 
     def _reference_rows(self, refs: list[Reference]) -> dict[int, int]:
         """Row -> match strength for the passages that are or cite `refs`.
@@ -314,6 +317,10 @@ class Retriever:
                 rows |= self._rows_by_article.get(ref.article.lower(), set())
                 terms = [ref.article + ref.lid.lower()] if ref.lid == "F" else []
                 terms += tokenize(ref.article)
+                if ref.law:  # a mention must name the law: only rows holding one of its names
+                    named = self._law_rows(ref.law)
+                    rows |= self.lexical.rarest_postings(terms) & named
+                    terms = []
             elif ref.kind == "page":
                 rows |= self._rows_by_page.get(int(ref.code), set())
                 terms = []
@@ -329,6 +336,17 @@ class Retriever:
                 if s > out.get(i, 0):
                     out[i] = s
         return out
+
+    def _law_rows(self, law: str) -> set[int]:
+        """Rows whose text, section or document title holds a name of `law` (aliases.yaml)."""
+        from retrieval.references import aliases
+
+        if law not in self._law_rows_cache:
+            rows: set[int] = set()
+            for name in aliases().get(law, {}).get("names", []):
+                rows |= self.lexical.rarest_postings(tokenize(name))
+            self._law_rows_cache[law] = rows
+        return self._law_rows_cache[law]
 
     def lookup(self, reference: str, limit: int = 20) -> tuple[list[Reference], list[Hit]]:
         """Passages that are (or cite) the references in `reference`, strongest first; no model needed."""
