@@ -141,18 +141,9 @@ def _previous(index_dir: Path, encoder: Encoder) -> tuple[dict[str, tuple[store.
 
 def parse_file(path: Path) -> tuple[DocumentMeta, list[Passage], list[str]]:
     """Parse one file into metadata, passages and the page texts their offsets index."""
-    parser = parser_for(path)
-    meta, passages = parser.parse(path, path.name)
+    meta, passages, pages = parser_for(path).parse_document(path, path.name)
     if not passages:
         raise UnreadableDocument(path, "no text passages could be extracted.", "Check that the file has text content.")
-    if path.suffix.lower() == ".pdf":
-        from indexer.parsers.pdf import page_texts
-
-        pages = page_texts(path)
-    else:
-        from indexer.parsers.text import body_of
-
-        pages = [body_of(path)]
     return meta, passages, pages
 
 
@@ -248,7 +239,9 @@ def build(
         )
         say("write", 0, 1, "")
         tmp = store.new_build_folder(index_dir)
-        store.write_build(tmp, docs, vectors, _manifest(encoder, docs), dense_kind, encoder)
+        store.write_build(
+            tmp, docs, vectors, _manifest(encoder, docs), dense_kind, encoder, store.current_build(index_dir)
+        )
         store.publish(index_dir, tmp)
         say("write", 1, 1, "")
         report.published = True

@@ -133,13 +133,6 @@ class Bm25Index:
         uniq, inverse = np.unique(rows, return_inverse=True)
         return uniq.astype(np.int64), np.bincount(inverse, weights=data, minlength=len(uniq)).astype(np.float32)
 
-    def matched_terms(self, question: str, row: int) -> int:
-        """How many distinct query terms occur in passage `row`."""
-        terms = self.query_terms(question)
-        if not terms:
-            return 0
-        return int((self.weights[row, terms] > 0).sum())
-
     def coverage(self, question: str) -> float:
         """The idf-weighted share of the question's terms that the index knows, in [0, 1].
 
@@ -164,10 +157,6 @@ class Bm25Index:
             self._idf_cache = np.log(1.0 + (n - df + 0.5) / (df + 0.5))
         return self._idf_cache
 
-    def n_query_terms(self, question: str) -> int:
-        """Distinct content terms of the question (matched in the index or not)."""
-        return len(set(tokenize(question)))
-
     def rarest_postings(self, terms: list[str]) -> set[int]:
         """Rows containing the rarest of `terms` that the index knows (empty set if none)."""
         ids = [self.vocab[t] for t in terms if t in self.vocab]
@@ -179,9 +168,7 @@ class Bm25Index:
 
     def idf(self) -> dict[str, float]:
         """Inverse document frequency per term (for weighting quote sentences)."""
-        n = self.weights.shape[0]
-        df = np.diff(self.weights.indptr)
-        values = np.log(1.0 + (n - df + 0.5) / (df + 0.5))
+        values = self._idf_values()
         return {t: float(values[j]) for t, j in self.vocab.items()}
 
     def save(self, folder: Path) -> None:

@@ -28,6 +28,11 @@ class Parser(Protocol):
         """Parse `path`; `display_name` is the name recorded as the passage's file."""
         ...
 
+    def parse_document(self, path: Path, display_name: str) -> tuple[DocumentMeta, list[Passage], list[str]]:
+        """As `parse`, plus the page texts the passages' character offsets index (one per PDF
+        page; a text file's body as its single 'page'), from the same single read of the file."""
+        ...
+
 
 # suffix -> "module:Class"; imported on first use so a text-only corpus never loads pypdf
 PARSERS = {

@@ -68,6 +68,11 @@ class PdfParser:
     suffixes = (".pdf",)
 
     def parse(self, path: Path, display_name: str) -> tuple[DocumentMeta, list[Passage]]:
+        meta, passages, _ = self.parse_document(path, display_name)
+        return meta, passages
+
+    def parse_document(self, path: Path, display_name: str) -> tuple[DocumentMeta, list[Passage], list[str]]:
+        """Metadata, passages and the raw page texts their offsets index, from one read of the PDF."""
         path = Path(path)
         reader = _open(path, display_name)
         meta = read_meta(path, reader, display_name)
@@ -88,7 +93,7 @@ class PdfParser:
             )
             for seq, chunk in enumerate(chunks)
         ]
-        return meta, passages
+        return meta, passages, [page.raw for page in pages]
 
 
 def page_texts(path: Path) -> list[str]:

@@ -47,6 +47,11 @@ class TextParser:
     suffixes = (".txt", ".md")
 
     def parse(self, path: Path, display_name: str) -> tuple[DocumentMeta, list[Passage]]:
+        meta, passages, _ = self.parse_document(path, display_name)
+        return meta, passages
+
+    def parse_document(self, path: Path, display_name: str) -> tuple[DocumentMeta, list[Passage], list[str]]:
+        """Metadata, passages and [body]: the text (after the front matter) their offsets index."""
         raw = _read_utf8(path)
         fm, body, _ = split_front_matter(raw)
         fields = parse_yaml_meta(fm, path, "front matter") if fm is not None else {}
@@ -55,7 +60,7 @@ class TextParser:
             raise UnreadableDocument(
                 path, "the file has no text after its front matter.", "Add the document text or remove the file."
             )
-        return meta, list(passages_from_body(body, meta))
+        return meta, list(passages_from_body(body, meta)), [body]
 
 
 def _read_utf8(path: Path) -> str:
