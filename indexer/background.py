@@ -26,6 +26,22 @@ def encode_background(encoder: Encoder) -> np.ndarray:
     return encoder.encode_queries(background_texts()).astype(np.float32)
 
 
-def save_background(folder: Path, encoder: Encoder) -> None:
+def save_background(folder: Path, encoder: Encoder, previous: Path | None = None) -> None:
+    """Write the background embeddings into a build folder, copied from the `previous` build
+    when it embedded the same background file with the same model (no model call then)."""
+    import json
+    import shutil
+
+    sha = background_sha()
+    if previous is not None and (previous / "background.npy").is_file():
+        try:
+            same_text = (previous / "background.sha256").read_text().strip() == sha
+            model = json.loads((previous / "manifest.json").read_text(encoding="utf-8")).get("model")
+        except (OSError, ValueError):
+            same_text, model = False, None
+        if same_text and model == encoder.name:
+            shutil.copyfile(previous / "background.npy", folder / "background.npy")
+            (folder / "background.sha256").write_text(sha)
+            return
     np.save(folder / "background.npy", encode_background(encoder))
-    (folder / "background.sha256").write_text(background_sha())
+    (folder / "background.sha256").write_text(sha)

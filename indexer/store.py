@@ -68,6 +68,7 @@ def write_build(
     manifest: dict,
     dense_kind: str | None = None,
     encoder=None,
+    previous: Path | None = None,
 ) -> dict:
     """Write a complete build into `folder` (which must not exist yet); returns the manifest."""
     from indexer import dense
@@ -106,7 +107,7 @@ def write_build(
     if encoder is not None:
         from indexer.background import save_background
 
-        save_background(folder, encoder)
+        save_background(folder, encoder, previous)
     manifest = {**manifest, "format": FORMAT_VERSION, "passages": row, "documents": len(docs), "dense_index": kind}
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
     return manifest

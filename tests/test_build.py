@@ -251,3 +251,23 @@ def test_note_pdf_in_shipped_corpus_builds(tmp_path):
     reader = store.IndexReader(tmp_path / "ix")
     assert reader.documents["beleidsconsequenties-mobilisatie-rusland"].title == "Beleidsconsequenties mobilisatie Rusland"
     assert all(p.pages and p.section for p in reader.passages())
+
+
+def test_incremental_build_reuses_the_background_embeddings(corpus, tmp_path):
+    """The general-domain background texts are embedded once per model, not on every build."""
+    from indexer.background import background_texts
+
+    class QueryCounting(FakeEncoder):
+        queries = 0
+
+        def encode_queries(self, texts):
+            type(self).queries += len(texts)
+            return super().encode_queries(texts)
+
+    build([corpus], tmp_path / "ix", QueryCounting())
+    assert QueryCounting.queries == len(background_texts())
+    first = np.load(store.current_build(tmp_path / "ix") / "background.npy")
+    (corpus / "c.txt").write_text(DOC_C + "Nog een zin.\n", encoding="utf-8")
+    r = build([corpus], tmp_path / "ix", QueryCounting())
+    assert r.changed == ["c.txt"] and QueryCounting.queries == len(background_texts())  # no new encoding
+    np.testing.assert_array_equal(np.load(store.current_build(tmp_path / "ix") / "background.npy"), first)
