@@ -165,6 +165,8 @@ def match_strength(ref: Reference, p: Passage) -> int:
         code = ref.code.lower()
         if _doc_is(p, "vc") and _in_vc_paragraph(code, fold(p.section)):
             return EXACT
+        if p.meta and _restates_vc_paragraph(code, fold(p.meta.title), fold(p.section)):
+            return EXACT
         return MENTION if re.search(rf"(?<![\w/]){re.escape(code)}(?![\w/]|\.\d)", fold(p.text)) else 0
     if ref.kind == "wbv":
         pat = rf"wbv\s*{re.escape(ref.code)}(?!\d)"
@@ -199,6 +201,16 @@ def _in_vc_paragraph(code: str, section: str) -> bool:
     parts = [s.strip() for s in section.split(" > ")]
     has_chapter = any(re.match(rf"{re.escape(chapter)}(?:[\s/]|$)", s) for s in parts)
     return has_chapter and any(re.match(rf"{re.escape(number)}\.?(?:\s|$)", s) for s in parts)
+
+
+def _restates_vc_paragraph(code: str, title: str, section: str) -> bool:
+    """A document that amends the Vc and names the paragraph in its title ("WBV 2023/3 -
+    wijziging Vreemdelingencirculaire 2000, C1/2.13") restates it under a heading that starts
+    with the paragraph number ("2.13. Het geven van de beschikking")."""
+    if not re.search(rf"(?<![\w/]){re.escape(code)}(?![\w/]|\.\d)", title):
+        return False
+    number = code.partition("/")[2]
+    return any(re.match(rf"{re.escape(number)}\.?(?:\s|$)", s.strip()) for s in section.split(" > "))
 
 
 def _point_range(point: str) -> str:

@@ -4,7 +4,8 @@ the evaluation: `Retriever(index_dir).search(question, k, on)`.
 Hybrid ranking: the dense score (cosine, min-max scaled over the candidates) plus the BM25
 score (scaled by the best BM25 of the query) weighted by the share of the question's terms
 that the lexical index knows. An English question over Dutch text matches few terms, so the
-dense ranking stands; a Dutch question that shares the corpus' words gains from BM25.
+dense ranking stands; a Dutch question that shares the corpus' words gains from BM25. An
+English question is searched on the lexical side with its Dutch words (retrieval/lexicon.py).
 References named in the question ("art. 43 Vw") rank the passages that are that reference first.
 """
 from __future__ import annotations
@@ -24,6 +25,7 @@ from indexer.encoders import Encoder, get_encoder
 from indexer.lexical import Bm25Index, tokenize
 from indexer.passage import Passage
 from indexer.store import REBUILD_HINT, IndexError_, IndexReader
+from retrieval.lexicon import lexical_query
 from retrieval.quote import best_quote
 from retrieval.references import EXACT, Reference, match_strength, parse_references
 from retrieval.validity import status_on, valid_on
@@ -219,9 +221,10 @@ class Retriever:
 
         lex_scores: dict[int, float] = {}
         coverage = 0.0
+        lq = lexical_query(question)  # an English question searches BM25 with its Dutch words
         if mode in ("hybrid", "lexical"):
-            rows, scores, _ = self.lexical.scores(question)
-            coverage = self.lexical.coverage(question)
+            rows, scores, _ = self.lexical.scores(lq)
+            coverage = self.lexical.coverage(lq)
             if len(rows) > P.lexical_candidates:
                 top = np.argpartition(-scores, P.lexical_candidates)[: P.lexical_candidates]
                 rows, scores = rows[top], scores[top]
@@ -254,7 +257,7 @@ class Retriever:
         for i in order[:k]:
             row = int(cand[i])
             p = self.passages[row]
-            q = best_quote(question, p.text, self.idf)
+            q = best_quote(lq, p.text, self.idf)
             hits.append(
                 Hit(
                     passage=p, score=float(fused[i]), dense=dense_scores.get(row), lexical=lex_scores.get(row),
@@ -328,7 +331,10 @@ class Retriever:
                 code = ref.code.replace("/", " ")
                 terms = tokenize(code)
                 for doc_id, meta in self.reader.documents.items():
-                    if any(t in tokenize(meta.identifier) for t in terms):
+                    ident = tokenize(meta.identifier)
+                    # an amending document names the Vc paragraph in its title (WBV 2023/3: C1/2.13)
+                    title = tokenize(meta.title) if ref.kind == "vc" else []
+                    if any(t in ident for t in terms) or (terms and all(t in title for t in terms)):
                         rows |= self._rows_by_doc.get(doc_id, set())
             rows |= self.lexical.rarest_postings(terms)
             for i in rows:

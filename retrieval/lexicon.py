@@ -1,0 +1,99 @@
+"""English question -> Dutch search terms for the lexical side (dictionary-based query translation).
+
+The corpus is Dutch; an English question shares almost no words with it, so BM25 sees nothing
+and only the dense side ranks. With a bilingual lexicon of the corpus' frequent domain words
+(`lexicon-en-nl.yaml`, made from the corpus vocabulary, not from evaluation questions), the
+English words of the question are replaced by their Dutch equivalents before BM25 scoring,
+term coverage and quote selection. Dutch questions are left alone.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from indexer.lexical import fold
+
+LEXICON = Path(__file__).with_name("lexicon-en-nl.yaml")
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+# Function words that tell the two languages apart (none occurs in both lists).
+_EN = frozenset(
+    "the a an of is are was were be been what which who whom whose how when where why does do did can could "
+    "should would will shall may must has have had to from with for this that these those there their his her "
+    "its they he she it after before about into than any if".split()
+)
+_NL = frozenset(
+    "de het een van is zijn was waren wat welke wie hoe wanneer waar waarom wordt worden werd kan kunnen moet "
+    "moeten mag mogen heeft hebben had naar uit met voor deze dit die dat er hun zijn haar hij zij ze ook nog "
+    "na bij tot dan als om aan".split()
+)
+
+
+def is_english(question: str) -> bool:
+    """More English than Dutch function words (ties and none count as Dutch)."""
+    words = _WORD.findall(question.lower())
+    en = sum(1 for w in words if w in _EN and w not in _NL)
+    nl = sum(1 for w in words if w in _NL and w not in _EN)
+    return en > nl
+
+
+class Lexicon:
+    """English phrase (folded words) -> Dutch words; longest phrase first when matching."""
+
+    def __init__(self, terms: dict[str, list[str]]):
+        self.phrases: dict[tuple[str, ...], list[str]] = {}
+        for dutch, english in terms.items():
+            for phrase in english:
+                key = tuple(_WORD.findall(fold(phrase)))
+                if key:
+                    self.phrases.setdefault(key, [])
+                    if dutch not in self.phrases[key]:
+                        self.phrases[key].append(dutch)
+        self.longest = max((len(k) for k in self.phrases), default=0)
+
+    @classmethod
+    def load(cls, path: Path = LEXICON) -> "Lexicon":
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        terms = data.get("terms") or {}
+        if not isinstance(terms, dict):
+            raise ValueError(f"{path}: 'terms' must map Dutch words to lists of English words")
+        return cls({str(k): [str(v) for v in (vs or [])] for k, vs in terms.items()})
+
+    def translate(self, question: str) -> tuple[str, int]:
+        """The question with every English phrase of the lexicon replaced by its Dutch words,
+        and the number of phrases replaced. Words without an entry stay as they are."""
+        words = _WORD.findall(fold(question))
+        out: list[str] = []
+        found = 0
+        i = 0
+        while i < len(words):
+            for n in range(min(self.longest, len(words) - i), 0, -1):
+                dutch = self.phrases.get(tuple(words[i : i + n]))
+                if dutch:
+                    out.extend(dutch)
+                    found += 1
+                    i += n
+                    break
+            else:
+                out.append(words[i])
+                i += 1
+        return " ".join(out), found
+
+
+@lru_cache(maxsize=1)
+def default_lexicon() -> Lexicon | None:
+    """The shipped lexicon, or None when the file is absent."""
+    return Lexicon.load() if LEXICON.is_file() else None
+
+
+def lexical_query(question: str, lexicon: Lexicon | None = None) -> str:
+    """The text the lexical side searches with: the Dutch translation of an English question,
+    else the question itself."""
+    lexicon = lexicon if lexicon is not None else default_lexicon()
+    if lexicon is None or not is_english(question):
+        return question
+    translated, found = lexicon.translate(question)
+    return translated if found else question

@@ -1,0 +1,88 @@
+"""English -> Dutch query translation for the lexical side (retrieval/lexicon.py)."""
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from indexer.build import build
+from indexer.encoders.fake import FakeEncoder
+from retrieval.lexicon import LEXICON, Lexicon, is_english, lexical_query
+from retrieval.references import EXACT
+from retrieval.retriever import Retriever
+
+
+@pytest.mark.parametrize(
+    "question, english",
+    [
+        ("What is the decision period for an asylum application?", True),
+        ("Can a conscript who deserted be sent back?", True),
+        ("Wat is de beslistermijn voor een asielaanvraag?", False),
+        ("Kan een dienstplichtige worden uitgezet?", False),
+        ("art. 43 Vw", False),  # no function words: treated as Dutch, left alone
+    ],
+)
+def test_language_is_told_by_function_words(question, english):
+    assert is_english(question) is english
+
+
+def test_translation_replaces_the_longest_phrase_and_keeps_unknown_words():
+    lex = Lexicon({"verblijfsvergunning": ["residence permit", "permit"], "vergunning": ["permit"], "opvang": ["reception"]})
+    text, found = lex.translate("Is a Residence Permit needed for reception in Ter Apel?")
+    assert found == 2
+    assert text == "is a verblijfsvergunning needed for opvang in ter apel"
+    assert lex.translate("Which permit?") == ("which verblijfsvergunning vergunning", 1)
+
+
+def test_dutch_questions_and_untranslatable_english_are_searched_as_asked():
+    lex = Lexicon({"opvang": ["reception"]})
+    assert lexical_query("Wat is opvang?", lex) == "Wat is opvang?"
+    assert lexical_query("What is the weather like?", lex) == "What is the weather like?"
+    assert lexical_query("What is reception?", lex) == "what is opvang"
+
+
+def test_shipped_lexicon_is_well_formed():
+    data = yaml.safe_load(LEXICON.read_text(encoding="utf-8"))
+    terms = data["terms"]
+    assert len(terms) >= 300
+    for dutch, english in terms.items():
+        assert isinstance(dutch, str) and dutch == dutch.lower()
+        assert english and all(isinstance(e, str) and e == e.lower() and len(e.split()) <= 3 for e in english)
+    lex = Lexicon.load()
+    assert "dienstplichtigen" in lex.translate("conscripts")[0]
+    assert "opvang" in lex.translate("reception")[0]
+
+
+def test_english_question_finds_dutch_passage_lexically(tmp_path):
+    c = tmp_path / "c"
+    c.mkdir()
+    (c / "nota.txt").write_text(
+        "---\ntitle: Nota\n---\nOpvang\nDe vreemdeling die zich meldt in Ter Apel krijgt opvang en verstrekkingen terug.\n\n"
+        "Termijn\nDe beslistermijn wordt verlengd met negen maanden voor alle asielaanvragen die in 2022 zijn ingediend.\n",
+        encoding="utf-8",
+    )
+    build([c], tmp_path / "ix", FakeEncoder())
+    r = Retriever(tmp_path / "ix", FakeEncoder())
+    res = r.search("Where does a foreign national get reception back?", k=2, mode="lexical")
+    assert "opvang" in res.hits[0].passage.text
+    assert res.hits[0].lexical and res.hits[0].lexical > 0
+    # the quote is chosen with the Dutch words, so it is the sentence about reception
+    assert "opvang" in res.hits[0].quote
+    res = r.search("How long is the decision period extended?", k=2, mode="lexical")
+    assert "beslistermijn" in res.hits[0].passage.text
+
+
+def test_document_that_restates_a_vc_paragraph_is_that_paragraph(tmp_path):
+    c = tmp_path / "c"
+    c.mkdir()
+    (c / "wbv.txt").write_text(
+        "---\ntitle: WBV 2023/3 — wijziging Vreemdelingencirculaire 2000, C1/2.13 beslistermijn\n"
+        "identifier: WBV 2023/3\n---\nBesluit van de Staatssecretaris houdende wijziging van de Vreemdelingencirculaire 2000.\n\n"
+        "2.13. Het geven van de beschikking\nDe IND neemt binnen zes maanden na indiening van de aanvraag een beslissing op de aanvraag.\n\n"
+        "2.14. Iets anders\nDeze paragraaf gaat over een ander onderwerp dan de beslistermijn van de aanvraag.\n",
+        encoding="utf-8",
+    )
+    build([c], tmp_path / "ix", FakeEncoder())
+    r = Retriever(tmp_path / "ix", FakeEncoder())
+    hits = r.search("C1/2.13 Vc", k=3).hits
+    assert hits[0].reference_match == EXACT and "zes maanden" in hits[0].passage.text
+    assert all(h.reference_match < EXACT for h in hits if "ander onderwerp" in h.passage.text)
