@@ -86,3 +86,15 @@ def test_document_that_restates_a_vc_paragraph_is_that_paragraph(tmp_path):
     hits = r.search("C1/2.13 Vc", k=3).hits
     assert hits[0].reference_match == EXACT and "zes maanden" in hits[0].passage.text
     assert all(h.reference_match < EXACT for h in hits if "ander onderwerp" in h.passage.text)
+
+
+def test_dutch_words_get_pivot_synonyms_unless_ambiguous():
+    lex = Lexicon({
+        "afwijzing": ["rejection"], "afgewezen": ["rejected", "rejection"],
+        "gepubliceerd": ["published"], "bekendgemaakt": ["published", "announced"],
+        "besluit": ["decision"], "beslissing": ["decision"], "beschikking": ["decision"], "uitspraak": ["decision"],
+    })
+    assert lexical_query("Wat volgt uit een afwijzing?", lex) == "Wat volgt uit een afwijzing? afgewezen"
+    assert lexical_query("Hoe wordt het bekendgemaakt?", lex).endswith("gepubliceerd")
+    # 'besluit' shares 'decision' with three other words: too ambiguous to expand
+    assert lexical_query("Welk besluit?", lex) == "Welk besluit?"
