@@ -109,16 +109,29 @@ def test_out_of_scope_questions_abstain(retriever, question):
 
 def test_evaluation_set_keeps_its_measured_level(retriever):
     """A regression floor a little under the figures measured for the closing note
-    (hybrid R@5 0.87 nl / 0.85 en, MRR above dense-only and lexical-only overall)."""
+    (hybrid R@5 0.909 nl / 0.889 en, MRR above dense-only and lexical-only overall)."""
     from retrieval.evaluate import DEFAULT_QUESTIONS, evaluate, load_questions
 
     report = evaluate(retriever, load_questions(DEFAULT_QUESTIONS), k=5, timed=False)
     m = report["metrics"]
-    assert m["hybrid"]["nl"]["recall@5"] >= 0.82
-    assert m["hybrid"]["en"]["recall@5"] >= 0.78
+    assert m["hybrid"]["nl"]["recall@5"] >= 0.87
+    assert m["hybrid"]["en"]["recall@5"] >= 0.85
     assert m["hybrid"]["all"]["mrr"] > max(m["dense"]["all"]["mrr"], m["lexical"]["all"]["mrr"])
     assert m["hybrid"]["all"]["out_of_scope_abstained"] >= 0.9
     assert m["hybrid"]["all"]["in_scope_answerable"] >= 0.9
+
+
+def test_held_out_set_keeps_its_measured_level(retriever):
+    """The held-out set (never tuned on) with a floor under its measured figures (hybrid R@5
+    0.85 nl / 0.67 en, MRR 0.61 against dense 0.53 and lexical 0.60)."""
+    from retrieval.evaluate import evaluate, load_questions
+
+    report = evaluate(retriever, load_questions(REPO / "eval" / "holdout.yaml"), k=5, timed=False)
+    m = report["metrics"]
+    assert m["hybrid"]["nl"]["recall@5"] >= 0.8
+    assert m["hybrid"]["en"]["recall@5"] >= 0.58
+    assert m["hybrid"]["all"]["mrr"] > m["dense"]["all"]["mrr"]
+    assert m["hybrid"]["all"]["out_of_scope_abstained"] >= 0.75
 
 
 def test_second_build_without_change_is_fast_and_one_changed_file_is_reembedded(full_index, encoder):
