@@ -191,7 +191,9 @@ class Retriever:
 
     def query_vector(self, question: str) -> np.ndarray:
         """The question's embedding; repeated questions come from a cache."""
-        with self._lock:  # the encoder is not guaranteed thread-safe; FAISS search is
+        if getattr(self.encoder, "thread_safe", False):  # e.g. ONNX Runtime: concurrent runs are safe
+            return self._query_vector(question)
+        with self._lock:  # other encoders are not guaranteed thread-safe; FAISS search is
             return self._query_vector(question)
 
     def search(

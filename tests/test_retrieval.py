@@ -277,3 +277,39 @@ def test_reference_hits_skip_letterheads(tmp_path):
     assert [p.text[:10] for p in r.passages] == ["19 637 Vre", "Op 29 juni"]
     hits = r.search("Kamerstuk 19 637, nr. 3018", k=3).hits
     assert [h.passage.text[:10] for h in hits] == ["Op 29 juni"]
+
+
+class _CountingEncoder(TopicEncoder):
+    """Records how many query encodings run at the same time."""
+
+    def __init__(self, thread_safe: bool):
+        super().__init__()
+        self.thread_safe = thread_safe
+        self.running = self.most = 0
+        import threading
+
+        self._count_lock = threading.Lock()
+
+    def encode_queries(self, texts):
+        import time
+
+        with self._count_lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        time.sleep(0.05)
+        with self._count_lock:
+            self.running -= 1
+        return super().encode_queries(texts)
+
+
+@pytest.mark.parametrize("thread_safe, concurrent", [(True, True), (False, False)])
+def test_query_encoding_runs_concurrently_only_for_thread_safe_encoders(index, thread_safe, concurrent):
+    from concurrent.futures import ThreadPoolExecutor
+
+    enc = _CountingEncoder(thread_safe)
+    r = Retriever(index, enc)
+    questions = [f"moratorium vraag {i}" for i in range(8)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda q: r.search(q, k=2), questions))
+    assert all(res.hits for res in results)
+    assert (enc.most > 1) is concurrent
