@@ -221,6 +221,15 @@ def test_provisioning_twice_reuses_the_folder(tmp_path: Path, monkeypatch) -> No
     after = weights.stat()
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
     assert not list(folder.parent.glob(".*tmp-*")), "no temp folders are left behind"
+    assert (folder / e5_provision.ONNX_FILE).is_file() and (folder / e5_provision.EMBEDDINGS_FILE).is_file()
+
+    # a folder from before the ONNX export gets only the ONNX files
+    (folder / e5_provision.ONNX_MARKER).unlink()
+    (folder / e5_provision.ONNX_FILE).unlink()
+    assert provision_e5(progress=messages.append) == folder
+    assert any("ONNX" in m for m in messages) and not any("converting" in m for m in messages), messages
+    assert (weights.stat().st_ino, weights.stat().st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert e5_provision.is_complete(folder) and not list(folder.glob(".*tmp-*"))
 
     # a folder without its marker (a killed run) is converted again
     (folder / MARKER_FILE).unlink()

