@@ -112,7 +112,7 @@ def run(mode: str, work: Path) -> dict:
                                **query.warm_queries(retriever, texts, plan.query_passes, extra=0 if mode == "quick" else plan.extra_questions)}}  # fmt: skip
     del retriever
 
-    # ---- encoders: torch threads, ONNX Runtime
+    # ---- encoders: the shipped ONNX Runtime encoder against torch (and the rejected int8)
     alternatives: dict = {}
     if plan.model != "fake":
         from bench import encoding
@@ -120,12 +120,10 @@ def run(mode: str, work: Path) -> dict:
 
         ptexts = [p.text for p in material.passages]
         ptexts = ptexts[: plan.encode_passages] if plan.encode_passages else ptexts
-        res["encoders"] = encoding.compare(encoder, index_real, questions, ptexts,
-                                           cache_root() / "bench-onnx" if plan.onnx else None, log,
+        encs, info = encoding.encoders(encoder, cache_root() / "bench-onnx" if plan.int8 else None, log)
+        res["encoders"] = encoding.compare(encs, info, index_real, questions, ptexts, log,
                                            eval_questions=all_questions if plan.mode == "full" else None)  # fmt: skip
-        encs, _ = encoding.encoders(encoder, cache_root() / "bench-onnx" if plan.onnx else None, log)
-        alternatives = {k: v for k, v in encs.items()
-                        if (k.startswith("torch,") and "per query" in k) or k in ("onnxruntime fp32, 1 thread", "onnxruntime int8, 1 thread")}
+        alternatives = {k: v for k, v in encs.items() if v is not encoder}  # the same index, another query encoder
 
     Q = encoder.encode_queries([q.question for q in all_questions])
     words = synth.WordModel(material.texts)
@@ -170,10 +168,9 @@ def run(mode: str, work: Path) -> dict:
                           synth.vectors_for(material, plan.rss_size), encoder)  # fmt: skip
     log(f"memory: a fresh process with the model and {plan.rss_size:,} passages")
     res["memory"] = peak_rss(rss_dir, texts[:10])
-    onnx_int8 = res.get("encoders", {}).get("onnx", {}).get("folder")
-    if onnx_int8:
-        log("memory: the same with the ONNX Runtime int8 query encoder (no torch)")
-        res["memory_onnx"] = peak_rss(rss_dir, texts[:10], Path(onnx_int8) / "model-int8.onnx")
+    if plan.model != "fake":
+        log("memory: the same with the torch encoder (the previous default)")
+        res["memory_torch"] = peak_rss(rss_dir, texts[:10], backend="torch")
     for d in e2e_dirs.values():
         shutil.rmtree(d, ignore_errors=True)
 
@@ -205,11 +202,14 @@ def run(mode: str, work: Path) -> dict:
     return res
 
 
-def peak_rss(index_dir: Path, questions: list[str], onnx: Path | None = None) -> dict:
-    """Run bench.rss in a fresh interpreter: RSS after each step and the peak."""
+def peak_rss(index_dir: Path, questions: list[str], backend: str | None = None) -> dict:
+    """Run bench.rss in a fresh interpreter: RSS after each step and the peak; `backend` sets
+    BELEIDSWIJZER_ENCODER_BACKEND (default: the shipped encoder)."""
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    extra = ["--onnx", str(onnx)] if onnx else []
-    proc = subprocess.run([sys.executable, "-m", "bench.rss", *extra, str(index_dir), *questions], capture_output=True,
+    env.pop("BELEIDSWIJZER_ENCODER_BACKEND", None)
+    if backend:
+        env["BELEIDSWIJZER_ENCODER_BACKEND"] = backend
+    proc = subprocess.run([sys.executable, "-m", "bench.rss", str(index_dir), *questions], capture_output=True,
                           text=True, cwd=REPO, env=env, timeout=600)  # fmt: skip
     if proc.returncode != 0:
         return {"error": proc.stderr[-2000:]}

@@ -1,8 +1,11 @@
-"""Encoders compared in one run: torch with its default threads (as shipped) and with one
-thread, and, when onnxruntime is installed, ONNX Runtime float32 and int8 (bench/onnx_query.py).
-Query latency is measured one question at a time with the encoders' order rotated per
-question (fair under load); passages/s in length-sorted batches of 32, batches interleaved;
-recall on the evaluation set with each query encoder over the same (torch-embedded) index."""
+"""The shipped encoder (ONNX Runtime fp32, indexer/encoders/ort.py) against the previous default,
+torch (sentence-transformers on the same model folder), in one run; in the full run also the
+rejected int8 candidate (encoder.onnx quantised with onnxruntime's quantize_dynamic, cached).
+
+Query latency is measured one question at a time with the encoders' order rotated per question
+(fair under load); passages/s in length-sorted batches of 32, batches interleaved, each encoder
+with its build thread count (the ONNX build session is created once, outside the timing);
+recall on the evaluation set with each encoder for the questions, over the same index."""
 from __future__ import annotations
 
 import statistics
@@ -11,72 +14,83 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.common import stats_ms, torch_threads
+from bench.common import stats_ms
 
 BATCH = 32
+SHIPPED = "as shipped"  # in the shipped row's name
+TORCH = "torch"  # the name of the baseline row starts with it
+INT8 = "int8"  # in the rejected candidate's name
+
+WHY_NOT_ST_BACKENDS = (
+    "sentence-transformers' own ONNX / OpenVINO backends need optimum-onnx (0.1.0 pins transformers<4.58) or "
+    "optimum-intel (2.2.0 pins transformers<5.6); the project pins transformers 5.24, so neither installs beside it."
+)
 
 
-class _Torch:
-    """The shipped encoder, run with a given number of torch threads."""
-
-    def __init__(self, base, threads: int | None):
-        self.base, self.threads = base, threads
-        self.name, self.dim, self.spec = base.name, base.dim, getattr(base, "spec", None)
-
-    def encode_queries(self, texts):
-        with torch_threads(self.threads):
-            return self.base.encode_queries(texts)
-
-    def encode_passages(self, texts, progress=None):
-        with torch_threads(self.threads):
-            return self.base.encode_passages(texts, progress)
+def _threads(q: int, b: int) -> str:
+    return f"{q} thread{'s' if q != 1 else ''} per query, {b} for passages"
 
 
-def encoders(base, cache_dir: Path | None, log) -> tuple[dict, dict]:
-    """name -> encoder; and information on the ONNX export (or why there is none)."""
-    import torch
+def quantise_int8(folder: Path, cache_dir: Path) -> tuple[Path, dict]:
+    """encoder.onnx quantised to int8 weights (per channel) in cache_dir, made once."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from indexer.encoders import st
+    from indexer.encoders.e5_provision import ONNX_FILE
 
-    default = torch.get_num_threads()  # after loading: the encoder's query thread count
-    q_threads = getattr(st, "QUERY_THREADS", default)
-    b_threads = getattr(st, "BUILD_THREADS", default)
-    shipped = f"torch (as shipped: {q_threads} thread{'s' if q_threads != 1 else ''} per query, {b_threads} for passages)"
-    other = 2 if q_threads == 1 else 1
-    out = {shipped: _Torch(base, None), f"torch, {other} thread{'s' if other != 1 else ''} per query": _Torch(base, other)}
-    info: dict = {"torch_default_threads": default, "query_threads": q_threads, "build_threads": b_threads}
-    from bench import onnx_query
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    fp32, int8 = folder / ONNX_FILE, cache_dir / "encoder-int8.onnx"
+    info: dict = {"folder": str(cache_dir)}
+    if not int8.is_file() or int8.stat().st_mtime < fp32.stat().st_mtime:
+        t = time.perf_counter()
+        tmp = int8.with_suffix(".tmp")
+        quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
+        tmp.replace(int8)
+        info["quantise_s"] = time.perf_counter() - t
+    info["fp32_mb"] = fp32.stat().st_size / 2**20
+    info["int8_mb"] = int8.stat().st_size / 2**20
+    return int8, info
 
-    why = onnx_query.available() if cache_dir is not None else "not run in this mode"
-    if why:
-        info["onnx"] = {"available": False, "why": why}
-        return out, info
+
+def encoders(shipped, int8_cache: Path | None, log) -> tuple[dict, dict]:
+    """name -> encoder: the shipped one, torch on the same folder, and the int8 candidate when
+    `int8_cache` is given; and information on them."""
     import onnxruntime
 
-    log("encoders: ONNX export and int8 quantisation (once, cached)")
-    info["onnx"] = {"available": True, "onnxruntime": onnxruntime.__version__, **onnx_query.export(Path(base.path), cache_dir)}
-    out["onnxruntime fp32, 1 thread"] = onnx_query.OrtQueryEncoder(base, cache_dir / "model.onnx", 1)
-    out["onnxruntime fp32, 2 threads"] = onnx_query.OrtQueryEncoder(base, cache_dir / "model.onnx", 2)
-    out["onnxruntime int8, 1 thread"] = onnx_query.OrtQueryEncoder(base, cache_dir / "model-int8.onnx", 1)
-    out["onnxruntime int8, 2 threads"] = onnx_query.OrtQueryEncoder(base, cache_dir / "model-int8.onnx", 2)
+    from indexer.encoders import ort, st
+
+    q, b = ort.QUERY_THREADS, ort.BUILD_THREADS
+    info: dict = {"onnxruntime": onnxruntime.__version__, "query_threads": q, "build_threads": b,
+                  "why_not_st_backends": WHY_NOT_ST_BACKENDS}  # fmt: skip
+    log("encoders: loading the torch baseline")
+    out = {
+        f"onnxruntime fp32 ({SHIPPED}: {_threads(q, b)})": shipped,
+        f"{TORCH} (previous default: {_threads(st.QUERY_THREADS, st.BUILD_THREADS)})": st.SentenceTransformerEncoder(
+            shipped.path, name=shipped.name
+        ).load(),
+    }
+    if int8_cache is not None:
+        log("encoders: int8 quantisation of encoder.onnx (once, cached)")
+        path, info["int8"] = quantise_int8(shipped.path, int8_cache)
+        out[f"onnxruntime {INT8}, rejected ({_threads(q, b)})"] = ort.OrtE5Encoder(shipped.path, shipped.name, onnx_file=path).load()
     return out, info
 
 
-def _passages(enc, texts: list[str]) -> np.ndarray:
-    if hasattr(enc, "encode_passages_ort"):
-        return enc.encode_passages_ort(texts)
-    return enc.encode_passages(texts)
+def batch_encoder(enc):
+    """One passage batch encoded as the encoder's build does it."""
+    from indexer.encoders import ort
+
+    if isinstance(enc, ort.OrtE5Encoder):
+        session = enc.load()._session(ort.BUILD_THREADS)
+        return lambda batch: enc._run(session, [enc._passage_prefix + t for t in batch])
+    return enc.encode_passages
 
 
-def compare(base, index_dir: Path, questions, passage_texts: list[str], cache_dir: Path | None, log,
-            eval_questions=None) -> dict:  # fmt: skip
+def compare(encs: dict, info: dict, index_dir: Path, questions, passage_texts: list[str], log, eval_questions=None) -> dict:
     """Latency over `questions`, passages/s over `passage_texts`, recall over `eval_questions`
-    (skipped when None). The torch rows give identical vectors, so recall is evaluated once
-    for torch (as shipped), and once per ONNX model."""
+    (skipped when None), for the encoders of `encoders()` (the shipped one first)."""
     from retrieval.evaluate import evaluate
     from retrieval.retriever import Retriever
 
-    encs, info = encoders(base, cache_dir, log)
     names = list(encs)
     texts = [q.question for q in questions]
     for e in encs.values():
@@ -101,24 +115,22 @@ def compare(base, index_dir: Path, questions, passage_texts: list[str], cache_di
     log(f"encoders: passages/s, {len(passage_texts)} passages")
     order = sorted(range(len(passage_texts)), key=lambda i: len(passage_texts[i]), reverse=True)
     batches = [[passage_texts[i] for i in order[s : s + BATCH]] for s in range(0, len(order), BATCH)]
-    # passages: the shipped encoder sets its own build threads, so one torch row only
-    pas = [n for n in names if "as shipped" in n or ("onnx" in n and "2 threads" in n)]
-    spent = {n: 0.0 for n in pas}
+    run = {n: batch_encoder(encs[n]) for n in names}
+    spent = {n: 0.0 for n in names}
     first: dict[str, np.ndarray] = {}
     for b, batch in enumerate(batches):
-        for name in pas[b % len(pas):] + pas[: b % len(pas)]:
+        for name in names[b % len(names):] + names[: b % len(names)]:
             t = time.perf_counter()
-            v = _passages(encs[name], batch)
+            v = run[name](batch)
             spent[name] += time.perf_counter() - t
             if b == 0:
                 first[name] = v
-    for name in pas:
+    del run
+    for name in names:
         rows[name]["passages_per_s"] = len(passage_texts) / spent[name]
-        rows[name]["passage_cos_min"] = float((first[name] * first[pas[0]]).sum(axis=1).min())
+        rows[name]["passage_cos_min"] = float((first[name] * first[names[0]]).sum(axis=1).min())
     if eval_questions:
         for name in names:
-            if ("2 threads" in name and "onnx" in name) or ("torch" in name and "as shipped" not in name):
-                continue  # the same vectors as another row
             log(f"encoders: evaluation set with {name}")
             rep = evaluate(Retriever(index_dir, encoder=encs[name]), eval_questions, k=5, modes=("hybrid", "dense"), timed=True)
             rows[name]["eval"] = {m: {k: rep["metrics"][m]["all"][k] for k in ("recall@1", "recall@5", "mrr",

@@ -157,20 +157,17 @@ def write_breakdown(index_dir: Path, encoder) -> dict:
 
 def length_sorting(encoder, texts: list[str]) -> dict | None:
     """Embedding in length-sorted batches (what the encoder does) against file order."""
-    model = getattr(encoder, "_encode", None)
-    batch = getattr(__import__("indexer.encoders.st", fromlist=["PASSAGE_BATCH"]), "PASSAGE_BATCH", 32)
-    if model is None:
-        return None
-    prompt = getattr(encoder, "_passage_prompt", None)
+    from bench.encoding import BATCH, batch_encoder
 
-    def file_order():
-        for s in range(0, len(texts), batch):
-            encoder._encode(texts[s : s + batch], prompt)
+    run = batch_encoder(encoder)
 
-    t = time.perf_counter()
-    encoder.encode_passages(texts)
-    sorted_s = time.perf_counter() - t
-    t = time.perf_counter()
-    file_order()
-    unsorted_s = time.perf_counter() - t
+    def in_batches(order: list[int]) -> float:
+        t = time.perf_counter()
+        for s in range(0, len(order), BATCH):
+            run([texts[i] for i in order[s : s + BATCH]])
+        return time.perf_counter() - t
+
+    file_order = list(range(len(texts)))
+    sorted_s = in_batches(sorted(file_order, key=lambda i: len(texts[i]), reverse=True))
+    unsorted_s = in_batches(file_order)
     return {"passages": len(texts), "sorted_s": sorted_s, "file_order_s": unsorted_s, "speedup": unsorted_s / sorted_s}

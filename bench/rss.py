@@ -1,6 +1,7 @@
-"""Peak memory of a serving process: `python -m bench.rss [--onnx MODEL] INDEX [QUESTION ...]` loads the
-model and the index through a Retriever, answers the questions, and prints JSON with the
-resident set size after each step and the peak (VmHWM). Run in its own process by bench."""
+"""Peak memory of a serving process: `python -m bench.rss INDEX [QUESTION ...]` loads the index
+and the default encoder (get_encoder with the index's model; BELEIDSWIJZER_ENCODER_BACKEND
+chooses ONNX Runtime or torch) through a Retriever, answers the questions, and prints JSON
+with the resident set size after each step and the peak (VmHWM). Run in its own process by bench."""
 from __future__ import annotations
 
 import json
@@ -35,9 +36,6 @@ class Steps(dict):
 
 
 def main(argv: list[str]) -> int:
-    onnx = None
-    if argv and argv[0] == "--onnx":
-        onnx, argv = argv[1], argv[2:]
     index, questions = argv[0], argv[1:]
     steps = Steps()
     steps.peaks = {}
@@ -48,17 +46,7 @@ def main(argv: list[str]) -> int:
     from retrieval.retriever import Retriever
 
     steps.mark("imports (retrieval, faiss, numpy)")
-    if onnx:  # queries through ONNX Runtime: torch is never imported
-        from bench.onnx_query import OrtQueryEncoder
-        from indexer.encoders import get_encoder
-        from indexer.store import IndexReader
-
-        base = get_encoder(IndexReader(index).manifest.get("model_spec"))
-        ort_encoder = OrtQueryEncoder(base, onnx, 1)
-        steps.mark("query encoder created (ONNX session)")
-        r = Retriever(index, encoder=ort_encoder)
-    else:
-        r = Retriever(index)
+    r = Retriever(index)
     steps.mark("index loaded (Retriever)")
     load = getattr(r.encoder, "load", None)
     if load:
@@ -68,7 +56,8 @@ def main(argv: list[str]) -> int:
         r.search(q, k=5)
     steps.mark("after queries")
     peak = peak_mb()
-    print(json.dumps({"steps_mb": dict(steps), "peak_so_far_mb": steps.peaks, "torch_imported": "torch" in sys.modules, "peak_mb": peak, "passages": len(r.passages),
+    print(json.dumps({"steps_mb": dict(steps), "peak_so_far_mb": steps.peaks, "torch_imported": "torch" in sys.modules,
+                      "encoder": type(r.encoder).__name__, "peak_mb": peak, "passages": len(r.passages),
                       "dense_index": r.reader.manifest.get("dense_index"), "seconds": time.perf_counter() - t}))  # fmt: skip
     return 0
 
