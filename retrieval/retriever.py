@@ -319,13 +319,18 @@ class Retriever:
         for ref in refs:
             rows: set[int] = set()
             if ref.kind == "article":
-                rows |= self._rows_by_article.get(ref.article.lower(), set())
+                by_article = self._rows_by_article.get(ref.article.lower(), set())
                 terms = [ref.article + ref.lid.lower()] if ref.lid == "F" else []
                 terms += tokenize(ref.article)
-                if ref.law:  # a mention must name the law: only rows holding one of its names
+                if ref.law:
+                    # the article in a document of that law, or a mention, which must name the
+                    # law: rows of the same article number in other laws are not tested
                     named = self._law_rows(ref.law)
+                    rows |= by_article & (self._law_doc_rows(ref.law) | named)
                     rows |= self.lexical.rarest_postings(terms) & named
                     terms = []
+                else:
+                    rows |= by_article
             elif ref.kind == "page":
                 rows |= self._rows_by_page.get(int(ref.code), set())
                 terms = []
@@ -344,6 +349,16 @@ class Retriever:
                 if s > out.get(i, 0):
                     out[i] = s
         return out
+
+    def _law_doc_rows(self, law: str) -> set[int]:
+        """Rows of the documents that are (texts of) `law`."""
+        from retrieval.references import document_is
+
+        rows: set[int] = set()
+        for doc_id, meta in self.reader.documents.items():
+            if document_is(meta.title, doc_id, law):
+                rows |= self._rows_by_doc.get(doc_id, set())
+        return rows
 
     def _law_rows(self, law: str) -> set[int]:
         """Rows whose text, section or document title holds a name of `law` (aliases.yaml)."""

@@ -313,3 +313,17 @@ def test_query_encoding_runs_concurrently_only_for_thread_safe_encoders(index, t
         results = list(pool.map(lambda q: r.search(q, k=2), questions))
     assert all(res.hits for res in results)
     assert (enc.most > 1) is concurrent
+
+
+@pytest.mark.parametrize(
+    "text, cited",
+    [
+        ("zie artikel 31 vw", True), ("art. 31, tweede lid", True), ("art.31", True), ("article 31(3) of", True),
+        ("artikel 310", False), ("art. 31.2", False), ("artikel 3.31", False), ("in 31 gevallen", False),
+        ("het partikel 31", False),
+    ],
+)
+def test_article_citations_are_found_by_number_and_the_word_before_it(text, cited):
+    from retrieval.references import _cites_article
+
+    assert _cites_article(text, "31") is cited
