@@ -305,3 +305,15 @@ def test_default_encoder_runs_without_torch(folder: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["OrtE5Encoder", "(1,", "384)", "False", "False"]
+
+
+def test_model_files_are_written_readable_like_the_rest(tmp_path):
+    import stat
+
+    from indexer.encoders.e5_provision import _umask, _write_atomically
+
+    target = tmp_path / "encoder.onnx"
+    _write_atomically(target, lambda p: p.write_bytes(b"graph"))
+    assert target.read_bytes() == b"graph"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644 & ~_umask()
+    assert [p.name for p in tmp_path.iterdir()] == ["encoder.onnx"]  # no temp file left
