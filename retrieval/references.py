@@ -198,7 +198,7 @@ def match_strength(ref: Reference, p: Passage) -> int:
             return EXACT
         if p.meta and _restates_vc_paragraph(code, fold(p.meta.title), fold(p.section)):
             return EXACT
-        return MENTION if re.search(rf"(?<![\w/]){re.escape(code)}(?![\w/]|\.\d)", fold(p.text)) else 0
+        return MENTION if _names_vc_code(code, fold(p.text)) else 0
     if ref.kind == "wbv":
         pat = rf"wbv\s*{re.escape(ref.code)}(?!\d)"
         ident = fold(p.meta.identifier) if p.meta else ""
@@ -234,11 +234,16 @@ def _in_vc_paragraph(code: str, section: str) -> bool:
     return has_chapter and any(re.match(rf"{re.escape(number)}\.?(?:\s|$)", s) for s in parts)
 
 
+def _names_vc_code(code: str, folded_text: str) -> bool:
+    """'c1/2.13' as a whole code in the text (not c1/2.130, c1/2.13.1 or xc1/2.13)."""
+    return re.search(rf"(?<![\w/]){re.escape(code)}(?![\w/]|\.\d)", folded_text) is not None
+
+
 def _restates_vc_paragraph(code: str, title: str, section: str) -> bool:
     """A document that amends the Vc and names the paragraph in its title ("WBV 2023/3 -
     wijziging Vreemdelingencirculaire 2000, C1/2.13") restates it under a heading that starts
     with the paragraph number ("2.13. Het geven van de beschikking")."""
-    if not re.search(rf"(?<![\w/]){re.escape(code)}(?![\w/]|\.\d)", title):
+    if not _names_vc_code(code, title):
         return False
     number = code.partition("/")[2]
     return any(re.match(rf"{re.escape(number)}\.?(?:\s|$)", s.strip()) for s in section.split(" > "))

@@ -5,7 +5,8 @@ Hybrid ranking: the dense score (cosine, min-max scaled over the candidates) plu
 score (scaled by the best BM25 of the query) weighted by the share of the question's terms
 that the lexical index knows. An English question over Dutch text matches few terms, so the
 dense ranking stands; a Dutch question that shares the corpus' words gains from BM25. An
-English question is searched on the lexical side with its Dutch words (retrieval/lexicon.py).
+English question is searched on the lexical side with its Dutch words, a Dutch one with the
+pivot synonyms of its words (retrieval/lexicon.py).
 References named in the question ("art. 43 Vw") rank the passages that are that reference first.
 """
 from __future__ import annotations
