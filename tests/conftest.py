@@ -30,3 +30,17 @@ def shared_dir() -> Path:
 @pytest.fixture
 def shared_corpus(shared_dir: Path) -> Path:
     return shared_dir / "corpus"
+
+
+def fake_retriever(folder: Path, files: dict[str, str]):
+    """A Retriever (fake encoder) over an index of `files` (name -> text) built in `folder`."""
+    from indexer.build import build
+    from indexer.encoders.fake import FakeEncoder
+    from retrieval.retriever import Retriever
+
+    corpus = folder / "c"
+    corpus.mkdir()
+    for name, text in files.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    build([corpus], folder / "ix", FakeEncoder())
+    return Retriever(folder / "ix", FakeEncoder())

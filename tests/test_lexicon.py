@@ -4,11 +4,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from indexer.build import build
-from indexer.encoders.fake import FakeEncoder
 from retrieval.lexicon import LEXICON, Lexicon, is_english, lexical_query
 from retrieval.references import EXACT
-from retrieval.retriever import Retriever
+from tests.conftest import fake_retriever
 
 
 @pytest.mark.parametrize(
@@ -53,15 +51,10 @@ def test_shipped_lexicon_is_well_formed():
 
 
 def test_english_question_finds_dutch_passage_lexically(tmp_path):
-    c = tmp_path / "c"
-    c.mkdir()
-    (c / "nota.txt").write_text(
+    r = fake_retriever(tmp_path, {"nota.txt":
         "---\ntitle: Nota\n---\nOpvang\nDe vreemdeling die zich meldt in Ter Apel krijgt opvang en verstrekkingen terug.\n\n"
         "Termijn\nDe beslistermijn wordt verlengd met negen maanden voor alle asielaanvragen die in 2022 zijn ingediend.\n",
-        encoding="utf-8",
-    )
-    build([c], tmp_path / "ix", FakeEncoder())
-    r = Retriever(tmp_path / "ix", FakeEncoder())
+    })  # fmt: skip
     res = r.search("Where does a foreign national get reception back?", k=2, mode="lexical")
     assert "opvang" in res.hits[0].passage.text
     assert res.hits[0].lexical and res.hits[0].lexical > 0
@@ -72,17 +65,12 @@ def test_english_question_finds_dutch_passage_lexically(tmp_path):
 
 
 def test_document_that_restates_a_vc_paragraph_is_that_paragraph(tmp_path):
-    c = tmp_path / "c"
-    c.mkdir()
-    (c / "wbv.txt").write_text(
+    r = fake_retriever(tmp_path, {"wbv.txt":
         "---\ntitle: WBV 2023/3 — wijziging Vreemdelingencirculaire 2000, C1/2.13 beslistermijn\n"
         "identifier: WBV 2023/3\n---\nBesluit van de Staatssecretaris houdende wijziging van de Vreemdelingencirculaire 2000.\n\n"
         "2.13. Het geven van de beschikking\nDe IND neemt binnen zes maanden na indiening van de aanvraag een beslissing op de aanvraag.\n\n"
         "2.14. Iets anders\nDeze paragraaf gaat over een ander onderwerp dan de beslistermijn van de aanvraag.\n",
-        encoding="utf-8",
-    )
-    build([c], tmp_path / "ix", FakeEncoder())
-    r = Retriever(tmp_path / "ix", FakeEncoder())
+    })  # fmt: skip
     hits = r.search("C1/2.13 Vc", k=3).hits
     assert hits[0].reference_match == EXACT and "zes maanden" in hits[0].passage.text
     assert all(h.reference_match < EXACT for h in hits if "ander onderwerp" in h.passage.text)

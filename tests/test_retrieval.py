@@ -16,7 +16,7 @@ from indexer.encoders.fake import FakeEncoder
 from retrieval.quote import best_quote, sentences
 from retrieval.references import EXACT, MENTION, parse_references
 from retrieval.retriever import Retriever
-from tests.conftest import REPO
+from tests.conftest import REPO, fake_retriever
 
 LAW = """---
 title: Vreemdelingenwet 2000 — selectie
@@ -264,16 +264,11 @@ def test_vc_paragraph_codes_match_headings(code, section, expected):
 
 
 def test_reference_hits_skip_letterheads(tmp_path):
-    c = tmp_path / "c"
-    c.mkdir()
-    (c / "brief.txt").write_text(
+    r = fake_retriever(tmp_path, {"brief.txt":
         "---\ntitle: Kamerbrief\nidentifier: Kamerstukken II 2022/23, 19 637, nr. 3018\n---\n"
         "19 637 Vreemdelingenbeleid\n\nAan de Voorzitter van de Tweede Kamer\n\nOp 29 juni jl. heb ik een besluit- en vertrekmoratorium voor een half jaar "
         "afgekondigd voor Russische dienstplichtigen van 18 tot en met 27 jaar.\n",
-        encoding="utf-8",
-    )
-    build([c], tmp_path / "ix", FakeEncoder())
-    r = Retriever(tmp_path / "ix", FakeEncoder())
+    })  # fmt: skip
     assert [p.text[:10] for p in r.passages] == ["19 637 Vre", "Op 29 juni"]
     hits = r.search("Kamerstuk 19 637, nr. 3018", k=3).hits
     assert [h.passage.text[:10] for h in hits] == ["Op 29 juni"]
