@@ -62,11 +62,8 @@ class Lexicon:
         self.longest = max((len(k) for k in self.phrases), default=0)
         # Dutch stem -> the other Dutch words that share an English translation with it
         stem = _stemmer().stemWord
-        by_english: dict[tuple[str, ...], set[str]] = {}
-        for key, dutch_words in self.phrases.items():
-            by_english.setdefault(key, set()).update(dutch_words)
         self.synonyms: dict[str, set[str]] = {}
-        for dutch_words in by_english.values():
+        for dutch_words in self.phrases.values():  # the Dutch words of one English phrase
             for a in dutch_words:
                 sa = stem(fold(a))
                 for b in dutch_words:

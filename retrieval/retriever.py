@@ -352,14 +352,17 @@ class Retriever:
         return out
 
     def _law_doc_rows(self, law: str) -> set[int]:
-        """Rows of the documents that are (texts of) `law`."""
+        """Rows of the documents that are (texts of) `law`; computed once per law."""
         from retrieval.references import document_is
 
-        rows: set[int] = set()
-        for doc_id, meta in self.reader.documents.items():
-            if document_is(meta.title, doc_id, law):
-                rows |= self._rows_by_doc.get(doc_id, set())
-        return rows
+        key = f"doc:{law}"
+        if key not in self._law_rows_cache:
+            rows: set[int] = set()
+            for doc_id, meta in self.reader.documents.items():
+                if document_is(meta.title, doc_id, law):
+                    rows |= self._rows_by_doc.get(doc_id, set())
+            self._law_rows_cache[key] = rows
+        return self._law_rows_cache[key]
 
     def _law_rows(self, law: str) -> set[int]:
         """Rows whose text, section or document title holds a name of `law` (aliases.yaml)."""
