@@ -76,6 +76,16 @@ class StageClock:
         return out
 
 
+
+def _timed_build(corpora, index_dir, encoder):
+    """One build: (wall seconds, seconds per stage, the build report)."""
+    clock = StageClock()
+    t0 = time.perf_counter()
+    report = build(corpora, index_dir, encoder, progress=clock)
+    t1 = time.perf_counter()
+    return t1 - t0, clock.split(t0, t1), report
+
+
 def builds(plan: Plan, encoder, work: Path) -> dict:
     """Cold build (fresh index folder), no-change rebuild and one-file-changed rebuild."""
     src = work / "corpora"
@@ -92,12 +102,9 @@ def builds(plan: Plan, encoder, work: Path) -> dict:
     for r in range(plan.build_reps):
         folder = work / f"cold-{r}"
         shutil.rmtree(folder, ignore_errors=True)
-        clock = StageClock()
-        t0 = time.perf_counter()
-        report = build(copies, folder, encoder, progress=clock)
-        t1 = time.perf_counter()
-        cold.append(t1 - t0)
-        splits.append(clock.split(t0, t1))
+        seconds, split, report = _timed_build(copies, folder, encoder)
+        cold.append(seconds)
+        splits.append(split)
         if r == plan.build_reps - 1:
             shutil.rmtree(index, ignore_errors=True)
             folder.rename(index)
@@ -115,12 +122,9 @@ def builds(plan: Plan, encoder, work: Path) -> dict:
     changed, csplits, embedded = [], [], 0
     for r in range(plan.rebuild_reps):
         target.write_text(original + f"\n\nAanvulling {r}: deze alinea is toegevoegd voor de meting.\n", encoding="utf-8")
-        clock = StageClock()
-        t0 = time.perf_counter()
-        rep = build(copies, index, encoder, progress=clock)
-        t1 = time.perf_counter()
-        changed.append(t1 - t0)
-        csplits.append(clock.split(t0, t1))
+        seconds, split, rep = _timed_build(copies, index, encoder)
+        changed.append(seconds)
+        csplits.append(split)
         embedded = rep.embedded
     target.write_text(original, encoding="utf-8")
     build(copies, index, encoder)  # back to the original corpus
