@@ -19,6 +19,7 @@ import numpy as np
 
 from indexer import store
 from indexer.encoders import Encoder
+from indexer.lexical import LEXICAL_VERSION
 from indexer.parsers import SIDECAR_SUFFIX, UnreadableDocument, parser_for
 from indexer.passage import DocumentMeta, Passage
 
@@ -216,7 +217,9 @@ def build(
                 + " Add PDF, .txt or .md files to the corpus folder and build again."
             )
         same_as_before = {(d.path, d.sha256) for d in docs} == {(k, v[0].sha256) for k, v in previous.items()}
-        if same_as_before and store.current_build(index_dir) is not None:
+        # an index whose lexical terms were made by an older version is written again (vectors reused)
+        same_lexical = prev_manifest.get("lexical_version") == LEXICAL_VERSION
+        if same_as_before and same_lexical and store.current_build(index_dir) is not None:
             report.seconds = time.perf_counter() - t0
             return report  # nothing to do: the current build stays
         texts = [p.text for di in to_embed for p in docs[di].passages]
@@ -259,6 +262,7 @@ def _manifest(encoder: Encoder, docs: list[store.DocRecord]) -> dict:
         "dim": encoder.dim,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "parser_version": PARSER_VERSION,
+        "lexical_version": LEXICAL_VERSION,
         "versions": {
             "python": platform.python_version(),
             "faiss": faiss.__version__,

@@ -271,3 +271,33 @@ def test_incremental_build_reuses_the_background_embeddings(corpus, tmp_path):
     r = build([corpus], tmp_path / "ix", QueryCounting())
     assert r.changed == ["c.txt"] and QueryCounting.queries == len(background_texts())  # no new encoding
     np.testing.assert_array_equal(np.load(store.current_build(tmp_path / "ix") / "background.npy"), first)
+
+
+def test_index_from_an_older_lexical_version_is_rewritten_without_embedding(corpus, tmp_path):
+    build([corpus], tmp_path / "ix", FakeEncoder())
+    folder = store.current_build(tmp_path / "ix")
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["lexical_version"]  # as written before compound splitting
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    (folder / "lexical_words.json").unlink()
+    enc = CountingEncoder()
+    r = build([corpus], tmp_path / "ix", enc)
+    assert not r.changed_anything
+    assert r.published and enc.embedded == [] and sorted(r.unchanged) == ["a.txt", "b.md", "c.txt"]
+    new = store.current_build(tmp_path / "ix")
+    assert new != folder and (new / "lexical_words.json").is_file()
+    assert store.IndexReader(tmp_path / "ix").manifest["lexical_version"] >= 2
+    assert not build([corpus], tmp_path / "ix", CountingEncoder()).published  # and then it is current
+
+
+def test_cli_says_when_only_the_search_terms_were_written_again(corpus, tmp_path, capsys):
+    from indexer.__main__ import main
+
+    args = ["build", "--corpus", str(corpus), "--index", str(tmp_path / "ix"), "--model", "fake", "--quiet"]
+    assert main(args) == 0
+    folder = store.current_build(tmp_path / "ix")
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "lexical_version": 1}), encoding="utf-8")
+    capsys.readouterr()
+    assert main(args) == 0
+    assert "search terms were written again" in capsys.readouterr().out

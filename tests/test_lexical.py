@@ -1,0 +1,64 @@
+"""BM25 terms: Dutch compound splitting on both the passage and the question side (indexer/lexical.py)."""
+from __future__ import annotations
+
+import json
+
+from indexer.lexical import Bm25Index, Decompounder, analyze, tokenize
+
+PASSAGES = [
+    "Het reguliere terugkeerproces zal gewoon van toepassing zijn voor de terugkeer van vreemdelingen.",
+    "De beslistermijn van de aanvraag wordt verlengd; de praktijk van de IND blijft gelijk.",
+    "Het vertrekmoratorium geldt. Het vertrekmoratorium eindigt. Het vertrekmoratorium is verlengd. "
+    "Een moratorium; vertrek.",
+    "Onderzoek naar dienstweigering.",
+]
+
+
+def test_compound_of_two_corpus_words_is_split():
+    d = Decompounder.from_texts(PASSAGES)
+    assert d.split("terugkeerpraktijk") == ("terugkeer", "praktijk")  # not in the corpus as a whole
+    assert d.split("terugkeerproces") is None  # "proces" is no word of this corpus
+    assert d.split("moratorium") is None  # no two parts of 4+ letters
+
+
+def test_word_more_frequent_than_its_parts_stays_whole():
+    d = Decompounder({"vertrekmoratorium": 9, "vertrek": 1, "moratorium": 4})
+    assert d.split("vertrekmoratorium") is None  # sqrt(1 * 4) = 2 < 9
+    assert Decompounder({"vertrekmoratorium": 1, "vertrek": 4, "moratorium": 9}).split("vertrekmoratorium") == (
+        "vertrek", "moratorium")  # fmt: skip
+
+
+def test_linking_s_and_stopword_parts():
+    d = Decompounder({"dienst": 5, "weigering": 5, "onder": 50, "zoek": 50})
+    assert d.split("dienstsweigering") == ("dienst", "weigering")  # the linking -s- is dropped
+    assert d.split("onderzoek") is None  # "onder" is a function word, not a compound part
+
+
+def test_analyze_adds_stemmed_parts_after_the_whole_words():
+    d = Decompounder.from_texts(PASSAGES)
+    terms = analyze("Wat betekent de terugkeerpraktijk?", d)
+    assert terms[: len(tokenize("Wat betekent de terugkeerpraktijk?"))] == tokenize("Wat betekent de terugkeerpraktijk?")
+    assert set(tokenize("terugkeer praktijk")) <= set(terms)
+    assert analyze("Wat betekent de terugkeerpraktijk?") == tokenize("Wat betekent de terugkeerpraktijk?")
+
+
+def test_compound_question_finds_passage_with_another_compound_of_the_same_word():
+    index = Bm25Index.build(PASSAGES)
+    rows, scores, matched = index.scores("Wat betekent de terugkeerpraktijk?")
+    best = int(rows[scores.argmax()])
+    assert PASSAGES[best].startswith("Het reguliere terugkeerproces")
+    plain = Bm25Index(index.weights, index.vocab, None)  # the same index without splitting the question
+    assert plain.scores("Wat betekent de terugkeerpraktijk?")[2] == 0
+    assert index.coverage("Wat betekent de terugkeerpraktijk?") > plain.coverage("Wat betekent de terugkeerpraktijk?")
+
+
+def test_saved_index_keeps_its_word_table_and_an_old_one_loads_without(tmp_path):
+    index = Bm25Index.build(PASSAGES)
+    index.save(tmp_path)
+    again = Bm25Index.load(tmp_path)
+    assert again.decompounder.freq == index.decompounder.freq
+    assert again.tokens("terugkeerpraktijk") == index.tokens("terugkeerpraktijk")
+    (tmp_path / "lexical_words.json").unlink()  # an index written before compound splitting
+    old = Bm25Index.load(tmp_path)
+    assert old.decompounder is None and old.tokens("terugkeerpraktijk") == tokenize("terugkeerpraktijk")
+    assert json.loads((tmp_path / "lexical_vocab.json").read_text(encoding="utf-8")) == index.vocab
