@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 from indexer.lexical import tokenize
 
@@ -43,16 +44,19 @@ def sentences(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def best_quote(question: str, text: str, idf: dict[str, float] | None = None) -> Quote:
+def best_quote(
+    question: str, text: str, idf: dict[str, float] | None = None, terms: Callable[[str], list[str]] = tokenize
+) -> Quote:
     """The window of one or two consecutive sentences sharing the most (idf-weighted) stemmed
     terms with the question; the first sentence when nothing is shared (e.g. an English
-    question over a Dutch passage)."""
+    question over a Dutch passage). `terms` makes a text's terms: the index's own analyzer
+    (Bm25Index.tokens, with compound parts) so the quote shows what the lexical side matched."""
     spans = sentences(text)
     if not spans:
         return Quote(text, 0, len(text))
-    q_terms = set(tokenize(question))
+    q_terms = set(terms(question))
     weight = (lambda t: idf.get(t, 1.0)) if idf else (lambda t: 1.0)
-    sent_terms = [set(tokenize(text[a:b])) for a, b in spans]
+    sent_terms = [set(terms(text[a:b])) for a, b in spans]
     best, best_score = (0, 0), 0.0
     for i in range(len(spans)):
         for j in (i, i + 1):

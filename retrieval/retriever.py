@@ -260,7 +260,7 @@ class Retriever:
         for i in order[:k]:
             row = int(cand[i])
             p = self.passages[row]
-            q = best_quote(lq, p.text, self.idf)
+            q = best_quote(lq, p.text, self.idf, self.lexical.tokens)
             hits.append(
                 Hit(
                     passage=p, score=float(fused[i]), dense=dense_scores.get(row), lexical=lex_scores.get(row),
@@ -382,6 +382,6 @@ class Retriever:
         hits = []
         for s, i in scored[:limit]:
             p = self.passages[i]
-            q = best_quote(reference, p.text, self.idf)
+            q = best_quote(reference, p.text, self.idf, self.lexical.tokens)
             hits.append(Hit(p, float(s), None, None, q.text, q.start, q.end, s, status_on(p.meta)))
         return refs, hits

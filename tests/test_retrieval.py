@@ -173,6 +173,16 @@ def test_quote_picks_the_matching_sentence():
     assert text[q.start : q.end] == q.text
 
 
+def test_quote_follows_the_index_terms_into_compounds():
+    from indexer.lexical import Bm25Index
+
+    text = "Het besluit is genomen. Het reguliere terugkeerproces blijft van toepassing. Verder niets."
+    index = Bm25Index.build([text, "De terugkeer is een proces; de terugkeer in de praktijk is een ander proces."])
+    q = "Wat betekent dit voor de terugkeerpraktijk?"
+    assert best_quote(q, text).text == "Het besluit is genomen."  # plain terms: nothing shared
+    assert best_quote(q, text, None, index.tokens).text == "Het reguliere terugkeerproces blijft van toepassing."
+
+
 def test_sentences_do_not_split_enumerators_or_abbreviations():
     text = "1. Bij besluit kan worden bepaald. Op 29 juni jl. is er een BVM.\na. de aanvraag; zie nr. 3018."
     got = [text[a:b] for a, b in sentences(text)]
