@@ -7,6 +7,9 @@ that the lexical index knows. An English question over Dutch text matches few te
 dense ranking stands; a Dutch question that shares the corpus' words gains from BM25. An
 English question is searched on the lexical side with its Dutch words, a Dutch one with the
 pivot synonyms of its words (retrieval/lexicon.py).
+Each side's own best passage (the first of dense-only and of lexical-only search) is always
+among the k shown (keep_each_sides_best): a weighted sum can bury a passage that one side is
+sure of and the other ranks deep.
 References named in the question ("art. 43 Vw") rank the passages that are that reference first.
 """
 from __future__ import annotations
@@ -36,6 +39,30 @@ MODES = ("hybrid", "dense", "lexical")
 # shown as answers; a short lid of an article is.
 MIN_ANSWER_CHARS = 80
 CALIBRATION = Path(__file__).with_name("calibration.json")
+
+
+def keep_each_sides_best(order: list[int], best: list[int], k: int, keep: set[int] = frozenset()) -> list[int]:
+    """`order` with every item of `best` among its first k (when k >= 2): one that is not takes
+    the place of the lowest-ranked item there that is neither in `best` nor in `keep` (reference
+    matches), and is put last of the k. The order is otherwise unchanged.
+
+    Measured with retrieval.evaluate (hybrid R@5): Dutch 0.909 -> 0.922 and English 0.926 ->
+    0.963 on eval/questions.yaml (a passage dense-only ranked first and one lexical-only ranked
+    first were 7th and 8th after fusion), unchanged on the held-out set; R@1 and abstention
+    are unaffected.
+    """
+    if k < 2:
+        return order
+    top = order[:k]
+    for b in dict.fromkeys(best):
+        if b in top:
+            continue
+        out = next((j for j in range(len(top) - 1, -1, -1) if top[j] not in best and top[j] not in keep), None)
+        if out is None:
+            continue
+        top = top[:out] + top[out + 1 :] + [b]
+    chosen = set(top)
+    return top + [i for i in order if i not in chosen]
 
 
 def background_vectors(folder: Path, encoder: Encoder) -> np.ndarray:
@@ -253,6 +280,11 @@ class Retriever:
             order = sorted(range(len(cand)), key=lambda i: (-ref_rows.get(int(cand[i]), 0), int(cand[i])))
         else:
             order = sorted(range(len(cand)), key=lambda i: (-ref_rows.get(int(cand[i]), 0), -fused[i]))
+            if mode == "hybrid" and len(cand):
+                sides_best = [max(range(len(cand)), key=lambda i: dense_scores.get(int(cand[i]), -2.0))]
+                if lex_scores:
+                    sides_best.append(max(range(len(cand)), key=lambda i: lex_scores.get(int(cand[i]), 0.0)))
+                order = keep_each_sides_best(order, sides_best, k, {i for i in order if ref_rows.get(int(cand[i]))})
         timings["fusion"] = time.perf_counter() - t
         t = time.perf_counter()
 

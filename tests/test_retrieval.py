@@ -15,7 +15,7 @@ from indexer.build import build
 from indexer.encoders.fake import FakeEncoder
 from retrieval.quote import best_quote, sentences
 from retrieval.references import EXACT, MENTION, parse_references
-from retrieval.retriever import Retriever
+from retrieval.retriever import Retriever, keep_each_sides_best
 from tests.conftest import REPO, fake_retriever
 
 LAW = """---
@@ -111,6 +111,30 @@ def test_lexical_weight_follows_term_coverage(retriever):
     assert none[0] > none[1]  # no matched terms: dense order stands
     assert full[1] > full[0]  # all terms matched: lexical evidence lifts passage 1
     assert full[1] - none[1] == pytest.approx(retriever.params.lexical_weight)
+
+
+def test_each_sides_best_takes_the_place_of_the_lowest_other_item():
+    order = [5, 4, 3, 2, 1, 0]
+    assert keep_each_sides_best(order, [0], 3) == [5, 4, 0, 3, 2, 1]  # 3 leaves the top 3 for 0
+    assert keep_each_sides_best(order, [0, 1], 3) == [5, 0, 1, 4, 3, 2]  # in the order of `best`
+    assert keep_each_sides_best(order, [4, 0], 3) == [5, 4, 0, 3, 2, 1]  # 4 is already shown
+    assert keep_each_sides_best(order, [0], 2, keep={5}) == [5, 0, 4, 3, 2, 1]  # a reference match stays
+    assert keep_each_sides_best(order, [0], 3, keep={5, 4, 3}) == order  # nothing may leave: unchanged
+    assert keep_each_sides_best(order, [0, 0], 3) == [5, 4, 0, 3, 2, 1]
+    assert keep_each_sides_best(order, [0], 1) == order  # k = 1: the fused best stands
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["moratorium voor dienstplichtigen", "Which deadline can be extended?", "mobilisatie reservisten Oekraïne",
+     "Wanneer wordt het besluit bekendgemaakt?", "verblijfsvergunning dienstweigeraar"],
+)
+def test_hybrid_shows_the_first_passage_of_dense_only_and_of_lexical_only(retriever, question):
+    for k in (2, 3):
+        shown = {h.passage.passage_id for h in retriever.search(question, k=k).hits}
+        for mode in ("dense", "lexical"):
+            first = retriever.search(question, k=1, mode=mode).hits
+            assert not first or first[0].passage.passage_id in shown, (mode, k)
 
 
 @pytest.mark.parametrize(
