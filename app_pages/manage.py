@@ -41,7 +41,7 @@ def rebuild() -> None:
     if report.changed_anything:
         st.success(t("manage_build_done", seconds=report.seconds, added=len(report.added),
                      changed=len(report.changed), removed=len(report.removed)))  # fmt: skip
-    elif report.published:  # an index written by an older version: its lexical terms were rebuilt
+    elif report.lexical_rewritten:  # an index written by an older version: its search terms were rebuilt
         st.success(t("manage_build_terms", seconds=report.seconds))
     else:
         st.info(t("manage_build_nochange"))

@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         for label, names in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
             if names:
                 print(f"  {label}: {', '.join(names)}")
-    elif report.published:
+    elif report.lexical_rewritten:
         print("No document changed; the search terms were written again for this version (nothing re-embedded).")
     else:
         print("No change since the last build: the index was kept as it is.")

@@ -52,6 +52,7 @@ class BuildReport:
     seconds: float = 0.0
     index_dir: str = ""
     published: bool = False  # False when nothing changed (the current build was kept)
+    lexical_rewritten: bool = False  # the previous build's search terms came from an older version
 
     @property
     def changed_anything(self) -> bool:
@@ -62,7 +63,7 @@ class BuildReport:
             "documents": self.documents, "passages": self.passages, "added": self.added,
             "changed": self.changed, "removed": self.removed, "unchanged": len(self.unchanged),
             "skipped": [s.__dict__ for s in self.skipped], "embedded": self.embedded,
-            "seconds": round(self.seconds, 2), "index": self.index_dir,
+            "seconds": round(self.seconds, 2), "index": self.index_dir, "lexical_rewritten": self.lexical_rewritten,
         }  # fmt: skip
 
 
@@ -206,8 +207,8 @@ def build(
             docs.append(rec)
             vec_parts.append(vecs)
         say("parse", len(files), len(files), "")
-        present = {str(p.resolve()) for p in files}
-        report.removed = sorted(Path(k).name for k in previous if k not in present)
+        indexed = {d.path for d in docs}  # a file indexed before and skipped now counts as removed
+        report.removed = sorted(Path(k).name for k in previous if k not in indexed)
         report.documents = len(docs)
         report.passages = sum(len(d.passages) for d in docs)
         if not docs:
@@ -248,6 +249,7 @@ def build(
         store.publish(index_dir, tmp)
         say("write", 1, 1, "")
         report.published = True
+        report.lexical_rewritten = bool(previous) and not same_lexical
         report.seconds = time.perf_counter() - t0
         return report
 

@@ -61,7 +61,7 @@ class Decompounder:
     """Splits a Dutch compound into two words of the corpus (Koehn & Knight, 2003).
 
     A word is split at the point where both parts are corpus words of at least MIN_PART
-    letters (the head may drop a linking -s-: dienstS|weigering), choosing the split with the
+    letters (the first part may drop a linking -s-: dienst(s)|weigering), choosing the split with the
     highest geometric mean of the parts' corpus frequencies, and only when that mean is higher
     than the frequency of the word itself: a word the corpus uses more often than its parts
     (vertrekmoratorium) is a term of its own. Measured with retrieval.evaluate on both
@@ -135,8 +135,10 @@ class Bm25Index:
         return analyze(text, self.decompounder)
 
     @classmethod
-    def build(cls, texts: list[str]) -> "Bm25Index":
-        decompounder = Decompounder.from_texts(texts)
+    def build(cls, texts: list[str], word_texts: list[str] | None = None) -> "Bm25Index":
+        """The index of `texts`; compound parts are words of `word_texts` (default: `texts`),
+        so a heading repeated with every passage below it can be counted once."""
+        decompounder = Decompounder.from_texts(texts if word_texts is None else word_texts)
         vocab: dict[str, int] = {}
         rows: list[int] = []
         cols: list[int] = []

@@ -2,7 +2,8 @@
 
     INDEX/CURRENT            name of the build in use (replaced with os.replace: atomic)
     INDEX/builds/<name>/     manifest.json, passages.sqlite, vectors.npy, dense.faiss,
-                             lexical.npz, lexical_vocab.json
+                             lexical.npz, lexical_vocab.json, lexical_words.json,
+                             background.npy, background.sha256
 
 A build is written into a new folder and only then named in CURRENT, so a build killed at
 any moment leaves the previous index fully queryable.
@@ -103,7 +104,9 @@ def write_build(
     np.save(folder / "vectors.npy", vectors.astype(np.float32))
     index, kind = dense.build(vectors.astype(np.float32), dense_kind)
     dense.save(index, folder / "dense.faiss")
-    Bm25Index.build(texts).save(folder / "")
+    # compound parts come from the passage texts, with each title and section heading counted once
+    headings = dict.fromkeys(h for d in docs for h in (d.meta.title, *(p.section for p in d.passages)) if h)
+    Bm25Index.build(texts, [p.text for d in docs for p in d.passages] + list(headings)).save(folder / "")
     if encoder is not None:
         from indexer.background import save_background
 

@@ -7,15 +7,17 @@ that the lexical index knows. An English question over Dutch text matches few te
 dense ranking stands; a Dutch question that shares the corpus' words gains from BM25. An
 English question is searched on the lexical side with its Dutch words, a Dutch one with the
 pivot synonyms of its words (retrieval/lexicon.py).
-Each side's own best passage (the first of dense-only and of lexical-only search) is always
-among the k shown (keep_each_sides_best): a weighted sum can bury a passage that one side is
-sure of and the other ranks deep.
+The candidate with the best cosine, and the one with the best BM25 score when the lexical side
+knows at least half of the question's terms, are kept among the k shown when k >= 3
+(keep_each_sides_best): a weighted sum can bury a passage that one side is sure of and the
+other ranks deep. The fused best and the passages that are a named reference never give way.
 References named in the question ("art. 43 Vw") rank the passages that are that reference first.
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -26,7 +28,7 @@ import numpy as np
 
 from indexer import dense
 from indexer.encoders import Encoder, get_encoder
-from indexer.lexical import Bm25Index, tokenize
+from indexer.lexical import LEXICAL_VERSION, Bm25Index, tokenize
 from indexer.passage import Passage
 from indexer.store import REBUILD_HINT, IndexError_, IndexReader
 from retrieval.lexicon import lexical_query
@@ -34,6 +36,7 @@ from retrieval.quote import best_quote
 from retrieval.references import EXACT, Reference, match_strength, parse_references
 from retrieval.validity import status_on, valid_on
 
+log = logging.getLogger(__name__)
 MODES = ("hybrid", "dense", "lexical")
 # Shorter passages outside articles (a letterhead, a date line) and lone headings are never
 # shown as answers; a short lid of an article is.
@@ -42,22 +45,23 @@ CALIBRATION = Path(__file__).with_name("calibration.json")
 
 
 def keep_each_sides_best(order: list[int], best: list[int], k: int, keep: set[int] = frozenset()) -> list[int]:
-    """`order` with every item of `best` among its first k (when k >= 2): one that is not takes
-    the place of the lowest-ranked item there that is neither in `best` nor in `keep` (reference
-    matches), and is put last of the k. The order is otherwise unchanged.
+    """`order` with the items of `best` among its first k where there is room: one that is not
+    there takes the place of the lowest-ranked item that is neither the first of `order`, nor in
+    `best`, nor in `keep` (reference matches), and is put last of the k. The order is otherwise
+    unchanged; with k = 1 it is `order` itself.
 
     Measured with retrieval.evaluate (hybrid R@5): Dutch 0.909 -> 0.922 and English 0.926 ->
     0.963 on eval/questions.yaml (a passage dense-only ranked first and one lexical-only ranked
     first were 7th and 8th after fusion), unchanged on the held-out set; R@1 and abstention
     are unaffected.
     """
-    if k < 2:
+    if k < 2 or not order:
         return order
     top = order[:k]
     for b in dict.fromkeys(best):
         if b in top:
             continue
-        out = next((j for j in range(len(top) - 1, -1, -1) if top[j] not in best and top[j] not in keep), None)
+        out = next((j for j in range(len(top) - 1, 0, -1) if top[j] not in best and top[j] not in keep), None)
         if out is None:
             continue
         top = top[:out] + top[out + 1 :] + [b]
@@ -193,6 +197,12 @@ class Retriever:
             raise RetrievalError(f"The index in {self.index_dir} is damaged ({type(exc).__name__}: {exc}). {hint}") from None
         if not (len(self.passages) == self.dense_index.ntotal == self.lexical.weights.shape[0] == len(self.vectors)):
             raise RetrievalError(f"The index in {self.index_dir} is inconsistent (passage counts differ). {hint}")
+        if manifest.get("lexical_version") != LEXICAL_VERSION:
+            log.warning(
+                "The index in %s was built by an older version: its search terms lack compound splitting. "
+                "Rebuild it (python -m indexer build, or 'Update the index' on the Management page); nothing is re-embedded.",
+                self.index_dir,
+            )
         self.params = Params.for_model(self.encoder.name)
         self.background = background_vectors(self.reader.folder, self.encoder)
         self.idf = self.lexical.idf()
@@ -282,8 +292,9 @@ class Retriever:
             order = sorted(range(len(cand)), key=lambda i: (-ref_rows.get(int(cand[i]), 0), -fused[i]))
             if mode == "hybrid" and len(cand):
                 sides_best = [max(range(len(cand)), key=lambda i: dense_scores.get(int(cand[i]), -2.0))]
-                if lex_scores:
-                    sides_best.append(max(range(len(cand)), key=lambda i: lex_scores.get(int(cand[i]), 0.0)))
+                lex_best = max(range(len(cand)), key=lambda i: lex_scores.get(int(cand[i]), 0.0))
+                if lex_scores.get(int(cand[lex_best]), 0.0) > 0 and coverage >= P.min_coverage_for_lexical_answer:
+                    sides_best.append(lex_best)
                 order = keep_each_sides_best(order, sides_best, k, {i for i in order if ref_rows.get(int(cand[i]))})
         timings["fusion"] = time.perf_counter() - t
         t = time.perf_counter()

@@ -301,3 +301,20 @@ def test_cli_says_when_only_the_search_terms_were_written_again(corpus, tmp_path
     capsys.readouterr()
     assert main(args) == 0
     assert "search terms were written again" in capsys.readouterr().out
+
+
+def test_file_indexed_before_and_unreadable_now_is_reported_removed(corpus, tmp_path, capsys):
+    from indexer.__main__ import main
+
+    args = ["build", "--corpus", str(corpus), "--index", str(tmp_path / "ix"), "--model", "fake", "--quiet"]
+    assert main(args) == 0
+    (corpus / "c.txt").write_bytes("Brief C over café\n".encode("latin-1"))  # no longer valid UTF-8
+    r = build([corpus], tmp_path / "ix", CountingEncoder())
+    assert r.published and r.removed == ["c.txt"] and not r.lexical_rewritten
+    assert any(s.file == "c.txt" for s in r.skipped)
+    assert {p.doc_id for p in store.IndexReader(tmp_path / "ix").passages()} == {"a", "b"}
+    (corpus / "c.txt").write_bytes("Brief C over café, opnieuw.\n".encode("latin-1"))
+    capsys.readouterr()
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "search terms were written again" not in out and "No change since the last build" in out

@@ -62,3 +62,41 @@ def test_saved_index_keeps_its_word_table_and_an_old_one_loads_without(tmp_path)
     old = Bm25Index.load(tmp_path)
     assert old.decompounder is None and old.tokens("terugkeerpraktijk") == tokenize("terugkeerpraktijk")
     assert json.loads((tmp_path / "lexical_vocab.json").read_text(encoding="utf-8")) == index.vocab
+
+
+def test_passage_compound_is_found_by_its_part():
+    texts = ["Het terugkeerproces is gestart.", "De terugkeer van vreemdelingen.", "Een proces bij de rechter.",
+             "Het proces en de terugkeer."]  # fmt: skip
+    index = Bm25Index.build(texts)
+    assert index.decompounder.split("terugkeerproces") == ("terugkeer", "proces")  # sqrt(2 * 2) > 1
+    rows, _, _ = index.scores("proces")
+    assert 0 in rows.tolist()  # the passage has "proces" only inside its compound
+    plain = Bm25Index.build(texts, word_texts=[])  # no corpus words: nothing is split
+    assert 0 not in plain.scores("proces")[0].tolist()
+
+
+def test_index_counts_a_title_once_not_once_per_passage(tmp_path):
+    from tests.conftest import fake_retriever
+
+    doc = "---\ntitle: Nota terugkeerproces\n---\n" + "\n\n".join(
+        f"Kop {i}\nDe terugkeer van vreemdelingen is geregeld in deze passage nummer {i} van de nota." for i in range(3)
+    )
+    r = fake_retriever(tmp_path, {"nota.txt": doc})
+    assert len(r.passages) == 3
+    words = json.loads((r.reader.folder / "lexical_words.json").read_text(encoding="utf-8"))
+    assert words["terugkeerproces"] == 1 and words["terugkeer"] == 3
+    assert words["nota"] == 4  # the title once and the three passage texts
+
+
+def test_retriever_warns_about_an_index_from_before_compound_splitting(tmp_path, caplog):
+    from retrieval.retriever import Retriever
+    from tests.conftest import fake_retriever
+
+    r = fake_retriever(tmp_path, {"a.txt": "De terugkeer van vreemdelingen is in deze passage geregeld voor de test."})
+    manifest_path = r.reader.folder / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    del manifest["lexical_version"]
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    with caplog.at_level("WARNING", logger="retrieval.retriever"):
+        Retriever(tmp_path / "ix", r.encoder)
+    assert "older version" in caplog.text and "python -m indexer build" in caplog.text
