@@ -222,6 +222,7 @@ def test_provisioning_twice_reuses_the_folder(tmp_path: Path, monkeypatch) -> No
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
     assert not list(folder.parent.glob(".*tmp-*")), "no temp folders are left behind"
     assert (folder / e5_provision.ONNX_FILE).is_file() and (folder / e5_provision.EMBEDDINGS_FILE).is_file()
+    assert folder.stat().st_mode & 0o777 == 0o777 & ~e5_provision._umask()  # not mkdtemp's 0700
 
     # a folder from before the ONNX export gets only the ONNX files
     (folder / e5_provision.ONNX_MARKER).unlink()

