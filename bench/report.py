@@ -307,7 +307,7 @@ def _lexical_section(res: dict) -> list[str]:
                     + " | ".join(f"{sst[k]['median_ms']:.2f}" for k in keys) if sst else " | – | – | – | –") + " |")
     b = res.get("bm25_text_build")
     if b:
-        L += ["", f"Building BM25 from texts (tokenise + stem, what the indexer does): {b['passages_per_s']:,.0f} passages/s "
+        L += ["", f"Building BM25 from texts (tokenise, stem and split compounds, what the indexer does): {b['passages_per_s']:,.0f} passages/s "
               f"({b['passages']:,} passages in {b['seconds']:.1f} s)."]
     L.append("")
     return L
