@@ -84,6 +84,8 @@ else:
         st.caption(md_escape(str(exc)))
     else:
         manifest = retriever.reader.manifest
+        if retriever.outdated_terms:
+            st.warning(t("manage_outdated_terms"))
         cols = st.columns(4)
         cols[0].metric(t("manage_documents"), manifest.get("documents", len(retriever.reader.documents)))
         cols[1].metric(t("manage_passages"), manifest.get("passages", len(retriever.passages)))

@@ -198,7 +198,10 @@ class Retriever:
             raise RetrievalError(f"The index in {self.index_dir} is damaged ({type(exc).__name__}: {exc}). {hint}") from None
         if not (len(self.passages) == self.dense_index.ntotal == self.lexical.weights.shape[0] == len(self.vectors)):
             raise RetrievalError(f"The index in {self.index_dir} is inconsistent (passage counts differ). {hint}")
-        if manifest.get("lexical_version") != LEXICAL_VERSION:
+        # an index written before the current search terms (compound splitting) still works, with
+        # the old terms, until the next build rewrites them; the Management page says so
+        self.outdated_terms = manifest.get("lexical_version") != LEXICAL_VERSION
+        if self.outdated_terms:
             log.warning(
                 "The index in %s was built by an older version: its search terms lack compound splitting. "
                 "Rebuild it (python -m indexer build, or 'Update the index' on the Management page); nothing is re-embedded.",

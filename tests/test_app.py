@@ -4,6 +4,7 @@ answer' message, the date filter, citation lookup, escaping of hostile documents
 in-context view, first start without an index, and the management page."""
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -261,6 +262,24 @@ def test_management_adds_a_document_and_rebuilds(tmp_path, monkeypatch):
     at.switch_page("app_pages/chat.py").run()
     at = ask(at, "examination procedure six months")
     assert citations(at)[0] == "Asylum Procedures Directive, art. 31 lid 3"
+
+
+def test_management_says_an_index_from_an_older_version_needs_updating(tmp_path, monkeypatch):
+    corpus, index = make_index(tmp_path, {"nota.txt": NOTE})
+    manifest_file = next(index.glob("builds/*/manifest.json"))
+    manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    del manifest["lexical_version"]  # as written before compound splitting
+    manifest_file.write_text(json.dumps(manifest), encoding="utf-8")
+    monkeypatch.setenv("BELEIDSWIJZER_INDEX", str(index))
+    monkeypatch.setenv("BELEIDSWIJZER_CORPUS", str(corpus))
+    at = start()
+    at.switch_page("app_pages/manage.py").run()
+    assert [w.value for w in at.warning] == [NL["manage_outdated_terms"]]
+    next(b for b in at.button if b.label == NL["manage_rebuild"]).click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any(s.value.startswith(NL["manage_build_terms"].split("(")[0]) for s in at.success)
+    at.switch_page("app_pages/manage.py").run()  # the next visit loads the rewritten index
+    assert NL["manage_outdated_terms"] not in [w.value for w in at.warning]
 
 
 def test_management_refuses_a_fake_pdf(tmp_path, monkeypatch):
