@@ -98,7 +98,6 @@ class Lexicon:
                 i += 1
         return " ".join(out), found
 
-
     def expand(self, question: str) -> str:
         """The Dutch question followed by the pivot synonyms of its words (see module doc)."""
         stem = _stemmer().stemWord

@@ -231,7 +231,12 @@ def _in_vc_paragraph(code: str, section: str) -> bool:
     chapter, _, number = code.partition("/")
     parts = [s.strip() for s in section.split(" > ")]
     has_chapter = any(re.match(rf"{re.escape(chapter)}(?:[\s/]|$)", s) for s in parts)
-    return has_chapter and any(re.match(rf"{re.escape(number)}\.?(?:\s|$)", s) for s in parts)
+    return has_chapter and _a_heading_starts_with(number, parts)
+
+
+def _a_heading_starts_with(number: str, headings: list[str]) -> bool:
+    """A heading of the path starts with the paragraph number ("2.13. Het geven ...", "21.1 ...")."""
+    return any(re.match(rf"{re.escape(number)}\.?(?:\s|$)", h) for h in headings)
 
 
 def _names_vc_code(code: str, folded_text: str) -> bool:
@@ -245,8 +250,7 @@ def _restates_vc_paragraph(code: str, title: str, section: str) -> bool:
     with the paragraph number ("2.13. Het geven van de beschikking")."""
     if not _names_vc_code(code, title):
         return False
-    number = code.partition("/")[2]
-    return any(re.match(rf"{re.escape(number)}\.?(?:\s|$)", s.strip()) for s in section.split(" > "))
+    return _a_heading_starts_with(code.partition("/")[2], [s.strip() for s in section.split(" > ")])
 
 
 def _point_range(point: str) -> str:
