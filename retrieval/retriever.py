@@ -211,6 +211,7 @@ class Retriever:
         self.background = background_vectors(self.reader.folder, self.encoder)
         self.idf = self.lexical.idf()
         self._law_rows_cache: dict[str, set[int]] = {}
+        self._doc_terms: dict[str, tuple[frozenset[str], frozenset[str]]] | None = None
         self._rows_by_article: dict[str, set[int]] = {}
         self._rows_by_page: dict[int, set[int]] = {}
         self._rows_by_doc: dict[str, set[int]] = {}
@@ -385,11 +386,9 @@ class Retriever:
             else:
                 code = ref.code.replace("/", " ")
                 terms = tokenize(code)
-                for doc_id, meta in self.reader.documents.items():
-                    ident = tokenize(meta.identifier)
+                for doc_id, (ident, title) in self._document_terms().items():
                     # an amending document names the Vc paragraph in its title (WBV 2023/3: C1/2.13)
-                    title = tokenize(meta.title) if ref.kind == "vc" else []
-                    if any(t in ident for t in terms) or (terms and all(t in title for t in terms)):
+                    if any(t in ident for t in terms) or (ref.kind == "vc" and terms and all(t in title for t in terms)):
                         rows |= self._rows_by_doc.get(doc_id, set())
             rows |= self.lexical.rarest_postings(terms)
             for i in rows:
@@ -397,6 +396,15 @@ class Retriever:
                 if s > out.get(i, 0):
                     out[i] = s
         return out
+
+    def _document_terms(self) -> dict[str, tuple[frozenset[str], frozenset[str]]]:
+        """Per document, the terms of its identifier and of its title; made once, on first use."""
+        if self._doc_terms is None:
+            self._doc_terms = {
+                doc_id: (frozenset(tokenize(meta.identifier)), frozenset(tokenize(meta.title)))
+                for doc_id, meta in self.reader.documents.items()
+            }
+        return self._doc_terms
 
     def _law_doc_rows(self, law: str) -> set[int]:
         """Rows of the documents that are (texts of) `law`; computed once per law."""
