@@ -123,15 +123,28 @@ def test_evaluation_set_keeps_its_measured_level(retriever):
 
 def test_held_out_set_keeps_its_measured_level(retriever):
     """The held-out set (never tuned on) with a floor under its measured figures (hybrid R@5
-    0.85 nl / 0.67 en, MRR 0.63 against dense 0.53 and lexical 0.62)."""
+    0.85 nl / 0.83 en, MRR 0.66 against dense 0.53 and lexical 0.67)."""
     from retrieval.evaluate import evaluate, load_questions
 
     report = evaluate(retriever, load_questions(REPO / "eval" / "holdout.yaml"), k=5, timed=False)
     m = report["metrics"]
     assert m["hybrid"]["nl"]["recall@5"] >= 0.8
-    assert m["hybrid"]["en"]["recall@5"] >= 0.58
+    assert m["hybrid"]["en"]["recall@5"] >= 0.75
     assert m["hybrid"]["all"]["mrr"] > m["dense"]["all"]["mrr"]
     assert m["hybrid"]["all"]["out_of_scope_abstained"] >= 0.75
+
+
+def test_blind_set_keeps_its_measured_level(retriever):
+    """The second blind set with a floor under its measured figures (hybrid R@5 0.79 nl / 0.79
+    en, MRR 0.63 against dense 0.52 and lexical 0.56; 80 % of out-of-scope questions abstained)."""
+    from retrieval.evaluate import evaluate, load_questions
+
+    report = evaluate(retriever, load_questions(REPO / "eval" / "blind.yaml"), k=5, timed=False)
+    m = report["metrics"]
+    assert m["hybrid"]["nl"]["recall@5"] >= 0.75
+    assert m["hybrid"]["en"]["recall@5"] >= 0.7
+    assert m["hybrid"]["all"]["mrr"] > max(m["dense"]["all"]["mrr"], m["lexical"]["all"]["mrr"])
+    assert m["hybrid"]["all"]["out_of_scope_abstained"] >= 0.7
 
 
 def test_second_build_without_change_is_fast_and_one_changed_file_is_reembedded(full_index, encoder):
