@@ -1,4 +1,5 @@
 """CLI: python -m retrieval ask "QUESTION" | --questions FILE  [--index DIR] [--k 5] [--on DATE] [--json]
+        python -m retrieval lexicon-gaps [--index DIR] [--limit N]
 
 A stable interface for scripts and evaluation: one JSON object per question (JSON Lines
 with --questions). Exit code 2 when the index is missing, damaged or built by another model.
@@ -46,7 +47,19 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid")
     a.add_argument("--model", default=None, help="model spec; default: the one that built the index")
     a.add_argument("--json", action="store_true", help="print JSON (one object per question)")
+    g = sub.add_parser(
+        "lexicon-gaps",
+        help="list the Dutch words of the index that the English-Dutch lexicon does not reach",
+        description="Words of the index's Dutch documents whose stem has no entry in "
+        "retrieval/lexicon-en-nl.yaml, most widespread first (word, documents, occurrences). "
+        "English questions reach these words only through the dense side: after adding documents, "
+        "translate the content words among them into the lexicon.",
+    )
+    g.add_argument("--index", type=Path, default=None, help="index folder (default: BELEIDSWIJZER_INDEX or ./index)")
+    g.add_argument("--limit", type=int, default=None, help="print at most this many words")
     args = ap.parse_args(argv)
+    if args.cmd == "lexicon-gaps":
+        return lexicon_gaps(args.index or default_index_dir(), args.limit)
 
     if bool(args.question) == bool(args.questions):
         ap.error("give either a QUESTION or --questions FILE")
@@ -78,6 +91,38 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(result, ensure_ascii=False), flush=True)
         else:
             print(render_text(result) + "\n", flush=True)
+    return 0
+
+
+def lexicon_gaps(index_dir: Path, limit: int | None) -> int:
+    from indexer.store import IndexError_, IndexReader
+    from retrieval.lexicon import LEXICON, Lexicon, gaps
+
+    try:
+        reader = IndexReader(index_dir)
+    except IndexError_ as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        lexicon = Lexicon.load()
+    except (OSError, ValueError) as exc:
+        print(f"error: cannot read the lexicon {LEXICON}: {exc}. Restore it from the repository.", file=sys.stderr)
+        return 2
+    dutch = {d for d, m in reader.documents.items() if not m.language or m.language.lower().startswith("nl")}
+    texts: dict[str, list[str]] = {}
+    for p in reader.passages():
+        if p.doc_id in dutch:
+            texts.setdefault(p.doc_id, []).append(p.text)
+    found = gaps(("\n".join(parts) for parts in texts.values()), lexicon)
+    if found:
+        print(f"{len(found)} words of {len(texts)} Dutch documents have no entry in {LEXICON.name}; English "
+              "questions reach them only through the dense side. Translate the content words into its "
+              "'terms' and list function words and names under 'untranslated'.", file=sys.stderr)  # fmt: skip
+    else:
+        print(f"Every word of the {len(texts)} Dutch documents has an entry in {LEXICON.name} "
+              "or is listed there as untranslated.", file=sys.stderr)  # fmt: skip
+    for gap in found[:limit]:
+        print(f"{gap.word}\t{gap.documents}\t{gap.occurrences}")
     return 0
 
 

@@ -21,6 +21,9 @@ MAX_SYNONYMS = 3 or 4 did better on that set only and worse on the other two, so
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -56,7 +59,7 @@ def is_english(question: str) -> bool:
 class Lexicon:
     """English phrase (folded words) -> Dutch words; longest phrase first when matching."""
 
-    def __init__(self, terms: dict[str, list[str]]):
+    def __init__(self, terms: dict[str, list[str]], untranslated: Iterable[str] = ()):
         self.phrases: dict[tuple[str, ...], list[str]] = {}
         for dutch, english in terms.items():
             for phrase in english:
@@ -68,6 +71,9 @@ class Lexicon:
         self.longest = max((len(k) for k in self.phrases), default=0)
         # Dutch stem -> the other Dutch words that share an English translation with it
         stem = _stemmer().stemWord
+        self.key_stems = frozenset(stem(fold(dutch)) for dutch in terms)
+        # corpus words left without an entry on purpose (function words, names): not gaps
+        self.untranslated_stems = frozenset(stem(fold(w)) for w in untranslated)
         self.synonyms: dict[str, set[str]] = {}
         for dutch_words in self.phrases.values():  # the Dutch words of one English phrase
             for a in dutch_words:
@@ -82,7 +88,10 @@ class Lexicon:
         terms = data.get("terms") or {}
         if not isinstance(terms, dict):
             raise ValueError(f"{path}: 'terms' must map Dutch words to lists of English words")
-        return cls({str(k): [str(v) for v in (vs or [])] for k, vs in terms.items()})
+        untranslated = data.get("untranslated") or []
+        if not isinstance(untranslated, list):
+            raise ValueError(f"{path}: 'untranslated' must be a list of Dutch words")
+        return cls({str(k): [str(v) for v in (vs or [])] for k, vs in terms.items()}, [str(w) for w in untranslated])
 
     def translate(self, question: str) -> tuple[str, int]:
         """The question with every English phrase of the lexicon replaced by its Dutch words,
@@ -113,6 +122,42 @@ class Lexicon:
             if len(found) <= MAX_SYNONYMS:
                 extra += sorted(found)
         return f"{question} {' '.join(extra)}" if extra else question
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A Dutch word of the corpus whose stem has no lexicon entry."""
+
+    word: str  # its most frequent form
+    documents: int
+    occurrences: int
+
+
+def gaps(texts: Iterable[str], lexicon: Lexicon) -> list[Gap]:
+    """The words of `texts` (one per document) that no lexicon entry reaches, most widespread first.
+
+    An English question reaches such a word only through the dense side. Words are grouped by
+    stem; stop words, words shorter than 3 letters, words with digits and the lexicon's
+    `untranslated` words (function words and names left without an entry on purpose) are left out.
+    """
+    stem = _stemmer().stemWord
+    docs: Counter[str] = Counter()
+    occurrences: Counter[str] = Counter()
+    forms: dict[str, Counter[str]] = {}
+    for text in texts:
+        seen: set[str] = set()
+        for w in _WORD.findall(fold(text)):
+            if w in STOPWORDS or len(w) < 3 or any(c.isdigit() for c in w):
+                continue
+            s = stem(w)
+            if s in lexicon.key_stems or s in lexicon.untranslated_stems:
+                continue
+            occurrences[s] += 1
+            forms.setdefault(s, Counter())[w] += 1
+            seen.add(s)
+        docs.update(seen)
+    order = sorted(occurrences, key=lambda s: (-docs[s], -occurrences[s], s))
+    return [Gap(forms[s].most_common(1)[0][0], docs[s], occurrences[s]) for s in order]
 
 
 @lru_cache(maxsize=1)

@@ -86,3 +86,51 @@ def test_dutch_words_get_pivot_synonyms_unless_ambiguous():
     assert lexical_query("Hoe wordt het bekendgemaakt?", lex).endswith("gepubliceerd")
     # 'besluit' shares 'decision' with three other words: too ambiguous to expand
     assert lexical_query("Welk besluit?", lex) == "Welk besluit?"
+
+
+def test_gaps_are_the_corpus_words_no_entry_reaches_most_widespread_first():
+    from retrieval.lexicon import gaps
+
+    lex = Lexicon({"opvang": ["reception"]}, untranslated=["zodra"])
+    texts = [
+        "De opvang eindigt zodra de termijn verstrijkt. Termijnen lopen door.",
+        "De termijn van 28 dagen; opvangcentra en de lhbt-gemeenschap.",
+    ]
+    found = {g.word: g for g in gaps(texts, lex)}
+    # 'termijn' and 'termijnen' are one stem, in two documents, three times
+    assert found["termijn"].documents == 2 and found["termijn"].occurrences == 3
+    assert list(found)[0] == "termijn"
+    assert "opvang" not in found  # has an entry
+    assert "zodra" not in found  # untranslated on purpose
+    assert "de" not in found and "28" not in found  # stop word, number
+    assert "opvangcentra" in found and "lhbt" in found  # a compound or new word is a gap of its own
+
+
+def test_lexicon_gaps_cli_lists_the_index_words_without_entry(tmp_path, capsys):
+    from retrieval.__main__ import main
+
+    fake_retriever(tmp_path, {
+        "nota.txt": "---\ntitle: Nota\nlanguage: nl\n---\nDe opvang bij het kruispunt in Ter Apel blijft gewaarborgd.\n",
+        "en.txt": "---\ntitle: Directive\nlanguage: en\n---\nMember States shall ensure reception of applicants.\n",
+    })  # fmt: skip
+    assert main(["lexicon-gaps", "--index", str(tmp_path / "ix")]) == 0
+    out, err = capsys.readouterr()
+    words = [line.split("\t")[0] for line in out.splitlines()]
+    assert "kruispunt" in words and "gewaarborgd" in words
+    assert "opvang" not in words  # the shipped lexicon has it
+    assert "member" not in words and "applicants" not in words  # English documents are not listed
+    assert "of 1 Dutch documents have no entry" in err
+    assert main(["lexicon-gaps", "--index", str(tmp_path / "missing")]) == 2
+    assert "Rebuild it with" in capsys.readouterr().err
+
+
+def test_shipped_lexicon_reaches_every_word_of_the_shipped_note():
+    """The note ships as the default corpus: each of its words has an entry or is untranslated on purpose."""
+    from pathlib import Path
+
+    from indexer.build import parse_file
+    from retrieval.lexicon import gaps
+
+    note = Path(__file__).resolve().parents[1] / "corpus" / "beleidsconsequenties-mobilisatie-rusland.pdf"
+    _, passages, _ = parse_file(note)
+    assert [g.word for g in gaps(["\n".join(p.text for p in passages)], Lexicon.load())] == []
