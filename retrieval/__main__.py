@@ -59,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--limit", type=int, default=None, help="print at most this many words")
     args = ap.parse_args(argv)
     if args.cmd == "lexicon-gaps":
+        if args.limit is not None and args.limit < 1:
+            ap.error("--limit must be at least 1")
         return lexicon_gaps(args.index or default_index_dir(), args.limit)
 
     if bool(args.question) == bool(args.questions):

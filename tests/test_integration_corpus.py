@@ -109,12 +109,12 @@ def test_out_of_scope_questions_abstain(retriever, question):
 
 def test_evaluation_set_keeps_its_measured_level(retriever):
     """A regression floor a little under the figures measured for the closing note
-    (hybrid R@5 0.922 nl / 0.926 en, MRR above dense-only and lexical-only overall)."""
+    (hybrid R@5 0.935 nl / 0.926 en, MRR above dense-only and lexical-only overall)."""
     from retrieval.evaluate import DEFAULT_QUESTIONS, evaluate, load_questions
 
     report = evaluate(retriever, load_questions(DEFAULT_QUESTIONS), k=5, timed=False)
     m = report["metrics"]
-    assert m["hybrid"]["nl"]["recall@5"] >= 0.89
+    assert m["hybrid"]["nl"]["recall@5"] >= 0.9
     assert m["hybrid"]["en"]["recall@5"] >= 0.88
     assert m["hybrid"]["all"]["mrr"] > max(m["dense"]["all"]["mrr"], m["lexical"]["all"]["mrr"])
     assert m["hybrid"]["all"]["out_of_scope_abstained"] >= 0.9

@@ -120,6 +120,11 @@ def test_lexicon_gaps_cli_lists_the_index_words_without_entry(tmp_path, capsys):
     assert "opvang" not in words  # the shipped lexicon has it
     assert "member" not in words and "applicants" not in words  # English documents are not listed
     assert "of 1 Dutch documents have no entry" in err
+    assert main(["lexicon-gaps", "--index", str(tmp_path / "ix"), "--limit", "1"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 1
+    with pytest.raises(SystemExit):
+        main(["lexicon-gaps", "--index", str(tmp_path / "ix"), "--limit", "0"])
+    assert "--limit must be at least 1" in capsys.readouterr().err
     assert main(["lexicon-gaps", "--index", str(tmp_path / "missing")]) == 2
     assert "Rebuild it with" in capsys.readouterr().err
 
