@@ -76,7 +76,6 @@ class StageClock:
         return out
 
 
-
 def _timed_build(corpora, index_dir, encoder):
     """One build: (wall seconds, seconds per stage, the build report)."""
     clock = StageClock()
