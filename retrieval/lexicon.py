@@ -65,7 +65,8 @@ class Lexicon:
         for dutch, english in terms.items():
             for phrase in english:
                 key = tuple(_WORD.findall(fold(phrase)))
-                if key:
+                # a lone English function word ('be', 'the') would add its Dutch word to nearly every question
+                if key and not (len(key) == 1 and key[0] in _EN):
                     self.phrases.setdefault(key, [])
                     if dutch not in self.phrases[key]:
                         self.phrases[key].append(dutch)

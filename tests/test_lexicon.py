@@ -139,3 +139,10 @@ def test_shipped_lexicon_reaches_every_word_of_the_shipped_note():
     note = Path(__file__).resolve().parents[1] / "corpus" / "beleidsconsequenties-mobilisatie-rusland.pdf"
     _, passages, _ = parse_file(note)
     assert [g.word for g in gaps(["\n".join(p.text for p in passages)], Lexicon.load())] == []
+
+
+def test_a_lone_english_function_word_in_the_lexicon_is_not_translated():
+    lex = Lexicon({"zitten": ["sit", "be"], "worden": ["to be"], "opvang": ["reception"]})
+    assert lex.translate("Can an applicant be given reception?") == ("can an applicant be given opvang", 1)
+    assert lex.translate("Where do they sit?")[0] == "where do they zitten"
+    assert lex.translate("What is to be done?")[0] == "what is worden done"  # a phrase of several words still counts
