@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -31,6 +31,7 @@ from pathlib import Path
 import yaml
 
 from indexer.lexical import STOPWORDS, _stemmer, fold
+from retrieval.thesaurus import Thesaurus, default_thesaurus
 
 LEXICON = Path(__file__).with_name("lexicon-en-nl.yaml")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -168,13 +169,39 @@ def default_lexicon() -> Lexicon | None:
     return Lexicon.load() if LEXICON.is_file() else None
 
 
-def lexical_query(question: str, lexicon: Lexicon | None = None) -> str:
+def lexical_query(
+    question: str, lexicon: Lexicon | None = None, thesaurus: Thesaurus | None = None,
+    vocabulary: Container[str] | None = None,
+) -> str:  # fmt: skip
     """The text the lexical side searches with: the Dutch translation of an English question,
-    or the Dutch question with the pivot synonyms of its words."""
+    or the Dutch question with the pivot synonyms of its words; then the corpus words of the
+    thesaurus concepts whose everyday expressions the question uses (retrieval/thesaurus.py).
+
+    With the index's `vocabulary` (stemmed terms), a thesaurus expression counts only when one
+    of its words is one the lexical side cannot use by itself: not a term of the index and,
+    in an English question, not translated by the lexicon. An expression in words the index
+    has ("niet onder het moratorium") adds nothing the question's own words do not find.
+    """
     lexicon = lexicon if lexicon is not None else default_lexicon()
+    thesaurus = thesaurus if thesaurus is not None else default_thesaurus()
+    english = is_english(question)
     if lexicon is None:
-        return question
-    if not is_english(question):
-        return lexicon.expand(question)
-    translated, found = lexicon.translate(question)
-    return translated if found else question
+        query = question
+    elif not english:
+        query = lexicon.expand(question)
+    else:
+        translated, found = lexicon.translate(question)
+        query = translated if found else question
+    if thesaurus is None:
+        return query
+    bridges = None
+    if vocabulary is not None:
+        stem = _stemmer().stemWord
+
+        def bridges(word: str) -> bool:
+            if english and lexicon is not None and (word,) in lexicon.phrases:
+                return False
+            return stem(word) not in vocabulary
+
+    extra = thesaurus.corpus_terms(question, "en" if english else "nl", bridges)
+    return f"{query} {' '.join(extra)}" if extra else query

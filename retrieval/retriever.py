@@ -6,7 +6,9 @@ score (scaled by the best BM25 of the query) weighted by the share of the questi
 that the lexical index knows. An English question over Dutch text matches few terms, so the
 dense ranking stands; a Dutch question that shares the corpus' words gains from BM25. An
 English question is searched on the lexical side with its Dutch words, a Dutch one with the
-pivot synonyms of its words (retrieval/lexicon.py).
+pivot synonyms of its words (retrieval/lexicon.py); both also with the corpus words of the
+concepts whose everyday expressions they use ("weigeren te vechten" -> dienstweigering;
+retrieval/thesaurus.py).
 The candidate with the best cosine, and the one with the best BM25 score when the lexical side
 knows at least half of the question's terms, are kept among the k shown where there is room
 (keep_each_sides_best): a weighted sum can bury a passage that one side is sure of and the
@@ -266,7 +268,7 @@ class Retriever:
 
         lex_scores: dict[int, float] = {}
         coverage = 0.0
-        lq = lexical_query(question)  # an English question searches BM25 with its Dutch words
+        lq = lexical_query(question, vocabulary=self.lexical.vocab)  # an English question: its Dutch words
         if mode in ("hybrid", "lexical"):
             rows, scores, _ = self.lexical.scores(lq)
             coverage = self.lexical.coverage(lq)

@@ -109,13 +109,13 @@ def test_out_of_scope_questions_abstain(retriever, question):
 
 def test_evaluation_set_keeps_its_measured_level(retriever):
     """A regression floor a little under the figures measured for the closing note
-    (hybrid R@5 0.935 nl / 0.926 en, MRR above dense-only and lexical-only overall)."""
+    (hybrid R@5 0.948 nl / 0.963 en, MRR 0.813 against dense-only 0.762 and lexical-only 0.750)."""
     from retrieval.evaluate import DEFAULT_QUESTIONS, evaluate, load_questions
 
     report = evaluate(retriever, load_questions(DEFAULT_QUESTIONS), k=5, timed=False)
     m = report["metrics"]
-    assert m["hybrid"]["nl"]["recall@5"] >= 0.9
-    assert m["hybrid"]["en"]["recall@5"] >= 0.88
+    assert m["hybrid"]["nl"]["recall@5"] >= 0.92
+    assert m["hybrid"]["en"]["recall@5"] >= 0.92
     assert m["hybrid"]["all"]["mrr"] > max(m["dense"]["all"]["mrr"], m["lexical"]["all"]["mrr"])
     assert m["hybrid"]["all"]["out_of_scope_abstained"] >= 0.9
     assert m["hybrid"]["all"]["in_scope_answerable"] >= 0.9
@@ -123,26 +123,26 @@ def test_evaluation_set_keeps_its_measured_level(retriever):
 
 def test_held_out_set_keeps_its_measured_level(retriever):
     """The held-out set (never tuned on) with a floor under its measured figures (hybrid R@5
-    0.85 nl / 0.83 en, MRR 0.656 against dense 0.53 and lexical 0.656)."""
+    0.85 nl / 0.83 en, MRR 0.679 against dense 0.53 and lexical 0.662)."""
     from retrieval.evaluate import evaluate, load_questions
 
     report = evaluate(retriever, load_questions(REPO / "eval" / "holdout.yaml"), k=5, timed=False)
     m = report["metrics"]
     assert m["hybrid"]["nl"]["recall@5"] >= 0.8
     assert m["hybrid"]["en"]["recall@5"] >= 0.75
-    assert m["hybrid"]["all"]["mrr"] > m["dense"]["all"]["mrr"]
+    assert m["hybrid"]["all"]["mrr"] > max(m["dense"]["all"]["mrr"], m["lexical"]["all"]["mrr"])
     assert m["hybrid"]["all"]["out_of_scope_abstained"] >= 0.75
 
 
 def test_blind_set_keeps_its_measured_level(retriever):
-    """The second blind set with a floor under its measured figures (hybrid R@5 0.79 nl / 0.79
-    en, MRR 0.59 against dense 0.52 and lexical 0.53; 80 % of out-of-scope questions abstained)."""
+    """The second blind set with a floor under its measured figures (hybrid R@5 0.79 nl / 0.86
+    en, MRR 0.63 against dense 0.52 and lexical 0.57; 80 % of out-of-scope questions abstained)."""
     from retrieval.evaluate import evaluate, load_questions
 
     report = evaluate(retriever, load_questions(REPO / "eval" / "blind.yaml"), k=5, timed=False)
     m = report["metrics"]
     assert m["hybrid"]["nl"]["recall@5"] >= 0.75
-    assert m["hybrid"]["en"]["recall@5"] >= 0.7
+    assert m["hybrid"]["en"]["recall@5"] >= 0.78
     assert m["hybrid"]["all"]["mrr"] > max(m["dense"]["all"]["mrr"], m["lexical"]["all"]["mrr"])
     assert m["hybrid"]["all"]["out_of_scope_abstained"] >= 0.7
 

@@ -4,9 +4,17 @@ from __future__ import annotations
 import pytest
 import yaml
 
+import retrieval.lexicon as lexicon_module
 from retrieval.lexicon import LEXICON, Lexicon, is_english, lexical_query
 from retrieval.references import EXACT
+from retrieval.thesaurus import Thesaurus
 from tests.conftest import fake_retriever
+
+
+@pytest.fixture(autouse=True)
+def _no_thesaurus(monkeypatch):
+    """These tests are about the lexicon alone; the thesaurus has its own (test_thesaurus.py)."""
+    monkeypatch.setattr(lexicon_module, "default_thesaurus", lambda: Thesaurus([]))
 
 
 @pytest.mark.parametrize(

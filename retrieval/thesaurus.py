@@ -1,0 +1,118 @@
+"""Everyday expressions -> the corpus' own words, for the lexical side (query expansion).
+
+The documents use legal vocabulary ("dienstweigering", "van rechtswege"); an officer's question
+often uses everyday words for the same idea ("weigeren te vechten", "automatisch", "refuse to
+fight"). The English-Dutch lexicon (retrieval/lexicon.py) translates words one by one and cannot
+bridge that: the everyday words are not words of the corpus. `thesaurus.yaml` lists, per
+concept of the corpus, the corpus words and the Dutch and English expressions that point to them.
+
+An expression matches a question when all of its content words (stemmed, stop words left out)
+are words of the question, in any order. The Dutch stemmer leaves the -t of a verb's present
+tense on (weigert -> weigert, weigeren -> weiger), so a question's stem of five letters or more
+that ends in -t also counts without it. The concept's corpus words are then added to the
+question's lexical query, as the lexicon's pivot synonyms are. The dense side is unchanged.
+The file was drafted from the documents alone (not from evaluation questions) and needs review
+by officers before it is extended.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import Stemmer
+import yaml
+
+from indexer.lexical import STOPWORDS, _stemmer, fold
+
+THESAURUS = Path(__file__).with_name("thesaurus.yaml")
+_WORD = re.compile(r"\w+", re.UNICODE)
+LANGUAGES = ("nl", "en")
+
+
+@lru_cache(maxsize=1)
+def _english_stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+def content_words(text: str) -> list[str]:
+    """The folded words of `text` that are not stop words."""
+    return [w for w in _WORD.findall(fold(text)) if w not in STOPWORDS]
+
+
+def content_stems(text: str, language: str) -> frozenset[str]:
+    """The stems of the words of `text` that are not stop words, in `language` ('nl' or 'en')."""
+    stemmer = _stemmer() if language == "nl" else _english_stemmer()
+    return frozenset(stemmer.stemWords(content_words(text)))
+
+
+@dataclass(frozen=True)
+class Concept:
+    label: str
+    corpus: tuple[str, ...]  # words as the documents write them: what the search adds
+    expressions: dict[str, tuple[str, ...]]  # language -> everyday expressions
+
+
+@dataclass(frozen=True)
+class _Entry:
+    stems: frozenset[str]  # content stems, for matching a question in the expression's language
+    words: tuple[str, ...]  # folded content words
+    concept: int
+
+
+class Thesaurus:
+    def __init__(self, concepts: Iterable[Concept]):
+        self.concepts = list(concepts)
+        self.entries: dict[str, list[_Entry]] = {lang: [] for lang in LANGUAGES}
+        for i, c in enumerate(self.concepts):
+            for lang in LANGUAGES:
+                for expression in c.expressions.get(lang, ()):
+                    stems = content_stems(expression, lang)
+                    if stems:  # an expression of stop words only would match every question
+                        self.entries[lang].append(_Entry(stems, tuple(content_words(expression)), i))
+
+    @classmethod
+    def load(cls, path: Path = THESAURUS) -> "Thesaurus":
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        items = data.get("concepts")
+        if not isinstance(items, list):
+            raise ValueError(f"{path}: 'concepts' must be a list of concepts (concept, corpus, nl, en)")
+        concepts = []
+        for n, item in enumerate(items, 1):
+            if not isinstance(item, dict) or not item.get("corpus"):
+                raise ValueError(f"{path}: concept {n} must be a mapping with a non-empty 'corpus' list")
+            concepts.append(
+                Concept(
+                    label=str(item.get("concept") or f"concept {n}"),
+                    corpus=tuple(str(w) for w in item["corpus"]),
+                    expressions={lang: tuple(str(e) for e in item.get(lang) or ()) for lang in LANGUAGES},
+                )
+            )
+        return cls(concepts)
+
+    def matches(self, question: str, language: str, bridges: Callable[[str], bool] | None = None) -> list[Concept]:
+        """The concepts one of whose expressions in `language` lies wholly in the question and,
+        when `bridges` is given, has a word for which it is true (see the module doc)."""
+        words = content_stems(question, language)
+        if language == "nl":  # weigert -> weiger (see the module doc)
+            words |= {w[:-1] for w in words if len(w) >= 5 and w.endswith("t")}
+        found: list[int] = []
+        for e in self.entries[language]:
+            if e.concept not in found and e.stems <= words and (bridges is None or any(map(bridges, e.words))):
+                found.append(e.concept)
+        return [self.concepts[i] for i in found]
+
+    def corpus_terms(self, question: str, language: str, bridges: Callable[[str], bool] | None = None) -> list[str]:
+        """The corpus words of the matched concepts, each once, in thesaurus order."""
+        out: list[str] = []
+        for c in self.matches(question, language, bridges):
+            out += [w for w in c.corpus if w not in out]
+        return out
+
+
+@lru_cache(maxsize=1)
+def default_thesaurus() -> Thesaurus | None:
+    """The shipped thesaurus, or None when the file is absent."""
+    return Thesaurus.load() if THESAURUS.is_file() else None

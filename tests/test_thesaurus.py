@@ -1,0 +1,120 @@
+"""Everyday expressions -> corpus words for the lexical side (retrieval/thesaurus.py)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+import retrieval.lexicon as lexicon_module
+from indexer.lexical import fold
+from retrieval.lexicon import Lexicon, lexical_query
+from retrieval.thesaurus import THESAURUS, Concept, Thesaurus
+from tests.conftest import fake_retriever
+
+REFUSAL = Concept(
+    "refusal of military service",
+    ("dienstweigering", "dienstweigeraars"),
+    {"nl": ("weigeren te vechten", "niet in het leger willen"), "en": ("refuse to fight", "draft dodger")},
+)
+AUTOMATIC = Concept("by operation of law", ("van rechtswege",), {"nl": ("automatisch",), "en": ("automatically",)})
+
+
+def test_an_expression_matches_when_all_its_content_words_are_in_the_question_in_any_order():
+    t = Thesaurus([REFUSAL, AUTOMATIC])
+    assert t.corpus_terms("Wat gebeurt er met Russen die weigeren om in Oekraïne te vechten?", "nl") == [
+        "dienstweigering",
+        "dienstweigeraars",
+    ]
+    assert t.corpus_terms("Vechten zij liever niet, en weigeren zij?", "nl") == ["dienstweigering", "dienstweigeraars"]
+    # one content word of two is not enough; stop words ('te', 'in', 'het') do not count
+    assert t.corpus_terms("Wie weigert een verblijfsvergunning?", "nl") == []
+    assert t.corpus_terms("Wat staat er in het leger?", "nl") == []
+    assert t.corpus_terms("Geldt dat automatisch voor dienstweigeraars die niet willen vechten?", "nl") == [
+        "van rechtswege"
+    ]
+
+
+def test_english_expressions_match_with_english_stemming_and_only_english_questions():
+    t = Thesaurus([REFUSAL])
+    assert t.corpus_terms("Can Russians refusing to fight get asylum?", "en") == ["dienstweigering", "dienstweigeraars"]
+    assert t.corpus_terms("What about draft dodgers?", "en") == ["dienstweigering", "dienstweigeraars"]
+    assert t.corpus_terms("Can Russians refusing to fight get asylum?", "nl") == []  # Dutch expressions only
+
+
+def test_the_lexical_query_gets_the_corpus_words_of_the_matched_concepts():
+    lex = Lexicon({"asiel": ["asylum"], "rus": ["russians"]})
+    t = Thesaurus([REFUSAL, AUTOMATIC])
+    assert lexical_query("Can Russians refusing to fight get asylum?", lex, t) == (
+        "can rus refusing to fight get asiel dienstweigering dienstweigeraars"
+    )
+    assert lexical_query("Krijgen Russen die weigeren te vechten asiel?", lex, t) == (
+        "Krijgen Russen die weigeren te vechten asiel? dienstweigering dienstweigeraars"
+    )
+    assert lexical_query("Wat is de beslistermijn?", lex, t) == "Wat is de beslistermijn?"
+
+
+def test_with_the_index_vocabulary_an_expression_counts_only_when_it_bridges_a_word_the_index_lacks():
+    lex = Lexicon({"moratorium": ["moratorium"], "vechten": ["fight"]})
+    ban = Concept("exceptions", ("uitgezonderd",), {"nl": ("niet onder het moratorium",), "en": ("fight the moratorium",)})
+    t = Thesaurus([REFUSAL, ban])
+    vocab = {"moratorium", "dienstweiger", "uitgezonderd"}  # stems, as the index holds them
+    question = "Valt wie weigert te vechten niet onder het moratorium?"
+    assert lexical_query(question, lex, t) == f"{question} dienstweigering dienstweigeraars uitgezonderd"
+    # 'moratorium' is a term of the index: that expression adds nothing; 'vechten' is not one
+    assert lexical_query(question, lex, t, vocab) == f"{question} dienstweigering dienstweigeraars"
+    assert lexical_query(question, lex, t, vocab | {"vecht", "weiger"}) == question
+    # in an English question a word the lexicon translates is not bridged either
+    assert lexical_query("Can they fight the moratorium?", lex, t, vocab) == "can they vechten the moratorium"
+    assert lexical_query("Can they fight the moratorium?", Lexicon({}), t, vocab) == (
+        "Can they fight the moratorium? uitgezonderd"
+    )
+
+
+def test_a_question_in_everyday_words_finds_the_passage_in_legal_words(tmp_path, monkeypatch):
+    r = fake_retriever(tmp_path, {"nota.txt":
+        "---\ntitle: Nota\n---\nDienstweigering\nDienstweigering kan leiden tot bescherming wanneer de straf die erop staat onevenredig zwaar is.\n\n"
+        "Termijn\nDe beslistermijn wordt verlengd met negen maanden voor alle asielaanvragen die in 2022 zijn ingediend.\n",
+    })  # fmt: skip
+    question = "Wat als iemand weigert te vechten?"  # 'weigert' is not 'weigeren': the -t counts without it
+    monkeypatch.setattr(lexicon_module, "default_thesaurus", lambda: Thesaurus([]))
+    assert r.search(question, k=2, mode="lexical").hits == []  # no word in common
+    monkeypatch.setattr(lexicon_module, "default_thesaurus", lambda: Thesaurus([REFUSAL]))
+    hit = r.search(question, k=2, mode="lexical").hits[0]
+    assert "Dienstweigering kan leiden" in hit.passage.text
+    assert hit.quote.startswith("Dienstweigering kan leiden")  # the quote is chosen with the added words too
+
+
+def test_a_malformed_thesaurus_file_says_what_is_wrong(tmp_path):
+    bad = tmp_path / "t.yaml"
+    bad.write_text("concepts: {a: b}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="must be a list"):
+        Thesaurus.load(bad)
+    bad.write_text("concepts:\n  - concept: x\n    nl: [iets]\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="concept 1 .*'corpus'"):
+        Thesaurus.load(bad)
+
+
+def test_shipped_thesaurus_is_well_formed():
+    data = yaml.safe_load(THESAURUS.read_text(encoding="utf-8"))
+    t = Thesaurus.load()
+    assert len(t.concepts) >= 50
+    expressions = 0
+    for item in data["concepts"]:
+        assert item["corpus"] and all(isinstance(w, str) and w.strip() for w in item["corpus"])
+        for lang in ("nl", "en"):
+            listed = [fold(e) for e in item.get(lang) or []]
+            assert len(set(listed)) == len(listed), f"{item['concept']!r} repeats an expression"
+            assert all(1 <= len(e.split()) <= 4 for e in listed), item["concept"]
+            expressions += len(listed)
+    # every expression has content words, or it would match every question
+    assert sum(len(v) for v in t.entries.values()) == expressions
+
+
+def test_shipped_thesaurus_points_only_to_words_of_the_corpus(shared_corpus):
+    """Its corpus words occur in the shipped note or in ../shared/corpus, as written."""
+    texts = [p.read_text(encoding="utf-8") for p in shared_corpus.glob("*.txt")]
+    texts += [p.read_text(encoding="utf-8") for p in (shared_corpus.parent / "seed").glob("*.txt")]
+    corpus = fold(re.sub(r"\s+", " ", " ".join(texts)))
+    missing = [w for c in Thesaurus.load().concepts for w in c.corpus if fold(w) not in corpus]
+    assert not missing, f"corpus words not in the corpus: {missing}"
