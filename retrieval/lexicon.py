@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 
 from indexer.lexical import STOPWORDS, _stemmer, fold
+from retrieval.yamlfile import read_yaml
 from retrieval.thesaurus import Thesaurus, default_thesaurus
 
 LEXICON = Path(__file__).with_name("lexicon-en-nl.yaml")
@@ -87,7 +87,7 @@ class Lexicon:
 
     @classmethod
     def load(cls, path: Path = LEXICON) -> "Lexicon":
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = read_yaml(path) or {}
         terms = data.get("terms") or {}
         if not isinstance(terms, dict):
             raise ValueError(f"{path}: 'terms' must map Dutch words to lists of English words")

@@ -33,9 +33,10 @@ from indexer.encoders import Encoder, get_encoder
 from indexer.lexical import LEXICAL_VERSION, Bm25Index, tokenize
 from indexer.passage import Passage
 from indexer.store import REBUILD_HINT, IndexError_, IndexReader
-from retrieval.lexicon import lexical_query
+from retrieval.lexicon import default_lexicon, lexical_query
 from retrieval.quote import best_quote
 from retrieval.references import EXACT, Reference, match_strength, parse_references
+from retrieval.thesaurus import default_thesaurus
 from retrieval.validity import status_on, valid_on
 
 log = logging.getLogger(__name__)
@@ -210,6 +211,7 @@ class Retriever:
                 self.index_dir,
             )
         self.params = Params.for_model(self.encoder.name)
+        default_lexicon(), default_thesaurus()  # read once, now, rather than on the first question
         self.background = background_vectors(self.reader.folder, self.encoder)
         self.idf = self.lexical.idf()
         self._law_rows_cache: dict[str, set[int]] = {}

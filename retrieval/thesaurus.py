@@ -23,9 +23,9 @@ from functools import lru_cache
 from pathlib import Path
 
 import Stemmer
-import yaml
 
 from indexer.lexical import STOPWORDS, _stemmer, fold
+from retrieval.yamlfile import read_yaml
 
 THESAURUS = Path(__file__).with_name("thesaurus.yaml")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -75,7 +75,7 @@ class Thesaurus:
 
     @classmethod
     def load(cls, path: Path = THESAURUS) -> "Thesaurus":
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = read_yaml(path) or {}
         items = data.get("concepts")
         if not isinstance(items, list):
             raise ValueError(f"{path}: 'concepts' must be a list of concepts (concept, corpus, nl, en)")
