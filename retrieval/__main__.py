@@ -14,6 +14,7 @@ import textwrap
 from pathlib import Path
 
 from indexer.config import default_index_dir
+from retrieval.thesaurus import expansion_text
 
 
 def _date(value: str) -> dt.date:
@@ -26,6 +27,9 @@ def _date(value: str) -> dt.date:
 def render_text(result: dict) -> str:
     """A readable rendering of one result with its citations."""
     lines = [f"Vraag: {result['question']}"]
+    if result.get("thesaurus"):
+        pairs = ((m["expression"], m["terms"]) for m in result["thesaurus"])
+        lines.append(f"Ook gezocht op (thesaurus): {expansion_text(pairs)}")
     if not result["answerable"]:
         lines.append("Het corpus bevat geen passage die deze vraag beantwoordt. Dichtstbijzijnde passages (geen antwoord):")
     for i, p in enumerate(result["passages"], 1):

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from indexer.lexical import STOPWORDS, _stemmer, fold
 from retrieval.yamlfile import read_yaml
-from retrieval.thesaurus import Thesaurus, default_thesaurus
+from retrieval.thesaurus import Match, Thesaurus, default_thesaurus, terms_of
 
 LEXICON = Path(__file__).with_name("lexicon-en-nl.yaml")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -169,13 +169,29 @@ def default_lexicon() -> Lexicon | None:
     return Lexicon.load() if LEXICON.is_file() else None
 
 
+@dataclass(frozen=True)
+class LexicalQuery:
+    """What the lexical side searches with, and the thesaurus concepts that added to it."""
+
+    text: str
+    thesaurus: tuple[Match, ...] = ()
+
+
 def lexical_query(
     question: str, lexicon: Lexicon | None = None, thesaurus: Thesaurus | None = None,
     vocabulary: Container[str] | None = None,
 ) -> str:  # fmt: skip
-    """The text the lexical side searches with: the Dutch translation of an English question,
-    or the Dutch question with the pivot synonyms of its words; then the corpus words of the
-    thesaurus concepts whose everyday expressions the question uses (retrieval/thesaurus.py).
+    """The text the lexical side searches with (see build_lexical_query)."""
+    return build_lexical_query(question, lexicon, thesaurus, vocabulary).text
+
+
+def build_lexical_query(
+    question: str, lexicon: Lexicon | None = None, thesaurus: Thesaurus | None = None,
+    vocabulary: Container[str] | None = None,
+) -> LexicalQuery:  # fmt: skip
+    """The Dutch translation of an English question, or the Dutch question with the pivot
+    synonyms of its words; then the corpus words of the thesaurus concepts whose everyday
+    expressions the question uses (retrieval/thesaurus.py).
 
     With the index's `vocabulary` (stemmed terms), a thesaurus expression counts only when one
     of its words is one the lexical side cannot use by itself: not a term of the index and,
@@ -193,7 +209,7 @@ def lexical_query(
         translated, found = lexicon.translate(question)
         query = translated if found else question
     if thesaurus is None:
-        return query
+        return LexicalQuery(query)
     bridges = None
     if vocabulary is not None:
         stem = _stemmer().stemWord
@@ -203,5 +219,6 @@ def lexical_query(
                 return False
             return stem(word) not in vocabulary
 
-    extra = thesaurus.corpus_terms(question, "en" if english else "nl", bridges)
-    return f"{query} {' '.join(extra)}" if extra else query
+    matches = tuple(thesaurus.matches(question, "en" if english else "nl", bridges))
+    extra = terms_of(matches)
+    return LexicalQuery(f"{query} {' '.join(extra)}" if extra else query, matches)

@@ -33,10 +33,10 @@ from indexer.encoders import Encoder, get_encoder
 from indexer.lexical import LEXICAL_VERSION, Bm25Index, tokenize
 from indexer.passage import Passage
 from indexer.store import REBUILD_HINT, IndexError_, IndexReader
-from retrieval.lexicon import default_lexicon, lexical_query
+from retrieval.lexicon import build_lexical_query, default_lexicon
 from retrieval.quote import best_quote
 from retrieval.references import EXACT, Reference, match_strength, parse_references
-from retrieval.thesaurus import default_thesaurus
+from retrieval.thesaurus import Match, default_thesaurus
 from retrieval.validity import status_on, valid_on
 
 log = logging.getLogger(__name__)
@@ -161,6 +161,8 @@ class SearchResult:
     on: dt.date | None = None
     mode: str = "hybrid"
     timings: dict[str, float] = field(default_factory=dict)
+    # thesaurus concepts whose corpus words the lexical side also searched for
+    thesaurus: tuple[Match, ...] = ()
 
     def to_dict(self) -> dict:
         return {
@@ -168,6 +170,10 @@ class SearchResult:
             "answerable": self.answerable,
             "on": self.on.isoformat() if self.on else None,
             "references": [r.text for r in self.references],
+            "thesaurus": [
+                {"concept": m.concept.label, "expression": m.expression, "terms": list(m.concept.corpus)}
+                for m in self.thesaurus
+            ],
             "passages": [h.to_dict() for h in self.hits],
         }
 
@@ -270,7 +276,8 @@ class Retriever:
 
         lex_scores: dict[int, float] = {}
         coverage = 0.0
-        lq = lexical_query(question, vocabulary=self.lexical.vocab)  # an English question: its Dutch words
+        query = build_lexical_query(question, vocabulary=self.lexical.vocab)  # an English question: its Dutch words
+        lq = query.text
         if mode in ("hybrid", "lexical"):
             rows, scores, _ = self.lexical.scores(lq)
             coverage = self.lexical.coverage(lq)
@@ -322,7 +329,7 @@ class Retriever:
             )
         timings["quote"] = time.perf_counter() - t
         answerable = self._answerable(hits, dense_scores, coverage, mode, qv)
-        return SearchResult(question, answerable, hits, refs, on, mode, timings)
+        return SearchResult(question, answerable, hits, refs, on, mode, timings, query.thesaurus if mode != "dense" else ())
 
     def _fuse(
         self, cand: np.ndarray, dense_scores: dict[int, float], lex_scores: dict[int, float], coverage: float, mode: str

@@ -60,6 +60,15 @@ class _Entry:
     stems: frozenset[str]  # content stems, for matching a question in the expression's language
     words: tuple[str, ...]  # folded content words
     concept: int
+    expression: str
+
+
+@dataclass(frozen=True)
+class Match:
+    """A concept whose `expression` was found in a question."""
+
+    concept: Concept
+    expression: str
 
 
 class Thesaurus:
@@ -71,7 +80,7 @@ class Thesaurus:
                 for expression in c.expressions.get(lang, ()):
                     stems = content_stems(expression, lang)
                     if stems:  # an expression of stop words only would match every question
-                        self.entries[lang].append(_Entry(stems, tuple(content_words(expression)), i))
+                        self.entries[lang].append(_Entry(stems, tuple(content_words(expression)), i, expression))
 
     @classmethod
     def load(cls, path: Path = THESAURUS) -> "Thesaurus":
@@ -92,24 +101,41 @@ class Thesaurus:
             )
         return cls(concepts)
 
-    def matches(self, question: str, language: str, bridges: Callable[[str], bool] | None = None) -> list[Concept]:
+    def matches(self, question: str, language: str, bridges: Callable[[str], bool] | None = None) -> list[Match]:
         """The concepts one of whose expressions in `language` lies wholly in the question and,
-        when `bridges` is given, has a word for which it is true (see the module doc)."""
+        when `bridges` is given, has a word for which it is true (see the module doc); with the
+        first such expression of each."""
         words = content_stems(question, language)
         if language == "nl":  # weigert -> weiger (see the module doc)
             words |= {w[:-1] for w in words if len(w) >= 5 and w.endswith("t")}
-        found: list[int] = []
+        found: dict[int, str] = {}
         for e in self.entries[language]:
             if e.concept not in found and e.stems <= words and (bridges is None or any(map(bridges, e.words))):
-                found.append(e.concept)
-        return [self.concepts[i] for i in found]
+                found[e.concept] = e.expression
+        return [Match(self.concepts[i], expression) for i, expression in found.items()]
 
     def corpus_terms(self, question: str, language: str, bridges: Callable[[str], bool] | None = None) -> list[str]:
         """The corpus words of the matched concepts, each once, in thesaurus order."""
         out: list[str] = []
-        for c in self.matches(question, language, bridges):
-            out += [w for w in c.corpus if w not in out]
-        return out
+        return terms_of(self.matches(question, language, bridges))
+
+
+def terms_of(matches: Iterable[Match]) -> list[str]:
+    """The corpus words of the matched concepts, each once, in order."""
+    out: list[str] = []
+    for m in matches:
+        out += [w for w in m.concept.corpus if w not in out]
+    return out
+
+
+def expansion_text(pairs: Iterable[tuple[str, Iterable[str]]]) -> str:
+    """"‘expression’ → word, word; ‘…’ → …" for (expression found, corpus words) pairs: how
+    the search was widened, shown with the results. An expression's words are listed once."""
+    terms: dict[str, list[str]] = {}
+    for expression, words in pairs:
+        listed = terms.setdefault(expression, [])
+        listed += [w for w in words if w not in listed]
+    return "; ".join(f"‘{e}’ → {', '.join(ws)}" for e, ws in terms.items())
 
 
 @lru_cache(maxsize=1)

@@ -127,6 +127,15 @@ def test_dutch_question_gets_the_cited_passage_with_its_quote(app_env):
     assert not at.warning  # answerable: no 'no answer' message
 
 
+def test_the_answer_says_how_the_thesaurus_widened_the_word_search(app_env):
+    at = ask(start(), "Krijgen Russen die weigeren te vechten bescherming?")
+    captions = [c.value.replace("\\", "") for c in at.caption]  # Markdown-escaped
+    widened = [c for c in captions if "(thesaurus)" in c]
+    assert len(widened) == 1 and "‘weigeren te vechten’ → dienstweigering" in widened[0]
+    at = ask(start(), "Voor welke Russische dienstplichtigen geldt het besluit- en vertrekmoratorium?")
+    assert not [c for c in at.caption if "(thesaurus)" in c.value.replace("\\", "")]  # the corpus' own words
+
+
 def test_english_question_and_english_interface(app_env):
     at = start()
     at.selectbox(key="lang").set_value("en").run()

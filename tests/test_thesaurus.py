@@ -118,3 +118,31 @@ def test_shipped_thesaurus_points_only_to_words_of_the_corpus(shared_corpus):
     corpus = fold(re.sub(r"\s+", " ", " ".join(texts)))
     missing = [w for c in Thesaurus.load().concepts for w in c.corpus if fold(w) not in corpus]
     assert not missing, f"corpus words not in the corpus: {missing}"
+
+
+def test_the_result_says_which_expressions_widened_the_word_search(tmp_path, monkeypatch):
+    from retrieval.__main__ import render_text
+
+    r = fake_retriever(tmp_path, {"nota.txt":
+        "---\ntitle: Nota\n---\nDienstweigering\nDienstweigering kan leiden tot bescherming wanneer de straf die erop staat onevenredig zwaar is.\n",
+    })  # fmt: skip
+    monkeypatch.setattr(lexicon_module, "default_thesaurus", lambda: Thesaurus([REFUSAL, AUTOMATIC]))
+    d = r.search("Wat als iemand weigert te vechten?", k=1).to_dict()
+    assert d["thesaurus"] == [{
+        "concept": "refusal of military service", "expression": "weigeren te vechten",
+        "terms": ["dienstweigering", "dienstweigeraars"],
+    }]  # fmt: skip
+    assert "Ook gezocht op (thesaurus): ‘weigeren te vechten’ → dienstweigering, dienstweigeraars" in render_text(d)
+    assert r.search("Wat als iemand weigert te vechten?", k=1, mode="dense").to_dict()["thesaurus"] == []
+    plain = r.search("Wat is de straf?", k=1).to_dict()
+    assert plain["thesaurus"] == [] and "thesaurus" not in render_text(plain)
+
+
+def test_expansion_text_lists_each_expression_once_with_its_words_once():
+    from retrieval.thesaurus import expansion_text
+
+    pairs = [("asiel krijgen", ["internationale bescherming"]), ("weigeren te vechten", ["dienstweigering"]),
+             ("asiel krijgen", ["internationale bescherming", "asielbescherming"])]  # fmt: skip
+    assert expansion_text(pairs) == (
+        "‘asiel krijgen’ → internationale bescherming, asielbescherming; ‘weigeren te vechten’ → dienstweigering"
+    )

@@ -16,6 +16,7 @@ from indexer.build import BuildLocked, BuildProgress, NothingIndexed
 from indexer.passage import Passage
 from retrieval.references import EXACT
 from retrieval.retriever import Hit, RetrievalError, Retriever, SearchResult
+from retrieval.thesaurus import expansion_text
 from retrieval.validity import status_on
 from ui import pdf_view, resources
 from ui.i18n import fmt_date, t
@@ -101,6 +102,8 @@ def search_result(result: SearchResult, *, key: str) -> None:
     """An answer: the best passage leads, the rest are folded; or the plain 'no answer'
     message with the nearest passages under its own heading."""
     st.caption(t("answer_on", date=fmt_date(result.on.isoformat())) if result.on else t("answer_all_dates"))
+    if result.thesaurus:  # how the word search was widened, so an officer can judge it
+        st.caption(md_escape(t("thesaurus_used", items=expansion_text((m.expression, m.concept.corpus) for m in result.thesaurus))))
     if not result.hits:
         st.warning(t("no_passages_on", date=fmt_date(result.on.isoformat())) if result.on else t("no_answer"))
         return
