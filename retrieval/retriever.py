@@ -27,16 +27,17 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 from indexer import dense
 from indexer.encoders import Encoder, get_encoder
 from indexer.lexical import LEXICAL_VERSION, Bm25Index, tokenize
 from indexer.passage import Passage
 from indexer.store import REBUILD_HINT, IndexError_, IndexReader
-from retrieval.lexicon import build_lexical_query, default_lexicon
+from retrieval.lexicon import LEXICON, build_lexical_query, default_lexicon
 from retrieval.quote import best_quote
 from retrieval.references import EXACT, Reference, match_strength, parse_references
-from retrieval.thesaurus import Match, default_thesaurus
+from retrieval.thesaurus import THESAURUS, Match, default_thesaurus
 from retrieval.validity import status_on, valid_on
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,19 @@ def background_vectors(folder: Path, encoder: Encoder) -> np.ndarray:
 
 class RetrievalError(RuntimeError):
     """The index cannot be used for search; the message says how to rebuild."""
+
+
+def load_query_files() -> None:
+    """Read the shipped lexicon and thesaurus; a file an operator broke is a RetrievalError that
+    names it and says how to mend it, not a traceback on the first question."""
+    for path, load in ((LEXICON, default_lexicon), (THESAURUS, default_thesaurus)):
+        try:
+            load()
+        except (OSError, ValueError, yaml.YAMLError) as exc:
+            raise RetrievalError(
+                f"The query file {path} cannot be read ({' '.join(str(exc).split())}). Correct it, "
+                f"or restore the shipped version (git checkout -- retrieval/{path.name})."
+            ) from None
 
 
 @dataclass(frozen=True)
@@ -217,7 +231,7 @@ class Retriever:
                 self.index_dir,
             )
         self.params = Params.for_model(self.encoder.name)
-        default_lexicon(), default_thesaurus()  # read once, now, rather than on the first question
+        load_query_files()  # read once, now, rather than on the first question
         self.background = background_vectors(self.reader.folder, self.encoder)
         self.idf = self.lexical.idf()
         self._law_rows_cache: dict[str, set[int]] = {}

@@ -146,3 +146,20 @@ def test_expansion_text_lists_each_expression_once_with_its_words_once():
     assert expansion_text(pairs) == (
         "‘asiel krijgen’ → internationale bescherming, asielbescherming; ‘weigeren te vechten’ → dienstweigering"
     )
+
+
+def test_a_broken_thesaurus_file_is_a_sentence_that_says_how_to_mend_it(tmp_path, monkeypatch):
+    import yaml
+
+    import retrieval.retriever as retriever_module
+    from retrieval.retriever import RetrievalError
+
+    def broken():
+        raise yaml.YAMLError("while parsing a flow sequence\n  expected ',' or ']' in line 12")
+
+    monkeypatch.setattr(retriever_module, "default_thesaurus", broken)
+    with pytest.raises(RetrievalError) as err:
+        fake_retriever(tmp_path, {"nota.txt": "---\ntitle: Nota\n---\nTekst van de nota over het moratorium.\n"})
+    message = str(err.value)
+    assert "thesaurus.yaml cannot be read (while parsing a flow sequence expected ',' or ']' in line 12)" in message
+    assert "git checkout -- retrieval/thesaurus.yaml" in message and "\n" not in message
