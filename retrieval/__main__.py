@@ -29,7 +29,7 @@ def render_text(result: dict) -> str:
     lines = [f"Vraag: {result['question']}"]
     if result.get("thesaurus"):
         pairs = ((m["expression"], m["terms"]) for m in result["thesaurus"])
-        lines.append(f"Ook gezocht op (thesaurus): {expansion_text(pairs)}")
+        lines.append(f"Ook gezocht met de termen van de documenten voor (thesaurus): {expansion_text(pairs)}")
     if not result["answerable"]:
         lines.append("Het corpus bevat geen passage die deze vraag beantwoordt. Dichtstbijzijnde passages (geen antwoord):")
     for i, p in enumerate(result["passages"], 1):

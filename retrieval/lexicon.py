@@ -23,15 +23,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Container, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-
 from indexer.lexical import STOPWORDS, _stemmer, fold
-from retrieval.yamlfile import read_yaml
 from retrieval.thesaurus import Match, Thesaurus, default_thesaurus, terms_of
+from retrieval.yamlfile import read_yaml
 
 LEXICON = Path(__file__).with_name("lexicon-en-nl.yaml")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -50,12 +49,22 @@ _NL = frozenset(
 )
 
 
+def _function_words(question: str) -> tuple[int, int]:
+    """(English, Dutch) function words in the question."""
+    words = _WORD.findall(question.lower())
+    return sum(1 for w in words if w in _EN and w not in _NL), sum(1 for w in words if w in _NL and w not in _EN)
+
+
 def is_english(question: str) -> bool:
     """More English than Dutch function words (ties and none count as Dutch)."""
-    words = _WORD.findall(question.lower())
-    en = sum(1 for w in words if w in _EN and w not in _NL)
-    nl = sum(1 for w in words if w in _NL and w not in _EN)
+    en, nl = _function_words(question)
     return en > nl
+
+
+def question_languages(question: str) -> tuple[str, ...]:
+    """('en',) or ('nl',) as is_english tells; ('nl', 'en') for a question without function words."""
+    en, nl = _function_words(question)
+    return ("nl", "en") if en == nl == 0 else ("en",) if en > nl else ("nl",)
 
 
 class Lexicon:
@@ -88,6 +97,8 @@ class Lexicon:
     @classmethod
     def load(cls, path: Path = LEXICON) -> "Lexicon":
         data = read_yaml(path) or {}
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: the file must hold 'terms:', a mapping of Dutch words to lists of English words")
         terms = data.get("terms") or {}
         if not isinstance(terms, dict):
             raise ValueError(f"{path}: 'terms' must map Dutch words to lists of English words")
@@ -193,10 +204,12 @@ def build_lexical_query(
     synonyms of its words; then the corpus words of the thesaurus concepts whose everyday
     expressions the question uses (retrieval/thesaurus.py).
 
-    With the index's `vocabulary` (stemmed terms), a thesaurus expression counts only when one
-    of its words is one the lexical side cannot use by itself: not a term of the index and,
-    in an English question, not translated by the lexicon. An expression in words the index
-    has ("niet onder het moratorium") adds nothing the question's own words do not find.
+    The thesaurus expressions tried are those of the question's language; a question without
+    function words of either language ("draft dodgers asylum", "dienstweigeraars opvang") tries
+    both. With the index's `vocabulary` (stemmed terms), an expression counts only when one of its
+    words is one the lexical side cannot use by itself: not a term of the index and, for an
+    English expression, not a one-word entry of the lexicon. An expression in words the index has
+    ("niet onder het moratorium") adds nothing the question's own words do not find.
     """
     lexicon = lexicon if lexicon is not None else default_lexicon()
     thesaurus = thesaurus if thesaurus is not None else default_thesaurus()
@@ -210,15 +223,16 @@ def build_lexical_query(
         query = translated if found else question
     if thesaurus is None:
         return LexicalQuery(query)
-    bridges = None
-    if vocabulary is not None:
-        stem = _stemmer().stemWord
-
-        def bridges(word: str) -> bool:
-            if english and lexicon is not None and (word,) in lexicon.phrases:
-                return False
-            return stem(word) not in vocabulary
-
-    matches = tuple(thesaurus.matches(question, "en" if english else "nl", bridges))
+    matches: list[Match] = []
+    for language in question_languages(question):
+        bridges = None if vocabulary is None else _bridges(language, lexicon, vocabulary)
+        matches += [m for m in thesaurus.matches(question, language, bridges) if m not in matches]
     extra = terms_of(matches)
-    return LexicalQuery(f"{query} {' '.join(extra)}" if extra else query, matches)
+    return LexicalQuery(f"{query} {' '.join(extra)}" if extra else query, tuple(matches))
+
+
+def _bridges(language: str, lexicon: Lexicon | None, vocabulary: Container[str]) -> Callable[[str], bool]:
+    """Whether a word of a thesaurus expression is one the lexical side cannot use by itself."""
+    stem = _stemmer().stemWord
+    translated = lexicon.phrases if lexicon is not None and language == "en" else {}
+    return lambda word: (word,) not in translated and stem(word) not in vocabulary

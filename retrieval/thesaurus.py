@@ -6,11 +6,15 @@ fight"). The English-Dutch lexicon (retrieval/lexicon.py) translates words one b
 bridge that: the everyday words are not words of the corpus. `thesaurus.yaml` lists, per
 concept of the corpus, the corpus words and the Dutch and English expressions that point to them.
 
-An expression matches a question when all of its content words (stemmed, stop words left out)
-are words of the question, in any order. The Dutch stemmer leaves the -t of a verb's present
-tense on (weigert -> weigert, weigeren -> weiger), so a question's stem of five letters or more
-that ends in -t also counts without it. The concept's corpus words are then added to the
-question's lexical query, as the lexicon's pivot synonyms are. The dense side is unchanged.
+An expression matches a question when all of its content words (stemmed; stop words left out,
+but not the negations niet/not) are words of the question, in any order. The Dutch stemmer
+leaves the -t of a verb's present tense on (weigert -> weigert, weigeren -> weiger), so a
+question's stem of five letters or more that ends in -t also counts without it. Searching, an
+expression counts only when it bridges: one of its words is not a term of the index (nor, for
+English, a word the lexicon translates; retrieval.lexicon.build_lexical_query). The concept's
+corpus words are then added to the question's lexical query, as the lexicon's pivot synonyms
+are, and count in its term coverage (which sets the lexical side's weight in the fusion) as
+the question's own words do. The dense side is unchanged.
 The file was drafted from the documents alone (not from evaluation questions) and needs review
 by officers before it is extended.
 """
@@ -18,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -37,9 +41,14 @@ def _english_stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
 
 
+# A negation is a stop word for the index, but 'not admissible' is not 'admissible'.
+_NEGATIONS = frozenset({"niet", "not"})
+_SKIPPED = STOPWORDS - _NEGATIONS
+
+
 def content_words(text: str) -> list[str]:
-    """The folded words of `text` that are not stop words."""
-    return [w for w in _WORD.findall(fold(text)) if w not in STOPWORDS]
+    """The folded words of `text` that are not stop words; negations are kept."""
+    return [w for w in _WORD.findall(fold(text)) if w not in _SKIPPED]
 
 
 def content_stems(text: str, language: str) -> frozenset[str]:
@@ -52,13 +61,13 @@ def content_stems(text: str, language: str) -> frozenset[str]:
 class Concept:
     label: str
     corpus: tuple[str, ...]  # words as the documents write them: what the search adds
-    expressions: dict[str, tuple[str, ...]]  # language -> everyday expressions
+    expressions: dict[str, tuple[str, ...]] = field(hash=False)  # language -> everyday expressions
 
 
 @dataclass(frozen=True)
 class _Entry:
     stems: frozenset[str]  # content stems, for matching a question in the expression's language
-    words: tuple[str, ...]  # folded content words
+    words: tuple[str, ...]  # folded content words, negations left out
     concept: int
     expression: str
 
@@ -80,30 +89,36 @@ class Thesaurus:
                 for expression in c.expressions.get(lang, ()):
                     stems = content_stems(expression, lang)
                     if stems:  # an expression of stop words only would match every question
-                        self.entries[lang].append(_Entry(stems, tuple(content_words(expression)), i, expression))
+                        bridging = tuple(w for w in content_words(expression) if w not in _NEGATIONS)
+                        self.entries[lang].append(_Entry(stems, bridging, i, expression))
 
     @classmethod
     def load(cls, path: Path = THESAURUS) -> "Thesaurus":
         data = read_yaml(path) or {}
-        items = data.get("concepts")
+        items = data.get("concepts") if isinstance(data, dict) else None
         if not isinstance(items, list):
-            raise ValueError(f"{path}: 'concepts' must be a list of concepts (concept, corpus, nl, en)")
+            raise ValueError(f"{path}: the file must hold 'concepts:', a list of concepts (concept, corpus, nl, en)")
         concepts = []
         for n, item in enumerate(items, 1):
             if not isinstance(item, dict) or not item.get("corpus"):
                 raise ValueError(f"{path}: concept {n} must be a mapping with a non-empty 'corpus' list")
+            for key in ("corpus", *LANGUAGES):
+                value = item.get(key) or []
+                if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+                    raise ValueError(f"{path}: '{key}' of concept {n} ({item.get('concept')}) must be a list of words, "
+                                     f"written [word, word]")  # fmt: skip
             concepts.append(
                 Concept(
                     label=str(item.get("concept") or f"concept {n}"),
-                    corpus=tuple(str(w) for w in item["corpus"]),
-                    expressions={lang: tuple(str(e) for e in item.get(lang) or ()) for lang in LANGUAGES},
+                    corpus=tuple(item["corpus"]),
+                    expressions={lang: tuple(item.get(lang) or ()) for lang in LANGUAGES},
                 )
             )
         return cls(concepts)
 
     def matches(self, question: str, language: str, bridges: Callable[[str], bool] | None = None) -> list[Match]:
         """The concepts one of whose expressions in `language` lies wholly in the question and,
-        when `bridges` is given, has a word for which it is true (see the module doc); with the
+        when `bridges` is given, has a word (negations aside) for which it is true; with the
         first such expression of each."""
         words = content_stems(question, language)
         if language == "nl":  # weigert -> weiger (see the module doc)
@@ -116,7 +131,6 @@ class Thesaurus:
 
     def corpus_terms(self, question: str, language: str, bridges: Callable[[str], bool] | None = None) -> list[str]:
         """The corpus words of the matched concepts, each once, in thesaurus order."""
-        out: list[str] = []
         return terms_of(self.matches(question, language, bridges))
 
 

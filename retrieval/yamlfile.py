@@ -6,8 +6,8 @@ from typing import Any
 
 import yaml
 
-# libyaml's loader (PyYAML wheels include it) parses the 90 KB lexicon and thesaurus in ~30 ms
-# each, ten times faster than the pure-Python loader; both are safe loaders.
+# libyaml's loader (PyYAML wheels include it) parses the lexicon (59 KB) and the thesaurus (81 KB)
+# in ~30 ms each, ten times faster than the pure-Python loader; both are safe loaders.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 

@@ -39,7 +39,20 @@ def test_english_expressions_match_with_english_stemming_and_only_english_questi
     t = Thesaurus([REFUSAL])
     assert t.corpus_terms("Can Russians refusing to fight get asylum?", "en") == ["dienstweigering", "dienstweigeraars"]
     assert t.corpus_terms("What about draft dodgers?", "en") == ["dienstweigering", "dienstweigeraars"]
-    assert t.corpus_terms("Can Russians refusing to fight get asylum?", "nl") == []  # Dutch expressions only
+    # a question is matched with the expressions of its language; one without function words with both
+    assert lexical_query("Krijgt een draft dodger asiel?", Lexicon({}), t) == "Krijgt een draft dodger asiel?"
+    assert lexical_query("draft dodger asiel", Lexicon({}), t) == "draft dodger asiel dienstweigering dienstweigeraars"
+
+
+def test_a_negation_is_part_of_an_expression_but_does_not_bridge():
+    admissible = Concept("inadmissible", ("niet-ontvankelijk",), {"nl": ("niet toegelaten",), "en": ("not admissible",)})
+    t = Thesaurus([admissible])
+    assert t.corpus_terms("Is the application admissible?", "en") == []
+    assert t.corpus_terms("Why is the application not admissible?", "en") == ["niet-ontvankelijk"]
+    assert t.corpus_terms("Wordt hij toegelaten?", "nl") == []
+    # 'niet' is no word of the index, but it is not what the expression bridges
+    assert t.corpus_terms("Wordt hij niet toegelaten?", "nl", lambda w: w != "toegelaten") == []
+    assert t.corpus_terms("Wordt hij niet toegelaten?", "nl", lambda w: True) == ["niet-ontvankelijk"]
 
 
 def test_the_lexical_query_gets_the_corpus_words_of_the_matched_concepts():
@@ -87,12 +100,21 @@ def test_a_question_in_everyday_words_finds_the_passage_in_legal_words(tmp_path,
 
 def test_a_malformed_thesaurus_file_says_what_is_wrong(tmp_path):
     bad = tmp_path / "t.yaml"
-    bad.write_text("concepts: {a: b}\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="must be a list"):
-        Thesaurus.load(bad)
-    bad.write_text("concepts:\n  - concept: x\n    nl: [iets]\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="concept 1 .*'corpus'"):
-        Thesaurus.load(bad)
+    for text, message in [
+        ("concepts: {a: b}\n", "must hold 'concepts:', a list"),
+        ("- concept: x\n  corpus: [y]\n", "must hold 'concepts:', a list"),  # the list without its key
+        ("concepts:\n  - concept: x\n    nl: [iets]\n", "concept 1 .*'corpus'"),
+        ("concepts:\n  - concept: x\n    corpus: dienstweigering\n", "'corpus' of concept 1 \\(x\\) must be a list"),
+        ("concepts:\n  - concept: x\n    corpus: [y]\n    nl: weigeren\n", "'nl' of concept 1 \\(x\\) must be a list"),
+    ]:
+        bad.write_text(text, encoding="utf-8")
+        with pytest.raises(ValueError, match=message):
+            Thesaurus.load(bad)
+
+
+def test_concepts_and_matches_can_be_hashed():
+    assert len({REFUSAL, AUTOMATIC, REFUSAL}) == 2
+    assert len(set(Thesaurus([REFUSAL]).matches("Wat als iemand weigert te vechten?", "nl"))) == 1
 
 
 def test_shipped_thesaurus_is_well_formed():
@@ -132,7 +154,7 @@ def test_the_result_says_which_expressions_widened_the_word_search(tmp_path, mon
         "concept": "refusal of military service", "expression": "weigeren te vechten",
         "terms": ["dienstweigering", "dienstweigeraars"],
     }]  # fmt: skip
-    assert "Ook gezocht op (thesaurus): ‘weigeren te vechten’ → dienstweigering, dienstweigeraars" in render_text(d)
+    assert "(thesaurus): ‘weigeren te vechten’ → dienstweigering, dienstweigeraars" in render_text(d)
     assert r.search("Wat als iemand weigert te vechten?", k=1, mode="dense").to_dict()["thesaurus"] == []
     plain = r.search("Wat is de straf?", k=1).to_dict()
     assert plain["thesaurus"] == [] and "thesaurus" not in render_text(plain)
