@@ -213,7 +213,8 @@ def build_lexical_query(
     """
     lexicon = lexicon if lexicon is not None else default_lexicon()
     thesaurus = thesaurus if thesaurus is not None else default_thesaurus()
-    english = is_english(question)
+    languages = question_languages(question)
+    english = languages == ("en",)
     if lexicon is None:
         query = question
     elif not english:
@@ -224,7 +225,7 @@ def build_lexical_query(
     if thesaurus is None:
         return LexicalQuery(query)
     matches: list[Match] = []
-    for language in question_languages(question):
+    for language in languages:
         bridges = None if vocabulary is None else _bridges(language, lexicon, vocabulary)
         matches += [m for m in thesaurus.matches(question, language, bridges) if m not in matches]
     extra = terms_of(matches)

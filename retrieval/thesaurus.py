@@ -52,7 +52,7 @@ def content_words(text: str) -> list[str]:
 
 
 def content_stems(text: str, language: str) -> frozenset[str]:
-    """The stems of the words of `text` that are not stop words, in `language` ('nl' or 'en')."""
+    """The stems of the content words of `text` (negations kept), in `language` ('nl' or 'en')."""
     stemmer = _stemmer() if language == "nl" else _english_stemmer()
     return frozenset(stemmer.stemWords(content_words(text)))
 
