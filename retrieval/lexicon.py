@@ -24,11 +24,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Container, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-from indexer.lexical import STOPWORDS, _stemmer, fold
+from indexer.lexical import STOPWORDS, _stemmer, fold, tokenize
 from retrieval.thesaurus import Match, Thesaurus, default_thesaurus, terms_of
 from retrieval.yamlfile import read_yaml
 
@@ -209,7 +209,8 @@ def build_lexical_query(
     both. With the index's `vocabulary` (stemmed terms), an expression counts only when one of its
     words is one the lexical side cannot use by itself: not a term of the index and, for an
     English expression, not a one-word entry of the lexicon. An expression in words the index has
-    ("niet onder het moratorium") adds nothing the question's own words do not find.
+    ("niet onder het moratorium") adds nothing the question's own words do not find. Only the
+    corpus words the index has are added (an index of some of the documents lacks the others).
     """
     lexicon = lexicon if lexicon is not None else default_lexicon()
     thesaurus = thesaurus if thesaurus is not None else default_thesaurus()
@@ -227,7 +228,11 @@ def build_lexical_query(
     matches: list[Match] = []
     for language in languages:
         bridges = None if vocabulary is None else _bridges(language, lexicon, vocabulary)
-        matches += [m for m in thesaurus.matches(question, language, bridges) if m not in matches]
+        for m in thesaurus.matches(question, language, bridges):
+            if vocabulary is not None:  # a word the index lacks would only lower the term coverage
+                m = replace(m, terms=tuple(w for w in m.terms if all(t in vocabulary for t in tokenize(w))))
+            if m.terms and m not in matches:
+                matches.append(m)
     extra = terms_of(matches)
     return LexicalQuery(f"{query} {' '.join(extra)}" if extra else query, tuple(matches))
 

@@ -185,7 +185,7 @@ class SearchResult:
             "on": self.on.isoformat() if self.on else None,
             "references": [r.text for r in self.references],
             "thesaurus": [
-                {"concept": m.concept.label, "expression": m.expression, "terms": list(m.concept.corpus)}
+                {"concept": m.concept.label, "expression": m.expression, "terms": list(m.terms)}
                 for m in self.thesaurus
             ],
             "passages": [h.to_dict() for h in self.hits],

@@ -74,10 +74,11 @@ class _Entry:
 
 @dataclass(frozen=True)
 class Match:
-    """A concept whose `expression` was found in a question."""
+    """A concept whose `expression` was found in a question, and the corpus words it adds."""
 
     concept: Concept
     expression: str
+    terms: tuple[str, ...]  # the concept's corpus words; those the index has, when it is known
 
 
 class Thesaurus:
@@ -127,7 +128,7 @@ class Thesaurus:
         for e in self.entries[language]:
             if e.concept not in found and e.stems <= words and (bridges is None or any(map(bridges, e.words))):
                 found[e.concept] = e.expression
-        return [Match(self.concepts[i], expression) for i, expression in found.items()]
+        return [Match(self.concepts[i], expression, self.concepts[i].corpus) for i, expression in found.items()]
 
     def corpus_terms(self, question: str, language: str, bridges: Callable[[str], bool] | None = None) -> list[str]:
         """The corpus words of the matched concepts, each once, in thesaurus order."""
@@ -135,10 +136,10 @@ class Thesaurus:
 
 
 def terms_of(matches: Iterable[Match]) -> list[str]:
-    """The corpus words of the matched concepts, each once, in order."""
+    """The words the matches add, each once, in order."""
     out: list[str] = []
     for m in matches:
-        out += [w for w in m.concept.corpus if w not in out]
+        out += [w for w in m.terms if w not in out]
     return out
 
 

@@ -7,8 +7,8 @@ import pytest
 import yaml
 
 import retrieval.lexicon as lexicon_module
-from indexer.lexical import fold
-from retrieval.lexicon import Lexicon, lexical_query
+from indexer.lexical import fold, tokenize
+from retrieval.lexicon import Lexicon, build_lexical_query, lexical_query
 from retrieval.thesaurus import THESAURUS, Concept, Thesaurus
 from tests.conftest import fake_retriever
 
@@ -71,7 +71,7 @@ def test_with_the_index_vocabulary_an_expression_counts_only_when_it_bridges_a_w
     lex = Lexicon({"moratorium": ["moratorium"], "vechten": ["fight"]})
     ban = Concept("exceptions", ("uitgezonderd",), {"nl": ("niet onder het moratorium",), "en": ("fight the moratorium",)})
     t = Thesaurus([REFUSAL, ban])
-    vocab = {"moratorium", "dienstweiger", "uitgezonderd"}  # stems, as the index holds them
+    vocab = set(tokenize("moratorium dienstweigering uitgezonderd"))  # stems, as the index holds them
     question = "Valt wie weigert te vechten niet onder het moratorium?"
     assert lexical_query(question, lex, t) == f"{question} dienstweigering dienstweigeraars uitgezonderd"
     # 'moratorium' is a term of the index: that expression adds nothing; 'vechten' is not one
@@ -82,6 +82,18 @@ def test_with_the_index_vocabulary_an_expression_counts_only_when_it_bridges_a_w
     assert lexical_query("Can they fight the moratorium?", Lexicon({}), t, vocab) == (
         "Can they fight the moratorium? uitgezonderd"
     )
+
+
+def test_only_the_corpus_words_the_index_has_are_added_and_shown():
+    """An index of some of the documents (the shipped note alone) lacks other documents' words;
+    searching for them would only lower the question's term coverage."""
+    t = Thesaurus([Concept("refusal", ("dienstweigering", "desertie"), {"nl": ("weigeren te vechten",)})])
+    question = "Wat als iemand weigert te vechten?"
+    q = build_lexical_query(question, Lexicon({}), t, set(tokenize("dienstweigering")))
+    assert q.text == f"{question} dienstweigering"
+    assert [(m.expression, m.terms) for m in q.thesaurus] == [("weigeren te vechten", ("dienstweigering",))]
+    none = build_lexical_query(question, Lexicon({}), t, set(tokenize("moratorium")))
+    assert none.text == question and none.thesaurus == ()  # nothing to add: no match is reported
 
 
 def test_a_question_in_everyday_words_finds_the_passage_in_legal_words(tmp_path, monkeypatch):

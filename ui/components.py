@@ -103,7 +103,7 @@ def search_result(result: SearchResult, *, key: str) -> None:
     message with the nearest passages under its own heading."""
     st.caption(t("answer_on", date=fmt_date(result.on.isoformat())) if result.on else t("answer_all_dates"))
     if result.thesaurus:  # how the word search was widened, so an officer can judge it
-        st.caption(md_escape(t("thesaurus_used", items=expansion_text((m.expression, m.concept.corpus) for m in result.thesaurus))))
+        st.caption(md_escape(t("thesaurus_used", items=expansion_text((m.expression, m.terms) for m in result.thesaurus))))
     if not result.hits:
         st.warning(t("no_passages_on", date=fmt_date(result.on.isoformat())) if result.on else t("no_answer"))
         return
