@@ -27,7 +27,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from indexer import dense
 from indexer.encoders import Encoder, get_encoder
@@ -96,7 +95,7 @@ def load_query_files() -> None:
     for path, load in ((LEXICON, default_lexicon), (THESAURUS, default_thesaurus)):
         try:
             load()
-        except (OSError, ValueError, yaml.YAMLError) as exc:
+        except (OSError, ValueError) as exc:
             raise RetrievalError(
                 f"The query file {path} cannot be read ({' '.join(str(exc).split())}). Correct it, "
                 f"or restore the shipped version (git checkout -- retrieval/{path.name})."

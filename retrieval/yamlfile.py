@@ -12,5 +12,9 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def read_yaml(path: Path) -> Any:
-    """The YAML document in `path` (UTF-8), with plain data types only."""
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+    """The YAML document in `path` (UTF-8), with plain data types only; a syntax error is a
+    ValueError naming the file, like the content checks of the files' readers."""
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: not valid YAML: {exc}") from None

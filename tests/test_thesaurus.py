@@ -183,17 +183,25 @@ def test_expansion_text_lists_each_expression_once_with_its_words_once():
 
 
 def test_a_broken_thesaurus_file_is_a_sentence_that_says_how_to_mend_it(tmp_path, monkeypatch):
-    import yaml
-
     import retrieval.retriever as retriever_module
     from retrieval.retriever import RetrievalError
 
-    def broken():
-        raise yaml.YAMLError("while parsing a flow sequence\n  expected ',' or ']' in line 12")
-
-    monkeypatch.setattr(retriever_module, "default_thesaurus", broken)
+    broken = tmp_path / "thesaurus.yaml"
+    broken.write_text("concepts:\n  - concept: x\n    corpus: [dienstweigering, \n    nl: [iets]\n", encoding="utf-8")
+    monkeypatch.setattr(retriever_module, "default_thesaurus", lambda: Thesaurus.load(broken))
     with pytest.raises(RetrievalError) as err:
         fake_retriever(tmp_path, {"nota.txt": "---\ntitle: Nota\n---\nTekst van de nota over het moratorium.\n"})
     message = str(err.value)
-    assert "thesaurus.yaml cannot be read (while parsing a flow sequence expected ',' or ']' in line 12)" in message
+    assert "retrieval/thesaurus.yaml cannot be read (" in message and "not valid YAML: while parsing" in message
     assert "git checkout -- retrieval/thesaurus.yaml" in message and "\n" not in message
+
+
+def test_a_yaml_syntax_error_is_a_value_error_naming_the_file(tmp_path):
+    from retrieval.yamlfile import read_yaml
+
+    bad = tmp_path / "lexicon-en-nl.yaml"
+    bad.write_text("terms:\n  opvang: [reception\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"lexicon-en-nl\.yaml: not valid YAML"):
+        read_yaml(bad)
+    with pytest.raises(ValueError, match="not valid YAML"):
+        Lexicon.load(bad)
