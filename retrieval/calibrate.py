@@ -13,6 +13,13 @@
    (mean of: share of in-scope questions answered, share of out-of-scope questions abstained).
 3. Over-fitting check: a 2-fold split stratified by language and type; each half is fitted
    with the same procedure and measured on the other half.
+4. Check sets (default: eval/holdout.yaml and eval/blind.yaml, written apart from the
+   questions and never tuned on): the fitted values replace the model's current ones only if
+   they do no worse on every check set. The fusion weights must not lower the hybrid MRR or
+   the recall@k of either language; the threshold must not lower the share of in-scope questions
+   answered or of out-of-scope questions abstained. Where they would, the current value is
+   kept and the check that fell is named. A model without values of its own has nothing to
+   keep: its first fit is taken as it is.
 
 The values are written into retrieval/calibration.json under the model's name (starting from
 the "default" entry, which is kept, so unfitted parameters keep their default).
@@ -29,10 +36,11 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.evaluate import DEFAULT_QUESTIONS, LANGS, Question, load_questions, run_question, summarise
+from retrieval.evaluate import DEFAULT_QUESTIONS, LANGS, REPO, Question, evaluate, load_questions, run_question, summarise
 from retrieval.references import EXACT, match_strength, parse_references
 from retrieval.retriever import CALIBRATION, Params, Retriever
 
+DEFAULT_CHECKS = (REPO / "eval" / "holdout.yaml", REPO / "eval" / "blind.yaml")
 LEXICAL_WEIGHTS = (0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.5)
 COVERAGE_POWERS = (1.0, 2.0)
 
@@ -169,11 +177,84 @@ def measure(runs: dict, feats: list[dict], params: dict, ids: set[str], k: int) 
     return out
 
 
+# ------------------------------------------------------------------------------ check sets
+
+FUSION_FIELDS = ("lexical_weight", "coverage_power")
+ABSTENTION_METRICS = ("in_scope_answerable", "out_of_scope_abstained")
+
+
+def fitted_values(model: str, path: Path = CALIBRATION) -> dict | None:
+    """The model's own entry in calibration.json, or None when it has none (it runs on "default")."""
+    data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    entry = data.get(model)
+    return {key: val for key, val in entry.items() if key in Params.__dataclass_fields__} if entry else None
+
+
+def check_metrics(retriever: Retriever, questions: list[Question], values: dict, k: int) -> dict[str, float]:
+    """Hybrid metrics of the retriever run with `values`: MRR over all questions, recall@k per
+    language, and the shares of in-scope questions answered and out-of-scope ones abstained."""
+    base = retriever.params
+    retriever.params = dataclasses.replace(base, **values)
+    try:
+        metrics = evaluate(retriever, questions, k=k, modes=("hybrid",), timed=False)["metrics"]["hybrid"]
+    finally:
+        retriever.params = base
+    found = {"mrr all": metrics["all"]["mrr"]}
+    found.update({f"recall@{k} {lang}": metrics[lang][f"recall@{k}"] for lang in LANGS})
+    found.update({name: metrics["all"][name] for name in ABSTENTION_METRICS})
+    return {name: val for name, val in found.items() if val is not None}
+
+
+def fallen(before: dict[str, float], after: dict[str, float], names: tuple[str, ...]) -> list[str]:
+    """The metrics (whose name starts with one of `names`) that are lower after than before."""
+    return [f"{m} {before[m]:.3f} -> {after[m]:.3f}" for m in before
+            if m.split(" ")[0] in names and m in after and after[m] < before[m] - 1e-9]  # fmt: skip
+
+
+def guard(
+    retriever: Retriever, chosen: dict, current: dict | None, checks: list[tuple[str, list[Question]]], k: int, say=print
+) -> tuple[dict, list[dict]]:
+    """`chosen`, with the current fusion weights and/or threshold kept where the chosen ones do
+    worse on a check set; also the per-set comparison. Without `current` values or check sets,
+    `chosen` as it is."""
+    if current is None or not checks:
+        return chosen, []
+    name = threshold_param()
+    old = {key: current.get(key, chosen[key]) for key in chosen}
+    new_fusion = {**old, **{f: chosen[f] for f in FUSION_FIELDS}}
+    new_threshold = {**old, name: chosen[name]}
+    ranking = ("mrr", f"recall@{k}")
+    fusion_fell, threshold_fell, rows = [], [], []
+    for label, questions in checks:
+        before = check_metrics(retriever, questions, old, k)
+        fusion_after = check_metrics(retriever, questions, new_fusion, k) if new_fusion != old else before
+        threshold_after = check_metrics(retriever, questions, new_threshold, k) if new_threshold != old else before
+        fusion_fell += [f"{label}: {m}" for m in fallen(before, fusion_after, ranking)]
+        threshold_fell += [f"{label}: {m}" for m in fallen(before, threshold_after, ABSTENTION_METRICS)]
+        rows.append({"set": label, "current": before, "fitted_fusion": fusion_after, "fitted_threshold": threshold_after})
+    result = dict(chosen)
+    for fields, fell, what in ((FUSION_FIELDS, fusion_fell, "fusion weights"), ((name,), threshold_fell, "threshold")):
+        was = ", ".join(f"{f}={old[f]:g}" for f in fields)
+        now = ", ".join(f"{f}={chosen[f]:g}" for f in fields)
+        if all(old[f] == chosen[f] for f in fields):
+            say(f"  {what}: fitted = current ({was})")
+        elif fell:
+            result.update({f: old[f] for f in fields})
+            say(f"  {what}: kept the current {was}; the fitted {now} does worse on: " + "; ".join(fell))
+        else:
+            say(f"  {what}: {was} -> {now} (no check set does worse)")
+    return result, rows
+
+
 # ------------------------------------------------------------------------------ main
 
 
-def calibrate(retriever: Retriever, questions: list[Question], k: int = 5, say=print) -> dict:
-    """Fit on all questions, report the choice and a 2-fold check; returns the chosen values."""
+def calibrate(
+    retriever: Retriever, questions: list[Question], k: int = 5, say=print,
+    checks: list[tuple[str, list[Question]]] = (), current: dict | None = None,
+) -> dict:  # fmt: skip
+    """Fit on all questions, report the choice and a 2-fold check, then hold the fitted values
+    against `current` on the check sets (see `guard`); "chosen" in the result is what to write."""
     say(f"Model {retriever.encoder.name}, {len(questions)} questions, k={k}")
     runs = fusion_runs(retriever, questions, k)
     feats = [abstention_features(retriever, q) for q in questions]
@@ -225,8 +306,14 @@ def calibrate(retriever: Retriever, questions: list[Question], k: int = 5, say=p
         say(f"  {fold}: fitted {fitted}")
         for label, m in (("held out", held), ("full fit", full)):
             say(f"    {label:9} " + "  ".join(f"{key} {val:.3f}" if val is not None else f"{key} n/a" for key, val in m.items()))
-    return {"model": retriever.encoder.name, "chosen": chosen, "folds": folds, "features": feats,
-            "fusion_grid": {f"{kk[0]}/{kk[1]}": v for kk, v in scored.items()}}  # fmt: skip
+    fitted = chosen
+    if checks and current is None:
+        say("\nCheck sets: not used; this model has no values of its own yet, so its first fit is taken.")
+    elif checks:
+        say(f"\nCheck sets ({', '.join(label for label, _ in checks)}): the fitted values must do no worse than the current ones")
+    chosen, check_rows = guard(retriever, fitted, current, list(checks), k, say)
+    return {"model": retriever.encoder.name, "chosen": chosen, "fitted": fitted, "checks": check_rows, "folds": folds,
+            "features": feats, "fusion_grid": {f"{kk[0]}/{kk[1]}": v for kk, v in scored.items()}}  # fmt: skip
 
 
 def consistency(retriever: Retriever, questions: list[Question], feats: list[dict], chosen: dict, k: int) -> tuple[int, int]:
@@ -242,20 +329,35 @@ def consistency(retriever: Retriever, questions: list[Question], feats: list[dic
     return same, len(questions)
 
 
-def write_calibration(model: str, chosen: dict, questions_file: Path, n: int, path: Path = CALIBRATION) -> None:
+def write_calibration(
+    model: str, chosen: dict, questions_file: Path, n: int, path: Path = CALIBRATION, checks: tuple[Path, ...] = ()
+) -> None:
     """Store the values under the model name, starting from "default"; keep every other entry."""
     data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     default = data.setdefault("default", {})
     entry = {key: val for key, val in default.items() if key in Params.__dataclass_fields__}
     entry.update(chosen)
-    try:
-        source = questions_file.resolve().relative_to(Path(__file__).resolve().parents[1])
-    except ValueError:
-        source = questions_file
-    entry["fitted_on"] = f"{source} ({n} questions), {dt.date.today().isoformat()}, python -m retrieval.calibrate"
+    entry["fitted_on"] = f"{_shown(questions_file)} ({n} questions), {dt.date.today().isoformat()}, python -m retrieval.calibrate"
+    if checks:
+        entry["checked_on"] = ", ".join(str(_shown(c)) for c in checks)
     data[model] = entry
     text = "{\n" + ",\n".join(f"  {json.dumps(key)}: {json.dumps(val, ensure_ascii=False)}" for key, val in data.items()) + "\n}\n"
     path.write_text(text, encoding="utf-8")
+
+
+def _shown(path: Path) -> Path:
+    """`path` relative to the repository when it is inside it."""
+    try:
+        return path.resolve().relative_to(REPO)
+    except ValueError:
+        return path
+
+
+def _load_check(path: Path) -> list[Question]:
+    try:
+        return load_questions(path)
+    except ValueError as exc:
+        raise ValueError(f"{exc} (a check set: name others with --check FILE, or fit without them with --no-checks)") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -269,23 +371,29 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dry-run", action="store_true", help="print the choice, do not write calibration.json")
     ap.add_argument("--force", action="store_true", help="also write for the fake test encoder")
     ap.add_argument("--json", type=Path, default=None, help="write the calibration report here")
+    ap.add_argument("--check", type=Path, action="append", default=None, metavar="FILE",
+                    help="a check set the fitted values must do no worse on (repeatable; default: "
+                         + ", ".join(str(_shown(c)) for c in DEFAULT_CHECKS) + ")")  # fmt: skip
+    ap.add_argument("--no-checks", action="store_true", help="take the fitted values without check sets")
     args = ap.parse_args(argv)
+    check_files = () if args.no_checks else tuple(args.check or DEFAULT_CHECKS)
     try:
         questions = load_questions(args.questions)
+        checks = [(c.name, _load_check(c)) for c in check_files]
         retriever = Retriever(args.index or default_index_dir())
     except (RetrievalError, RuntimeError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    report = calibrate(retriever, questions, args.k)
+    model = retriever.encoder.name
+    report = calibrate(retriever, questions, args.k, checks=checks, current=fitted_values(model))
     if args.json:
         args.json.write_text(json.dumps(report, indent=1), encoding="utf-8")
-    model = retriever.encoder.name
     if args.dry_run:
         print(f"\n--dry-run: {CALIBRATION} not changed.")
     elif model.startswith("fake") and not args.force:
         print(f"\nNot written: '{model}' is the test encoder, and unit tests rely on the 'default' entry. Use --force to write it anyway.")
     else:
-        write_calibration(model, report["chosen"], args.questions, len(questions))
+        write_calibration(model, report["chosen"], args.questions, len(questions), checks=check_files)
         print(f"\nWritten to {CALIBRATION} under '{model}'.")
     return 0
 

@@ -277,3 +277,76 @@ def test_calibrate_runs_on_the_fake_index(setup):
     assert any("2-fold check" in line for line in lines)
     assert len(report["folds"]) + sum("skipped" in line for line in lines) == 2
     assert any("agrees with this rule on 4/4" in line for line in lines)
+
+
+# ------------------------------------------------------------------------------ calibration: check sets
+
+
+def test_check_metrics_are_the_adoption_rules_figures(setup):
+    retriever, questions, _ = setup
+    m = cal.check_metrics(retriever, questions, {}, k=2)
+    # ranks q1 1, q2 2, q4 none (module docstring); the threshold answers every question
+    assert m == {"mrr all": pytest.approx(0.5), "recall@2 nl": 0.5, "recall@2 en": 1.0,
+                 "in_scope_answerable": 1.0, "out_of_scope_abstained": 0.0}  # fmt: skip
+
+
+def test_guard_keeps_the_current_threshold_when_the_fitted_one_answers_less(setup):
+    retriever, questions, _ = setup
+    field = cal.threshold_param()
+    current = {"lexical_weight": 0.6, "coverage_power": 1.0, field: -2.0}
+    lines: list[str] = []
+    # a threshold no question reaches: every in-scope question abstains on the check set
+    chosen, rows = cal.guard(retriever, {**current, field: 5.0}, current, [("check.yaml", questions)], 2, lines.append)
+    assert chosen[field] == -2.0
+    assert rows[0]["fitted_threshold"]["in_scope_answerable"] == 0.0
+    assert any("kept the current" in line and "in_scope_answerable 1.000 -> 0.000" in line for line in lines)
+    # a threshold that still answers every in-scope question is taken
+    chosen, _ = cal.guard(retriever, {**current, field: -3.0}, current, [("check.yaml", questions)], 2, lines.append)
+    assert chosen[field] == -3.0
+    assert getattr(retriever.params, field) == -2.0  # the retriever's own values are restored
+
+
+def test_guard_keeps_the_current_fusion_weights_when_a_check_set_ranks_worse(setup, monkeypatch):
+    retriever, questions, _ = setup
+    field = cal.threshold_param()
+    current = {"lexical_weight": 0.6, "coverage_power": 1.0, field: 0.02}
+    fitted = {"lexical_weight": 0.8, "coverage_power": 2.0, field: 0.02}
+
+    def metrics(_r, qs, values, k):  # the fitted weights lose one Dutch answer on the second set only
+        worse = values["lexical_weight"] == 0.8 and qs == ["b"]
+        return {"mrr all": 0.6, f"recall@{k} nl": 0.75 if worse else 0.8, f"recall@{k} en": 0.9}
+
+    monkeypatch.setattr(cal, "check_metrics", metrics)
+    lines: list[str] = []
+    chosen, _ = cal.guard(retriever, fitted, current, [("a.yaml", ["a"]), ("b.yaml", ["b"])], 5, lines.append)
+    assert chosen == current
+    assert any("b.yaml: recall@5 nl 0.800 -> 0.750" in line for line in lines)
+    assert not any("a.yaml" in line for line in lines)
+    chosen, _ = cal.guard(retriever, fitted, current, [("a.yaml", ["a"])], 5, lines.append)
+    assert chosen == fitted  # no check set does worse
+    assert cal.guard(retriever, fitted, None, [("b.yaml", ["b"])], 5, lines.append)[0] == fitted  # nothing to keep
+
+
+def test_calibrate_without_current_values_takes_the_first_fit(setup):
+    retriever, questions, _ = setup
+    lines: list[str] = []
+    report = cal.calibrate(retriever, questions, k=2, say=lines.append, checks=[("c.yaml", questions)], current=None)
+    assert report["chosen"] == report["fitted"] and report["checks"] == []
+    assert any("first fit is taken" in line for line in lines)
+
+
+def test_calibrate_cli_names_a_missing_check_set_and_the_way_out(setup, tmp_path, capsys):
+    _, _, root = setup
+    code = cal.main(["--index", str(root / "index"), "--questions", str(root / "questions.yaml"),
+                     "--check", str(tmp_path / "missing.yaml"), "--dry-run"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "missing.yaml" in err and "--no-checks" in err
+
+
+def test_write_calibration_records_the_check_sets(tmp_path):
+    path = tmp_path / "calibration.json"
+    cal.write_calibration("m", {"lexical_weight": 0.6}, tmp_path / "q.yaml", 3, path, checks=(tmp_path / "h.yaml",))
+    assert json.loads(path.read_text())["m"]["checked_on"].endswith("h.yaml")
+    cal.write_calibration("m", {"lexical_weight": 0.6}, tmp_path / "q.yaml", 3, path)
+    assert "checked_on" not in json.loads(path.read_text())["m"]
