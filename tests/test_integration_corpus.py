@@ -121,30 +121,41 @@ def test_evaluation_set_keeps_its_measured_level(retriever):
     assert m["hybrid"]["all"]["in_scope_answerable"] >= 0.9
 
 
-def test_held_out_set_keeps_its_measured_level(retriever):
-    """The held-out set (never tuned on) with a floor under its measured figures (hybrid R@5
-    0.85 nl / 0.83 en, MRR 0.679 against dense 0.53 and lexical 0.662)."""
+# The check sets (never tuned on) with floors a little under their measured figures; hybrid
+# R@5 nl / en, MRR against dense / lexical, out-of-scope abstained:
+#   holdout.yaml  0.85 / 0.83, MRR 0.679 against 0.53 / 0.662, abstained 0.875
+#   blind.yaml    0.79 / 0.86, MRR 0.63 against 0.52 / 0.57, abstained 0.80
+#   blind2.yaml   0.80 / 0.75, MRR 0.680 against 0.593 / 0.601, abstained 0.571 (domain-near questions:
+#                 other countries' policy on Russians, the appeal deadline, family reunification income)
+CHECK_SET_FLOORS = {
+    "holdout.yaml": {"nl": 0.8, "en": 0.75, "abstained": 0.75},
+    "blind.yaml": {"nl": 0.75, "en": 0.78, "abstained": 0.7},
+    "blind2.yaml": {"nl": 0.75, "en": 0.68, "abstained": 0.5},
+}
+
+
+@pytest.mark.parametrize("name", sorted(CHECK_SET_FLOORS))
+def test_check_set_keeps_its_measured_level(retriever, name):
     from retrieval.evaluate import evaluate, load_questions
 
-    report = evaluate(retriever, load_questions(REPO / "eval" / "holdout.yaml"), k=5, timed=False)
+    floor = CHECK_SET_FLOORS[name]
+    report = evaluate(retriever, load_questions(REPO / "eval" / name), k=5, timed=False)
     m = report["metrics"]
-    assert m["hybrid"]["nl"]["recall@5"] >= 0.8
-    assert m["hybrid"]["en"]["recall@5"] >= 0.75
+    assert m["hybrid"]["nl"]["recall@5"] >= floor["nl"]
+    assert m["hybrid"]["en"]["recall@5"] >= floor["en"]
     assert m["hybrid"]["all"]["mrr"] > max(m["dense"]["all"]["mrr"], m["lexical"]["all"]["mrr"])
-    assert m["hybrid"]["all"]["out_of_scope_abstained"] >= 0.75
+    assert m["hybrid"]["all"]["out_of_scope_abstained"] >= floor["abstained"]
 
 
-def test_blind_set_keeps_its_measured_level(retriever):
-    """The second blind set with a floor under its measured figures (hybrid R@5 0.79 nl / 0.86
-    en, MRR 0.63 against dense 0.52 and lexical 0.57; 80 % of out-of-scope questions abstained)."""
-    from retrieval.evaluate import evaluate, load_questions
+@pytest.mark.parametrize("name", ["questions.yaml", *sorted(CHECK_SET_FLOORS)])
+def test_every_expected_phrase_lies_within_one_passage(retriever, name):
+    """A phrase that the chunking splits, or that is a heading, can never be found: such a
+    question would count as a miss of the retriever."""
+    from retrieval.evaluate import answers, load_questions
 
-    report = evaluate(retriever, load_questions(REPO / "eval" / "blind.yaml"), k=5, timed=False)
-    m = report["metrics"]
-    assert m["hybrid"]["nl"]["recall@5"] >= 0.75
-    assert m["hybrid"]["en"]["recall@5"] >= 0.78
-    assert m["hybrid"]["all"]["mrr"] > max(m["dense"]["all"]["mrr"], m["lexical"]["all"]["mrr"])
-    assert m["hybrid"]["all"]["out_of_scope_abstained"] >= 0.7
+    missing = [(q.id, e) for q in load_questions(REPO / "eval" / name) for e in q.expect
+               if not any(answers(p.text, (e,)) for p in retriever.passages)]  # fmt: skip
+    assert not missing
 
 
 def test_second_build_without_change_is_fast_and_one_changed_file_is_reembedded(full_index, encoder):
