@@ -147,6 +147,13 @@ def test_check_set_keeps_its_measured_level(retriever, name):
     assert m["hybrid"]["all"]["out_of_scope_abstained"] >= floor["abstained"]
 
 
+def test_every_check_set_of_calibrate_has_a_floor():
+    from retrieval.calibrate import DEFAULT_CHECKS
+
+    assert {p.name for p in DEFAULT_CHECKS} == set(CHECK_SET_FLOORS)
+    assert all(p.is_file() for p in DEFAULT_CHECKS)
+
+
 @pytest.mark.parametrize("name", ["questions.yaml", *sorted(CHECK_SET_FLOORS)])
 def test_every_expected_phrase_lies_within_one_passage(retriever, name):
     """A phrase that the chunking splits, or that is a heading, can never be found: such a
