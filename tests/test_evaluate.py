@@ -350,3 +350,12 @@ def test_write_calibration_records_the_check_sets(tmp_path):
     assert json.loads(path.read_text())["m"]["checked_on"].endswith("h.yaml")
     cal.write_calibration("m", {"lexical_weight": 0.6}, tmp_path / "q.yaml", 3, path)
     assert "checked_on" not in json.loads(path.read_text())["m"]
+
+
+def test_guard_runs_no_check_set_when_the_fit_changes_nothing(setup, monkeypatch):
+    retriever, _, _ = setup
+    current = {"lexical_weight": 0.6, "coverage_power": 1.0, cal.threshold_param(): 0.02}
+    monkeypatch.setattr(cal, "check_metrics", lambda *a: pytest.fail("a check set was run"))
+    lines: list[str] = []
+    assert cal.guard(retriever, dict(current), current, [("a.yaml", ["a"])], 5, lines.append) == (current, [])
+    assert all("fitted = current" in line for line in lines) and len(lines) == 2
