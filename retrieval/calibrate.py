@@ -183,13 +183,6 @@ FUSION_FIELDS = ("lexical_weight", "coverage_power")
 ABSTENTION_METRICS = ("in_scope_answerable", "out_of_scope_abstained")
 
 
-def fitted_values(model: str, path: Path = CALIBRATION) -> dict | None:
-    """The model's own entry in calibration.json, or None when it has none (it runs on "default")."""
-    data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    entry = data.get(model)
-    return {key: val for key, val in entry.items() if key in Params.__dataclass_fields__} if entry else None
-
-
 def check_metrics(retriever: Retriever, questions: list[Question], values: dict, k: int) -> dict[str, float]:
     """Hybrid metrics of the retriever run with `values`: MRR over all questions, recall@k per
     language, and the shares of in-scope questions answered and out-of-scope ones abstained."""
@@ -385,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     model = retriever.encoder.name
-    report = calibrate(retriever, questions, args.k, checks=checks, current=fitted_values(model))
+    report = calibrate(retriever, questions, args.k, checks=checks, current=Params.calibrated(model))
     if args.json:
         args.json.write_text(json.dumps(report, indent=1), encoding="utf-8")
     if args.dry_run:

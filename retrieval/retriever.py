@@ -116,12 +116,16 @@ class Params:
     min_coverage_for_lexical_answer: float = 0.5  # lexical-only mode: share of terms matched
 
     @classmethod
+    def calibrated(cls, model: str, path: Path = CALIBRATION) -> dict | None:
+        """The values calibration.json holds for `model` (Params fields only); None without an entry."""
+        data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        entry = data.get(model)
+        return {k: v for k, v in entry.items() if k in cls.__dataclass_fields__} if entry else None
+
+    @classmethod
     def for_model(cls, model: str) -> "Params":
-        if CALIBRATION.is_file():
-            data = json.loads(CALIBRATION.read_text(encoding="utf-8"))
-            values = data.get(model) or data.get("default") or {}
-            return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
-        return cls()
+        """The model's calibrated values, else the "default" entry's, else the field defaults."""
+        return cls(**(cls.calibrated(model) or cls.calibrated("default") or {}))
 
 
 @dataclass
