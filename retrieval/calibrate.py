@@ -13,7 +13,7 @@
    (mean of: share of in-scope questions answered, share of out-of-scope questions abstained).
 3. Over-fitting check: a 2-fold split stratified by language and type; each half is fitted
    with the same procedure and measured on the other half.
-4. Check sets (default: eval/holdout.yaml, blind.yaml and blind2.yaml, written apart from
+4. Check sets (default: eval/holdout.yaml, blind.yaml, blind2.yaml and blind3.yaml, written apart from
    the questions and never tuned on): the fitted values replace the model's current ones only if
    they do no worse on every check set. The fusion weights must not lower the hybrid MRR or
    the recall@k of either language; the threshold must not lower the share of in-scope questions
@@ -40,7 +40,7 @@ from retrieval.evaluate import DEFAULT_QUESTIONS, LANGS, REPO, Question, evaluat
 from retrieval.references import EXACT, match_strength, parse_references
 from retrieval.retriever import CALIBRATION, Params, Retriever
 
-DEFAULT_CHECKS = tuple(REPO / "eval" / name for name in ("holdout.yaml", "blind.yaml", "blind2.yaml"))
+DEFAULT_CHECKS = tuple(REPO / "eval" / name for name in ("holdout.yaml", "blind.yaml", "blind2.yaml", "blind3.yaml"))
 LEXICAL_WEIGHTS = (0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.5)
 COVERAGE_POWERS = (1.0, 2.0)
 

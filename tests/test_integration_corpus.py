@@ -127,10 +127,12 @@ def test_evaluation_set_keeps_its_measured_level(retriever):
 #   blind.yaml    0.79 / 0.86, MRR 0.63 against 0.52 / 0.57, abstained 0.80
 #   blind2.yaml   0.80 / 0.75, MRR 0.680 against 0.593 / 0.601, abstained 0.571 (domain-near questions:
 #                 other countries' policy on Russians, the appeal deadline, family reunification income)
+#   blind3.yaml   0.877 / 1.000 (12 English questions), MRR 0.722 against 0.677 / 0.689, abstained 0.722
 CHECK_SET_FLOORS = {
     "holdout.yaml": {"nl": 0.8, "en": 0.75, "abstained": 0.75},
     "blind.yaml": {"nl": 0.75, "en": 0.78, "abstained": 0.7},
     "blind2.yaml": {"nl": 0.75, "en": 0.68, "abstained": 0.5},
+    "blind3.yaml": {"nl": 0.83, "en": 0.9, "abstained": 0.65},
 }
 
 
