@@ -55,14 +55,9 @@ def _function_words(question: str) -> tuple[int, int]:
     return sum(1 for w in words if w in _EN and w not in _NL), sum(1 for w in words if w in _NL and w not in _EN)
 
 
-def is_english(question: str) -> bool:
-    """More English than Dutch function words (ties and none count as Dutch)."""
-    en, nl = _function_words(question)
-    return en > nl
-
-
 def question_languages(question: str) -> tuple[str, ...]:
-    """('en',) or ('nl',) as is_english tells; ('nl', 'en') for a question without function words."""
+    """('en',) for more English than Dutch function words, else ('nl',); ('nl', 'en') for a
+    question without function words of either language."""
     en, nl = _function_words(question)
     return ("nl", "en") if en == nl == 0 else ("en",) if en > nl else ("nl",)
 
@@ -186,14 +181,6 @@ class LexicalQuery:
 
     text: str
     thesaurus: tuple[Match, ...] = ()
-
-
-def lexical_query(
-    question: str, lexicon: Lexicon | None = None, thesaurus: Thesaurus | None = None,
-    vocabulary: Container[str] | None = None,
-) -> str:  # fmt: skip
-    """The text the lexical side searches with (see build_lexical_query)."""
-    return build_lexical_query(question, lexicon, thesaurus, vocabulary).text
 
 
 def build_lexical_query(

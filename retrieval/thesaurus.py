@@ -130,10 +130,6 @@ class Thesaurus:
                 found[e.concept] = e.expression
         return [Match(self.concepts[i], expression, self.concepts[i].corpus) for i, expression in found.items()]
 
-    def corpus_terms(self, question: str, language: str, bridges: Callable[[str], bool] | None = None) -> list[str]:
-        """The corpus words of the matched concepts, each once, in thesaurus order."""
-        return terms_of(self.matches(question, language, bridges))
-
 
 def terms_of(matches: Iterable[Match]) -> list[str]:
     """The words the matches add, each once, in order."""

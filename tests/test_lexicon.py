@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 import retrieval.lexicon as lexicon_module
-from retrieval.lexicon import LEXICON, Lexicon, is_english, lexical_query
+from retrieval.lexicon import LEXICON, Lexicon, build_lexical_query, question_languages
 from retrieval.references import EXACT
 from retrieval.thesaurus import Thesaurus
 from tests.conftest import fake_retriever
@@ -15,6 +15,11 @@ from tests.conftest import fake_retriever
 def _no_thesaurus(monkeypatch):
     """These tests are about the lexicon alone; the thesaurus has its own (test_thesaurus.py)."""
     monkeypatch.setattr(lexicon_module, "default_thesaurus", lambda: Thesaurus([]))
+
+
+def query_text(question: str, *args) -> str:
+    """The text the lexical side searches with (build_lexical_query's text)."""
+    return build_lexical_query(question, *args).text
 
 
 @pytest.mark.parametrize(
@@ -28,7 +33,7 @@ def _no_thesaurus(monkeypatch):
     ],
 )
 def test_language_is_told_by_function_words(question, english):
-    assert is_english(question) is english
+    assert (question_languages(question) == ("en",)) is english
 
 
 def test_translation_replaces_the_longest_phrase_and_keeps_unknown_words():
@@ -41,9 +46,9 @@ def test_translation_replaces_the_longest_phrase_and_keeps_unknown_words():
 
 def test_dutch_questions_and_untranslatable_english_are_searched_as_asked():
     lex = Lexicon({"opvang": ["reception"]})
-    assert lexical_query("Wat is opvang?", lex) == "Wat is opvang?"
-    assert lexical_query("What is the weather like?", lex) == "What is the weather like?"
-    assert lexical_query("What is reception?", lex) == "what is opvang"
+    assert query_text("Wat is opvang?", lex) == "Wat is opvang?"
+    assert query_text("What is the weather like?", lex) == "What is the weather like?"
+    assert query_text("What is reception?", lex) == "what is opvang"
 
 
 def test_shipped_lexicon_is_well_formed():
@@ -90,10 +95,10 @@ def test_dutch_words_get_pivot_synonyms_unless_ambiguous():
         "gepubliceerd": ["published"], "bekendgemaakt": ["published", "announced"],
         "besluit": ["decision"], "beslissing": ["decision"], "beschikking": ["decision"], "uitspraak": ["decision"],
     })
-    assert lexical_query("Wat volgt uit een afwijzing?", lex) == "Wat volgt uit een afwijzing? afgewezen"
-    assert lexical_query("Hoe wordt het bekendgemaakt?", lex).endswith("gepubliceerd")
+    assert query_text("Wat volgt uit een afwijzing?", lex) == "Wat volgt uit een afwijzing? afgewezen"
+    assert query_text("Hoe wordt het bekendgemaakt?", lex).endswith("gepubliceerd")
     # 'besluit' shares 'decision' with three other words: too ambiguous to expand
-    assert lexical_query("Welk besluit?", lex) == "Welk besluit?"
+    assert query_text("Welk besluit?", lex) == "Welk besluit?"
 
 
 def test_gaps_are_the_corpus_words_no_entry_reaches_most_widespread_first():

@@ -8,63 +8,71 @@ import yaml
 
 import retrieval.lexicon as lexicon_module
 from indexer.lexical import fold, tokenize
-from retrieval.lexicon import Lexicon, build_lexical_query, lexical_query
-from retrieval.thesaurus import THESAURUS, Concept, Thesaurus
+from retrieval.lexicon import Lexicon, build_lexical_query
+from retrieval.thesaurus import THESAURUS, Concept, Thesaurus, terms_of
 from tests.conftest import fake_retriever
+from tests.test_lexicon import query_text
 
 REFUSAL = Concept(
     "refusal of military service",
     ("dienstweigering", "dienstweigeraars"),
     {"nl": ("weigeren te vechten", "niet in het leger willen"), "en": ("refuse to fight", "draft dodger")},
 )
+
+
+def corpus_terms(t: Thesaurus, question: str, language: str, bridges=None) -> list[str]:
+    """The corpus words of the concepts `t` matches in the question, each once, in thesaurus order."""
+    return terms_of(t.matches(question, language, bridges))
+
+
 AUTOMATIC = Concept("by operation of law", ("van rechtswege",), {"nl": ("automatisch",), "en": ("automatically",)})
 
 
 def test_an_expression_matches_when_all_its_content_words_are_in_the_question_in_any_order():
     t = Thesaurus([REFUSAL, AUTOMATIC])
-    assert t.corpus_terms("Wat gebeurt er met Russen die weigeren om in Oekraïne te vechten?", "nl") == [
+    assert corpus_terms(t, "Wat gebeurt er met Russen die weigeren om in Oekraïne te vechten?", "nl") == [
         "dienstweigering",
         "dienstweigeraars",
     ]
-    assert t.corpus_terms("Vechten zij liever niet, en weigeren zij?", "nl") == ["dienstweigering", "dienstweigeraars"]
+    assert corpus_terms(t, "Vechten zij liever niet, en weigeren zij?", "nl") == ["dienstweigering", "dienstweigeraars"]
     # one content word of two is not enough; stop words ('te', 'in', 'het') do not count
-    assert t.corpus_terms("Wie weigert een verblijfsvergunning?", "nl") == []
-    assert t.corpus_terms("Wat staat er in het leger?", "nl") == []
-    assert t.corpus_terms("Geldt dat automatisch voor dienstweigeraars die niet willen vechten?", "nl") == [
+    assert corpus_terms(t, "Wie weigert een verblijfsvergunning?", "nl") == []
+    assert corpus_terms(t, "Wat staat er in het leger?", "nl") == []
+    assert corpus_terms(t, "Geldt dat automatisch voor dienstweigeraars die niet willen vechten?", "nl") == [
         "van rechtswege"
     ]
 
 
 def test_english_expressions_match_with_english_stemming_and_only_english_questions():
     t = Thesaurus([REFUSAL])
-    assert t.corpus_terms("Can Russians refusing to fight get asylum?", "en") == ["dienstweigering", "dienstweigeraars"]
-    assert t.corpus_terms("What about draft dodgers?", "en") == ["dienstweigering", "dienstweigeraars"]
+    assert corpus_terms(t, "Can Russians refusing to fight get asylum?", "en") == ["dienstweigering", "dienstweigeraars"]
+    assert corpus_terms(t, "What about draft dodgers?", "en") == ["dienstweigering", "dienstweigeraars"]
     # a question is matched with the expressions of its language; one without function words with both
-    assert lexical_query("Krijgt een draft dodger asiel?", Lexicon({}), t) == "Krijgt een draft dodger asiel?"
-    assert lexical_query("draft dodger asiel", Lexicon({}), t) == "draft dodger asiel dienstweigering dienstweigeraars"
+    assert query_text("Krijgt een draft dodger asiel?", Lexicon({}), t) == "Krijgt een draft dodger asiel?"
+    assert query_text("draft dodger asiel", Lexicon({}), t) == "draft dodger asiel dienstweigering dienstweigeraars"
 
 
 def test_a_negation_is_part_of_an_expression_but_does_not_bridge():
     admissible = Concept("inadmissible", ("niet-ontvankelijk",), {"nl": ("niet toegelaten",), "en": ("not admissible",)})
     t = Thesaurus([admissible])
-    assert t.corpus_terms("Is the application admissible?", "en") == []
-    assert t.corpus_terms("Why is the application not admissible?", "en") == ["niet-ontvankelijk"]
-    assert t.corpus_terms("Wordt hij toegelaten?", "nl") == []
+    assert corpus_terms(t, "Is the application admissible?", "en") == []
+    assert corpus_terms(t, "Why is the application not admissible?", "en") == ["niet-ontvankelijk"]
+    assert corpus_terms(t, "Wordt hij toegelaten?", "nl") == []
     # 'niet' is no word of the index, but it is not what the expression bridges
-    assert t.corpus_terms("Wordt hij niet toegelaten?", "nl", lambda w: w != "toegelaten") == []
-    assert t.corpus_terms("Wordt hij niet toegelaten?", "nl", lambda w: True) == ["niet-ontvankelijk"]
+    assert corpus_terms(t, "Wordt hij niet toegelaten?", "nl", lambda w: w != "toegelaten") == []
+    assert corpus_terms(t, "Wordt hij niet toegelaten?", "nl", lambda w: True) == ["niet-ontvankelijk"]
 
 
 def test_the_lexical_query_gets_the_corpus_words_of_the_matched_concepts():
     lex = Lexicon({"asiel": ["asylum"], "rus": ["russians"]})
     t = Thesaurus([REFUSAL, AUTOMATIC])
-    assert lexical_query("Can Russians refusing to fight get asylum?", lex, t) == (
+    assert query_text("Can Russians refusing to fight get asylum?", lex, t) == (
         "can rus refusing to fight get asiel dienstweigering dienstweigeraars"
     )
-    assert lexical_query("Krijgen Russen die weigeren te vechten asiel?", lex, t) == (
+    assert query_text("Krijgen Russen die weigeren te vechten asiel?", lex, t) == (
         "Krijgen Russen die weigeren te vechten asiel? dienstweigering dienstweigeraars"
     )
-    assert lexical_query("Wat is de beslistermijn?", lex, t) == "Wat is de beslistermijn?"
+    assert query_text("Wat is de beslistermijn?", lex, t) == "Wat is de beslistermijn?"
 
 
 def test_with_the_index_vocabulary_an_expression_counts_only_when_it_bridges_a_word_the_index_lacks():
@@ -73,13 +81,13 @@ def test_with_the_index_vocabulary_an_expression_counts_only_when_it_bridges_a_w
     t = Thesaurus([REFUSAL, ban])
     vocab = set(tokenize("moratorium dienstweigering uitgezonderd"))  # stems, as the index holds them
     question = "Valt wie weigert te vechten niet onder het moratorium?"
-    assert lexical_query(question, lex, t) == f"{question} dienstweigering dienstweigeraars uitgezonderd"
+    assert query_text(question, lex, t) == f"{question} dienstweigering dienstweigeraars uitgezonderd"
     # 'moratorium' is a term of the index: that expression adds nothing; 'vechten' is not one
-    assert lexical_query(question, lex, t, vocab) == f"{question} dienstweigering dienstweigeraars"
-    assert lexical_query(question, lex, t, vocab | {"vecht", "weiger"}) == question
+    assert query_text(question, lex, t, vocab) == f"{question} dienstweigering dienstweigeraars"
+    assert query_text(question, lex, t, vocab | {"vecht", "weiger"}) == question
     # in an English question a word the lexicon translates is not bridged either
-    assert lexical_query("Can they fight the moratorium?", lex, t, vocab) == "can they vechten the moratorium"
-    assert lexical_query("Can they fight the moratorium?", Lexicon({}), t, vocab) == (
+    assert query_text("Can they fight the moratorium?", lex, t, vocab) == "can they vechten the moratorium"
+    assert query_text("Can they fight the moratorium?", Lexicon({}), t, vocab) == (
         "Can they fight the moratorium? uitgezonderd"
     )
 
