@@ -32,6 +32,8 @@ import datetime as dt
 import hashlib
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -45,20 +47,27 @@ LEXICAL_WEIGHTS = (0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.5)
 COVERAGE_POWERS = (1.0, 2.0)
 
 
+@contextmanager
+def params_set(retriever: Retriever, **values) -> Iterator[None]:
+    """Run the retriever with `values` replacing its parameters; restored afterwards."""
+    base = retriever.params
+    retriever.params = dataclasses.replace(base, **values)
+    try:
+        yield
+    finally:
+        retriever.params = base
+
+
 # ------------------------------------------------------------------------------ fusion
 
 
 def fusion_runs(retriever: Retriever, questions: list[Question], k: int) -> dict[tuple[float, float], list[dict]]:
     """Hybrid rows per (lexical_weight, coverage_power); query vectors are cached across runs."""
-    base = retriever.params
     runs = {}
-    try:
-        for w in LEXICAL_WEIGHTS:
-            for p in COVERAGE_POWERS:
-                retriever.params = dataclasses.replace(base, lexical_weight=w, coverage_power=p)
+    for w in LEXICAL_WEIGHTS:
+        for p in COVERAGE_POWERS:
+            with params_set(retriever, lexical_weight=w, coverage_power=p):
                 runs[(w, p)] = [run_question(retriever, q, "hybrid", k, timed=False) for q in questions if q.in_scope]
-    finally:
-        retriever.params = base
     return runs
 
 
@@ -186,12 +195,8 @@ ABSTENTION_METRICS = ("in_scope_answerable", "out_of_scope_abstained")
 def check_metrics(retriever: Retriever, questions: list[Question], values: dict, k: int) -> dict[str, float]:
     """Hybrid metrics of the retriever run with `values`: MRR over all questions, recall@k per
     language, and the shares of in-scope questions answered and out-of-scope ones abstained."""
-    base = retriever.params
-    retriever.params = dataclasses.replace(base, **values)
-    try:
+    with params_set(retriever, **values):
         metrics = evaluate(retriever, questions, k=k, modes=("hybrid",), timed=False)["metrics"]["hybrid"]
-    finally:
-        retriever.params = base
     found = {"mrr all": metrics["all"]["mrr"]}
     found.update({f"recall@{k} {lang}": metrics[lang][f"recall@{k}"] for lang in LANGS})
     found.update({name: metrics["all"][name] for name in ABSTENTION_METRICS})
@@ -311,14 +316,10 @@ def calibrate(
 
 def consistency(retriever: Retriever, questions: list[Question], feats: list[dict], chosen: dict, k: int) -> tuple[int, int]:
     """How often the retriever, run with the chosen values, abstains exactly as the fitted rule says."""
-    base = retriever.params
-    retriever.params = dataclasses.replace(base, **chosen)
-    try:
-        by_id = {f["id"]: f for f in feats}
-        t = chosen[threshold_param()]
+    by_id = {f["id"]: f for f in feats}
+    t = chosen[threshold_param()]
+    with params_set(retriever, **chosen):
         same = sum(retriever.search(q.question, k=k).answerable == decide(by_id[q.id], t) for q in questions)
-    finally:
-        retriever.params = base
     return same, len(questions)
 
 
