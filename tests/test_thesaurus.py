@@ -19,13 +19,12 @@ REFUSAL = Concept(
     {"nl": ("weigeren te vechten", "niet in het leger willen"), "en": ("refuse to fight", "draft dodger")},
 )
 
+AUTOMATIC = Concept("by operation of law", ("van rechtswege",), {"nl": ("automatisch",), "en": ("automatically",)})
+
 
 def corpus_terms(t: Thesaurus, question: str, language: str, bridges=None) -> list[str]:
     """The corpus words of the concepts `t` matches in the question, each once, in thesaurus order."""
     return terms_of(t.matches(question, language, bridges))
-
-
-AUTOMATIC = Concept("by operation of law", ("van rechtswege",), {"nl": ("automatisch",), "en": ("automatically",)})
 
 
 def test_an_expression_matches_when_all_its_content_words_are_in_the_question_in_any_order():
