@@ -14,6 +14,7 @@ import textwrap
 from pathlib import Path
 
 from indexer.config import default_index_dir
+from retrieval.places import quoted
 from retrieval.thesaurus import expansion_text
 
 
@@ -31,6 +32,8 @@ def render_text(result: dict) -> str:
         pairs = ((m["expression"], m["terms"]) for m in result["thesaurus"])
         lines.append(f"Ook gezocht met de termen van de documenten voor (thesaurus): {expansion_text(pairs)}")
     if not result["answerable"]:
+        if result.get("unknown_places"):
+            lines.append(f"Geen document van het corpus noemt {quoted(result['unknown_places'])}, waar de vraag over gaat.")
         lines.append("Het corpus bevat geen passage die deze vraag beantwoordt. Dichtstbijzijnde passages (geen antwoord):")
     for i, p in enumerate(result["passages"], 1):
         flags = "" if p["status"] == "current" else f"  [{p['status']}]"

@@ -14,6 +14,8 @@ knows at least half of the question's terms, are kept among the k shown where th
 (keep_each_sides_best): a weighted sum can bury a passage that one side is sure of and the
 other ranks deep. The fused best and the passages that are a named reference never give way.
 References named in the question ("art. 43 Vw") rank the passages that are that reference first.
+A question that names only states no document mentions ("... voor Jemen?") is not answerable
+(retrieval/places.py); the nearest passages are still listed.
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ from indexer.lexical import LEXICAL_VERSION, Bm25Index, tokenize
 from indexer.passage import Passage
 from indexer.store import REBUILD_HINT, IndexError_, IndexReader
 from retrieval.lexicon import LEXICON, build_lexical_query, default_lexicon
+from retrieval.places import PLACES, default_gazetteer, unknown_places
 from retrieval.quote import best_quote
 from retrieval.references import EXACT, Reference, match_strength, parse_references
 from retrieval.thesaurus import THESAURUS, Match, default_thesaurus
@@ -90,9 +93,9 @@ class RetrievalError(RuntimeError):
 
 
 def load_query_files() -> None:
-    """Read the shipped lexicon and thesaurus; a file an operator broke is a RetrievalError that
-    names it and says how to mend it, not a traceback on the first question."""
-    for path, load in ((LEXICON, default_lexicon), (THESAURUS, default_thesaurus)):
+    """Read the shipped lexicon, thesaurus and gazetteer; a file an operator broke is a
+    RetrievalError that names it and says how to mend it, not a traceback on the first question."""
+    for path, load in ((LEXICON, default_lexicon), (THESAURUS, default_thesaurus), (PLACES, default_gazetteer)):
         try:
             load()
         except (OSError, ValueError) as exc:
@@ -180,6 +183,9 @@ class SearchResult:
     timings: dict[str, float] = field(default_factory=dict)
     # thesaurus concepts whose corpus words the lexical side also searched for
     thesaurus: tuple[Match, ...] = ()
+    # the states the question names, as written, when no document mentions any of them (then
+    # it is not answerable, unless it names a reference)
+    unknown_places: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         return {
@@ -187,6 +193,7 @@ class SearchResult:
             "answerable": self.answerable,
             "on": self.on.isoformat() if self.on else None,
             "references": [r.text for r in self.references],
+            "unknown_places": list(self.unknown_places),
             "thesaurus": [
                 {"concept": m.concept.label, "expression": m.expression, "terms": list(m.terms)}
                 for m in self.thesaurus
@@ -236,6 +243,8 @@ class Retriever:
         self.params = Params.for_model(self.encoder.name)
         load_query_files()  # read once, now, rather than on the first question
         self.background = background_vectors(self.reader.folder, self.encoder)
+        self.gazetteer = default_gazetteer()
+        self.states_in_corpus = self.gazetteer.in_corpus(self.lexical.vocab) if self.gazetteer else frozenset()
         self.idf = self.lexical.idf()
         self._law_rows_cache: dict[str, set[int]] = {}
         self._doc_terms: dict[str, tuple[frozenset[str], frozenset[str]]] | None = None
@@ -345,8 +354,12 @@ class Retriever:
                 )  # fmt: skip
             )
         timings["quote"] = time.perf_counter() - t
-        answerable = self._answerable(hits, dense_scores, coverage, mode, qv)
-        return SearchResult(question, answerable, hits, refs, on, mode, timings, query.thesaurus if mode != "dense" else ())
+        places = unknown_places(self.gazetteer.mentions(question), self.states_in_corpus) if self.gazetteer else ()
+        if any(h.reference_match >= EXACT for h in hits):
+            places = ()  # a named reference is answerable whatever else the question names
+        answerable = not places and self._answerable(hits, dense_scores, coverage, mode, qv)
+        thesaurus = query.thesaurus if mode != "dense" else ()
+        return SearchResult(question, answerable, hits, refs, on, mode, timings, thesaurus, places)
 
     def _fuse(
         self, cand: np.ndarray, dense_scores: dict[int, float], lex_scores: dict[int, float], coverage: float, mode: str

@@ -163,6 +163,12 @@ def test_out_of_scope_question_says_there_is_no_answer(app_env, monkeypatch):
     assert at.expander  # the nearest passages, folded, under that heading
 
 
+def test_a_question_about_a_state_no_document_mentions_says_so(app_env):
+    at = ask(start(), "Geldt er een besluit- en vertrekmoratorium voor asielzoekers uit Jemen?")
+    assert [w.value for w in at.warning] == [NL["no_answer"] + " " + NL["unknown_places"].format(places="‘Jemen’")]
+    assert any(NL["nearest"] in m.value for m in at.markdown) and at.expander
+
+
 def test_date_filter_leaves_out_documents_not_in_force(app_env):
     at = start()
     at.date_input(key="on_date").set_value(__import__("datetime").date(2024, 1, 1)).run()

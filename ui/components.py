@@ -14,6 +14,7 @@ import streamlit as st
 
 from indexer.build import BuildLocked, BuildProgress, NothingIndexed
 from indexer.passage import Passage
+from retrieval.places import quoted
 from retrieval.references import EXACT
 from retrieval.retriever import Hit, RetrievalError, Retriever, SearchResult
 from retrieval.thesaurus import expansion_text
@@ -108,7 +109,9 @@ def search_result(result: SearchResult, *, key: str) -> None:
         st.warning(t("no_passages_on", date=fmt_date(result.on.isoformat())) if result.on else t("no_answer"))
         return
     if not result.answerable:
-        st.warning(t("no_answer"), icon=":material/search_off:")
+        places = md_escape(quoted(result.unknown_places))  # the officer's own words
+        why = f" {t('unknown_places', places=places)}" if result.unknown_places else ""
+        st.warning(t("no_answer") + why, icon=":material/search_off:")
         st.markdown(f"**{t('nearest')}**")
         folded_hits(result.hits, key=key)
         return

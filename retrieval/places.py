@@ -1,0 +1,144 @@
+"""The states a question names, and whether the corpus mentions them.
+
+A question about a state that no document mentions ("Geldt er een moratorium voor Jemen?") is
+one the corpus cannot answer, however close its passages come: they are about another state.
+The dense margin cannot see this, because the question is otherwise the corpus' own topic.
+`places.yaml` lists the world's states with their Dutch and English names, adjectives and
+inhabitants. A question that names only states the corpus never mentions is not answerable;
+one that also names a state the corpus mentions ("Russen die via Finland reizen") may be. A
+state also counts as mentioned when the corpus speaks of a class it belongs to ("lidstaat":
+the law's general rule covers "als Duitsland volgens Dublin verantwoordelijk is").
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from indexer.lexical import fold, tokenize
+from retrieval.yamlfile import read_yaml
+
+PLACES = Path(__file__).with_name("places.yaml")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
+
+
+def _fold_char(c: str) -> str:
+    return fold(c).translate(_APOSTROPHES)
+
+
+def folded_with_origin(text: str) -> tuple[str, list[int]]:
+    """fold(text) with typographic apostrophes made plain, and for each of its characters the
+    index of the character of `text` it comes from (folding may drop or add characters)."""
+    out: list[str] = []
+    origin: list[int] = []
+    for i, c in enumerate(unicodedata.normalize("NFC", text)):
+        f = _fold_char(c)
+        out.append(f)
+        origin += [i] * len(f)
+    return "".join(out), origin
+
+
+@dataclass(frozen=True)
+class Mention:
+    state: str  # the key of places.yaml (ISO 3166-1 alpha-2)
+    text: str  # as the question writes it
+
+
+@dataclass(frozen=True)
+class StateClass:
+    label: str
+    words: tuple[str, ...]  # the words that name the class ("lidstaat")
+    members: frozenset[str]  # state codes
+
+
+class Gazetteer:
+    """States and the words that name them; finds them in a question as whole words or phrases."""
+
+    def __init__(self, states: dict[str, Iterable[str]], classes: Iterable[StateClass] = ()):
+        self.states = {code: tuple(forms) for code, forms in states.items()}
+        self.classes = tuple(classes)
+        for c in self.classes:
+            if unknown := sorted(c.members - set(self.states)):
+                raise ValueError(f"class '{c.label}' lists states that are not listed: {', '.join(unknown)}")
+        self._state_of: dict[str, str] = {}
+        for code, forms in self.states.items():
+            for form in forms:
+                key = "".join(map(_fold_char, unicodedata.normalize("NFC", form.strip())))
+                if self._state_of.setdefault(key, code) != code:
+                    raise ValueError(f"'{form}' names both {self._state_of[key]} and {code}")
+        # longest first: at one position "wit-rusland" wins over "rus"
+        words = sorted(self._state_of, key=len, reverse=True)
+        self._pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)") if words else None
+
+    @classmethod
+    def load(cls, path: Path = PLACES) -> "Gazetteer":
+        data = read_yaml(path)
+        items = data.get("places") if isinstance(data, dict) else None
+        if not isinstance(items, dict):
+            raise ValueError(f"{path}: the file must hold 'places:', a mapping of state code -> [word, word]")
+        for code, forms in items.items():
+            if not isinstance(code, str):
+                raise ValueError(f"{path}: state key {code!r} must be a code in quotes (YAML reads NO as false)")
+            if not _words(forms):
+                raise ValueError(f"{path}: '{code}' must be a non-empty list of words, written [word, word]")
+        classes = []
+        for n, item in enumerate(data.get("classes") or [], 1):
+            if not isinstance(item, dict) or not _words(item.get("words")) or not _words(item.get("members")):
+                raise ValueError(f"{path}: class {n} must be a mapping with non-empty lists 'words' and 'members'")
+            classes.append(StateClass(str(item.get("class") or f"class {n}"), tuple(item["words"]), frozenset(item["members"])))
+        try:
+            return cls(items, classes)
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from None
+
+    def mentions(self, text: str) -> list[Mention]:
+        """The states `text` names, in order, with the words as written."""
+        if self._pattern is None:
+            return []
+        folded, origin = folded_with_origin(text)
+        nfc = unicodedata.normalize("NFC", text)
+        return [
+            Mention(self._state_of[m.group()], nfc[origin[m.start()] : origin[m.end() - 1] + 1])
+            for m in self._pattern.finditer(folded)
+        ]
+
+    def in_corpus(self, vocabulary: Collection[str]) -> frozenset[str]:
+        """The states one of whose words (all its terms, for a phrase) is a term of the index,
+        and the members of the classes one of whose words is."""
+        known = {code for code, forms in self.states.items() if _any_in(forms, vocabulary)}
+        for c in self.classes:
+            if _any_in(c.words, vocabulary):
+                known |= c.members
+        return frozenset(known)
+
+
+def _words(value: object) -> bool:
+    """A non-empty list of non-empty strings."""
+    return isinstance(value, list) and bool(value) and all(isinstance(v, str) and v.strip() for v in value)
+
+
+def _any_in(words: Iterable[str], vocabulary: Collection[str]) -> bool:
+    """One of `words` (all its terms, for a phrase) is a term of the index."""
+    return any((terms := tokenize(w)) and all(t in vocabulary for t in terms) for w in words)
+
+
+def unknown_places(mentions: list[Mention], known: Collection[str]) -> tuple[str, ...]:
+    """The words of the mentions when every state named is one the corpus never mentions; else
+    () (nothing named, or a state the corpus knows is named too)."""
+    if not mentions or any(m.state in known for m in mentions):
+        return ()
+    return tuple(dict.fromkeys(m.text for m in mentions))
+
+
+def quoted(places: Iterable[str]) -> str:
+    """‘Jemen’, ‘Belarus’: the places as the question wrote them, for the 'no answer' notice."""
+    return ", ".join(f"‘{p}’" for p in places)
+
+
+@lru_cache(maxsize=1)
+def default_gazetteer() -> Gazetteer | None:
+    """The shipped gazetteer, or None when the file is absent."""
+    return Gazetteer.load() if PLACES.is_file() else None
