@@ -132,3 +132,17 @@ def test_the_cli_text_names_the_places(retriever):
     text = render_text(d)
     assert "Geen document van het corpus noemt ‘Jemen’, ‘Belarus’, waar de vraag over gaat." in text
     assert "noemt" not in render_text(retriever.search("Geldt het moratorium voor dienstplichtigen?", k=1).to_dict())
+
+
+def test_a_broken_gazetteer_file_stops_the_retriever_with_a_sentence_that_says_how_to_mend_it(tmp_path, monkeypatch):
+    import retrieval.retriever as retriever_module
+    from retrieval.retriever import RetrievalError
+
+    broken = tmp_path / "places.yaml"
+    broken.write_text("places:\n  NO: [Noorwegen]\n", encoding="utf-8")
+    monkeypatch.setattr(retriever_module, "default_gazetteer", lambda: Gazetteer.load(broken))
+    with pytest.raises(RetrievalError) as err:
+        fake_retriever(tmp_path, {"nota.txt": NOTE})
+    message = str(err.value)
+    assert "retrieval/places.yaml cannot be read (" in message and "must be a code in quotes" in message
+    assert "git checkout -- retrieval/places.yaml" in message and "\n" not in message
