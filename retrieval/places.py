@@ -66,7 +66,7 @@ class Gazetteer:
         self._state_of: dict[str, str] = {}
         for code, forms in self.states.items():
             for form in forms:
-                key = "".join(map(_fold_char, unicodedata.normalize("NFC", form.strip())))
+                key = folded_with_origin(form.strip())[0]
                 if self._state_of.setdefault(key, code) != code:
                     raise ValueError(f"'{form}' names both {self._state_of[key]} and {code}")
         # longest first: at one position "wit-rusland" wins over "rus"
