@@ -354,9 +354,10 @@ class Retriever:
                 )  # fmt: skip
             )
         timings["quote"] = time.perf_counter() - t
-        places = unknown_places(self.gazetteer.mentions(question), self.states_in_corpus) if self.gazetteer else ()
-        if any(h.reference_match >= EXACT for h in hits):
-            places = ()  # a named reference is answerable whatever else the question names
+        named_reference = any(h.reference_match >= EXACT for h in hits)  # answerable whatever else is named
+        places = () if named_reference or not self.gazetteer else unknown_places(
+            self.gazetteer.mentions(question), self.states_in_corpus
+        )
         answerable = not places and self._answerable(hits, dense_scores, coverage, mode, qv)
         thesaurus = query.thesaurus if mode != "dense" else ()
         return SearchResult(question, answerable, hits, refs, on, mode, timings, thesaurus, places)
