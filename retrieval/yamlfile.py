@@ -1,4 +1,4 @@
-"""Reading the shipped data files (lexicon, thesaurus) fast."""
+"""Reading the shipped data files (lexicon, thesaurus, gazetteer) fast."""
 from __future__ import annotations
 
 from pathlib import Path
