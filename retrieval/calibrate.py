@@ -13,8 +13,8 @@
    (mean of: share of in-scope questions answered, share of out-of-scope questions abstained).
 3. Over-fitting check: a 2-fold split stratified by language and type; each half is fitted
    with the same procedure and measured on the other half.
-4. Check sets (default: eval/holdout.yaml, blind.yaml, blind2.yaml and blind3.yaml, written apart from
-   the questions and never tuned on): the fitted values replace the model's current ones only if
+4. Check sets (default: DEFAULT_CHECKS, the blind sets in eval/, written apart from the questions
+   and never tuned on): the fitted values replace the model's current ones only if
    they do no worse on every check set. The fusion weights must not lower the hybrid MRR or
    the recall@k of either language; the threshold must not lower the share of in-scope questions
    answered or of out-of-scope questions abstained. Where they would, the current value is
