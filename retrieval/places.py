@@ -1,13 +1,21 @@
-"""The states a question names, and whether the corpus mentions them.
+"""The states a question names, whether the corpus mentions them, and which passages are about
+a foreign state.
 
 A question about a state that no document mentions ("Geldt er een moratorium voor Jemen?") is
-one the corpus cannot answer, however close its passages come: they are about another state.
-The dense margin cannot see this, because the question is otherwise the corpus' own topic.
+one the corpus cannot answer when its nearest passage is about another state's situation (a
+policy note on Russia): the dense margin cannot see this, because the question is otherwise the
+corpus' own topic. When the nearest passage is a general rule (an article of the law), the state
+is incidental ("de asielaanvraag van een Afghaan": the decision period is the same for all), and
+the question stays answerable.
 `places.yaml` lists the world's states with their Dutch and English names, adjectives and
-inhabitants. A question that names only states the corpus never mentions is not answerable;
-one that also names a state the corpus mentions ("Russen die via Finland reizen") may be. A
-state also counts as mentioned when the corpus speaks of a class it belongs to ("lidstaat":
-the law's general rule covers "als Duitsland volgens Dublin verantwoordelijk is").
+inhabitants. A question that names only states the corpus never mentions is not answerable when
+its best passage is about a foreign state; one that also names a state the corpus mentions
+("Russen die via Finland reizen") may be. A state also counts as mentioned when the corpus
+speaks of a class it belongs to ("lidstaat": the law's general rule covers "als Duitsland
+volgens Dublin verantwoordelijk is"). A passage is about a foreign state when its document's
+title or its section heading names a state other than the Netherlands, whose law the corpus
+holds ("Beleidsconsequenties mobilisatie Rusland", "C7/21 Het asielbeleid ten aanzien van
+Rusland").
 """
 from __future__ import annotations
 
@@ -22,6 +30,7 @@ from indexer.lexical import fold, tokenize
 from retrieval.yamlfile import read_yaml
 
 PLACES = Path(__file__).with_name("places.yaml")
+HOME_STATE = "NL"  # the state whose law and policy the corpus holds: naming it is not foreign
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 
 
@@ -104,6 +113,11 @@ class Gazetteer:
             Mention(self._state_of[m.group()], nfc[origin[m.start()] : origin[m.end() - 1] + 1])
             for m in self._pattern.finditer(folded)
         ]
+
+    def names_foreign_state(self, text: str) -> bool:
+        """Whether `text` (a passage's document title and section heading) names a state other
+        than the home state."""
+        return any(m.state != HOME_STATE for m in self.mentions(text))
 
     def in_corpus(self, vocabulary: Collection[str]) -> frozenset[str]:
         """The states one of whose words (all its terms, for a phrase) is a term of the index,

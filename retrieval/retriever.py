@@ -15,7 +15,8 @@ knows at least half of the question's terms, are kept among the k shown where th
 other ranks deep. The fused best and the passages that are a named reference never give way.
 References named in the question ("art. 43 Vw") rank the passages that are that reference first.
 A question that names only states no document mentions ("... voor Jemen?") is not answerable
-(retrieval/places.py); the nearest passages are still listed.
+when its best passage is about a foreign state (retrieval/places.py); the nearest passages are
+still listed.
 """
 from __future__ import annotations
 
@@ -245,6 +246,7 @@ class Retriever:
         self.background = background_vectors(self.reader.folder, self.encoder)
         self.gazetteer = default_gazetteer()
         self.states_in_corpus = self.gazetteer.in_corpus(self.lexical.vocab) if self.gazetteer else frozenset()
+        self._about_foreign_state = self._foreign_rows() if self.gazetteer else frozenset()
         self.idf = self.lexical.idf()
         self._law_rows_cache: dict[str, set[int]] = {}
         self._doc_terms: dict[str, tuple[frozenset[str], frozenset[str]]] | None = None
@@ -264,6 +266,15 @@ class Retriever:
         # per-instance caches, so a reloaded index does not keep the old Retriever alive
         self._query_vector = lru_cache(maxsize=1024)(self._encode_query)
         self._allowed = lru_cache(maxsize=64)(self._allowed_rows)
+
+    def _foreign_rows(self) -> frozenset[int]:
+        """The rows whose document title or section heading names a foreign state."""
+        docs = self.reader.documents
+        names = lru_cache(maxsize=None)(self.gazetteer.names_foreign_state)
+        return frozenset(
+            i for i, p in enumerate(self.passages)
+            if names(docs[p.doc_id].title if p.doc_id in docs else "") or names(p.section or "")
+        )  # fmt: skip
 
     def _encode_query(self, question: str) -> np.ndarray:
         return self.encoder.encode_queries([question])[0]
@@ -355,7 +366,8 @@ class Retriever:
             )
         timings["quote"] = time.perf_counter() - t
         named_reference = any(h.reference_match >= EXACT for h in hits)  # answerable whatever else is named
-        places = () if named_reference or not self.gazetteer else unknown_places(
+        about_foreign = bool(order) and int(cand[order[0]]) in self._about_foreign_state
+        places = () if named_reference or not about_foreign else unknown_places(
             self.gazetteer.mentions(question), self.states_in_corpus
         )
         answerable = not places and self._answerable(hits, dense_scores, coverage, mode, qv)

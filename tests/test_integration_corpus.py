@@ -129,14 +129,15 @@ def test_evaluation_set_keeps_its_measured_level(retriever):
 #   blind2.yaml   0.80 / 0.75, MRR 0.681 against 0.598 / 0.601, abstained 0.643 (domain-near questions:
 #                 other countries' policy on Russians, the appeal deadline, family reunification income)
 #   blind3.yaml   0.892 / 1.000 (12 English questions), MRR 0.735 against 0.705 / 0.693, abstained 0.833
-#   blind4.yaml   0.821 / 0.846 (13 English questions), MRR 0.727 against 0.590 / 0.721, abstained 0.550
-#                 (40 domain-near out-of-scope questions; 0.325 without the gazetteer)
+#   blind4.yaml   0.821 / 0.846 (13 English questions), MRR 0.727 against 0.590 / 0.721, abstained 0.500
+#                 (40 domain-near out-of-scope questions; 0.325 without the gazetteer, 0.550 when it
+#                 also silenced questions whose nearest passage is a general rule, see blind5)
 CHECK_SET_FLOORS = {
     "holdout.yaml": {"nl": 0.75, "en": 0.75, "abstained": 0.85},
     "blind.yaml": {"nl": 0.75, "en": 0.78, "abstained": 0.7},
     "blind2.yaml": {"nl": 0.75, "en": 0.68, "abstained": 0.6},
     "blind3.yaml": {"nl": 0.85, "en": 0.9, "abstained": 0.75},
-    "blind4.yaml": {"nl": 0.78, "en": 0.76, "abstained": 0.5},
+    "blind4.yaml": {"nl": 0.78, "en": 0.76, "abstained": 0.45},
 }
 
 
