@@ -246,7 +246,6 @@ class Retriever:
         self.background = background_vectors(self.reader.folder, self.encoder)
         self.gazetteer = default_gazetteer()
         self.states_in_corpus = self.gazetteer.in_corpus(self.lexical.vocab) if self.gazetteer else frozenset()
-        self._about_foreign_state = self._foreign_rows() if self.gazetteer else frozenset()
         self.idf = self.lexical.idf()
         self._law_rows_cache: dict[str, set[int]] = {}
         self._doc_terms: dict[str, tuple[frozenset[str], frozenset[str]]] | None = None
@@ -266,15 +265,16 @@ class Retriever:
         # per-instance caches, so a reloaded index does not keep the old Retriever alive
         self._query_vector = lru_cache(maxsize=1024)(self._encode_query)
         self._allowed = lru_cache(maxsize=64)(self._allowed_rows)
+        self._names_foreign_state = lru_cache(maxsize=4096)(self.gazetteer.names_foreign_state) if self.gazetteer else None
 
-    def _foreign_rows(self) -> frozenset[int]:
-        """The rows whose document title or section heading names a foreign state."""
-        docs = self.reader.documents
-        names = lru_cache(maxsize=None)(self.gazetteer.names_foreign_state)
-        return frozenset(
-            i for i, p in enumerate(self.passages)
-            if names(docs[p.doc_id].title if p.doc_id in docs else "") or names(p.section or "")
-        )  # fmt: skip
+    def about_foreign_state(self, row: int) -> bool:
+        """Whether the passage's document title or section heading names a state other than the
+        Netherlands (the Russia note, Vc C7/21); looked up for a question's best passage only."""
+        if self._names_foreign_state is None:
+            return False
+        p = self.passages[row]
+        meta = self.reader.documents.get(p.doc_id)
+        return self._names_foreign_state(meta.title if meta else "") or self._names_foreign_state(p.section or "")
 
     def _encode_query(self, question: str) -> np.ndarray:
         return self.encoder.encode_queries([question])[0]
@@ -366,10 +366,11 @@ class Retriever:
             )
         timings["quote"] = time.perf_counter() - t
         named_reference = any(h.reference_match >= EXACT for h in hits)  # answerable whatever else is named
-        about_foreign = bool(order) and int(cand[order[0]]) in self._about_foreign_state
-        places = () if named_reference or not about_foreign else unknown_places(
+        places = () if named_reference or not self.gazetteer else unknown_places(
             self.gazetteer.mentions(question), self.states_in_corpus
         )
+        if places and not (order and self.about_foreign_state(int(cand[order[0]]))):
+            places = ()  # the best passage is a general rule: the state named is incidental
         answerable = not places and self._answerable(hits, dense_scores, coverage, mode, qv)
         thesaurus = query.thesaurus if mode != "dense" else ()
         return SearchResult(question, answerable, hits, refs, on, mode, timings, thesaurus, places)
