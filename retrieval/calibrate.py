@@ -43,7 +43,7 @@ from retrieval.references import EXACT, match_strength, parse_references
 from retrieval.retriever import CALIBRATION, Params, Retriever
 
 DEFAULT_CHECKS = tuple(
-    REPO / "eval" / name for name in ("holdout.yaml", "blind.yaml", "blind2.yaml", "blind3.yaml", "blind4.yaml")
+    REPO / "eval" / name for name in ("holdout.yaml", "blind.yaml", "blind2.yaml", "blind3.yaml", "blind4.yaml", "blind5.yaml")
 )
 LEXICAL_WEIGHTS = (0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.5)
 COVERAGE_POWERS = (1.0, 2.0)
