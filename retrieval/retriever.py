@@ -273,8 +273,7 @@ class Retriever:
         if self._names_foreign_state is None:
             return False
         p = self.passages[row]
-        meta = self.reader.documents.get(p.doc_id)
-        return self._names_foreign_state(meta.title if meta else "") or self._names_foreign_state(p.section or "")
+        return self._names_foreign_state(p.meta.title if p.meta else "") or self._names_foreign_state(p.section or "")
 
     def _encode_query(self, question: str) -> np.ndarray:
         return self.encoder.encode_queries([question])[0]
