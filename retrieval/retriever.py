@@ -184,8 +184,8 @@ class SearchResult:
     timings: dict[str, float] = field(default_factory=dict)
     # thesaurus concepts whose corpus words the lexical side also searched for
     thesaurus: tuple[Match, ...] = ()
-    # the states the question names, as written, when no document mentions any of them (then
-    # it is not answerable, unless it names a reference)
+    # the states the question names, as written, when no document mentions any of them and the
+    # best passage is about a foreign state (then it is not answerable, unless it names a reference)
     unknown_places: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
