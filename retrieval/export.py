@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
-from retrieval.retriever import Hit, SearchResult
+from retrieval.hits import Hit, SearchResult
 
 FONT_ENV = "BELEIDSWIJZER_PDF_FONT"
 FONT_CANDIDATES = (

@@ -41,6 +41,7 @@ from retrieval.places import PLACES, default_gazetteer, unknown_places
 from retrieval.quote import best_quote
 from retrieval.references import EXACT, Reference, match_strength, parse_references
 from retrieval.thesaurus import THESAURUS, Match, default_thesaurus
+from retrieval.hits import Hit, SearchResult
 from retrieval.validity import status_on, valid_on
 
 log = logging.getLogger(__name__)
@@ -130,77 +131,6 @@ class Params:
     def for_model(cls, model: str) -> "Params":
         """The model's calibrated values, else the "default" entry's, else the field defaults."""
         return cls(**(cls.calibrated(model) or cls.calibrated("default") or {}))
-
-
-@dataclass
-class Hit:
-    passage: Passage
-    score: float
-    dense: float | None
-    lexical: float | None
-    quote: str
-    quote_start: int
-    quote_end: int
-    reference_match: int  # 0 none, 1 mentions, 2 in the named part, 3 is the reference
-    status: str
-
-    def to_dict(self) -> dict:
-        p, m = self.passage, self.passage.meta
-        return {
-            "text": p.text,
-            "quote": self.quote,
-            "quote_start": self.quote_start,
-            "quote_end": self.quote_end,
-            "document_title": m.title if m else p.doc_id,
-            "doc_id": p.doc_id,
-            "file": m.file if m else "",
-            "page": p.page,
-            "pages": list(p.pages),
-            "section": p.section,
-            "locator": p.locator,
-            "citation": p.citation,
-            "score": round(float(self.score), 4),
-            "dense_score": None if self.dense is None else round(float(self.dense), 4),
-            "lexical_score": None if self.lexical is None else round(float(self.lexical), 4),
-            "reference_match": self.reference_match,
-            "status": self.status,
-            "valid_from": m.valid_from if m else None,
-            "valid_until": m.valid_until if m else None,
-            "completeness": m.completeness if m else "",
-            "passage_id": p.passage_id,
-            "char_start": p.char_start,
-            "char_end": p.char_end,
-        }
-
-
-@dataclass
-class SearchResult:
-    question: str
-    answerable: bool
-    hits: list[Hit]
-    references: list[Reference] = field(default_factory=list)
-    on: dt.date | None = None
-    mode: str = "hybrid"
-    timings: dict[str, float] = field(default_factory=dict)
-    # thesaurus concepts whose corpus words the lexical side also searched for
-    thesaurus: tuple[Match, ...] = ()
-    # the states the question names, as written, when no document mentions any of them and the
-    # best passage is about a foreign state (then it is not answerable, unless it names a reference)
-    unknown_places: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict:
-        return {
-            "question": self.question,
-            "answerable": self.answerable,
-            "on": self.on.isoformat() if self.on else None,
-            "references": [r.text for r in self.references],
-            "unknown_places": list(self.unknown_places),
-            "thesaurus": [
-                {"concept": m.concept.label, "expression": m.expression, "terms": list(m.terms)}
-                for m in self.thesaurus
-            ],
-            "passages": [h.to_dict() for h in self.hits],
-        }
 
 
 class Retriever:

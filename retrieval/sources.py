@@ -16,7 +16,7 @@ import weakref
 from typing import Any, Mapping, Protocol, Sequence
 
 from indexer.passage import Passage
-from retrieval.retriever import Hit
+from retrieval.hits import Hit
 from retrieval.validity import status_on
 
 PHRASE_MATCH = 1.0  # Hit.score: the phrase was found verbatim in the passage

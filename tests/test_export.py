@@ -83,7 +83,7 @@ def test_a_term_check_exports_its_deadline_and_the_source_outside_the_corpus():
 
 
 def test_from_search_keeps_the_order_and_quotes_of_the_hits():
-    from retrieval.retriever import Hit, SearchResult
+    from retrieval.hits import Hit, SearchResult
 
     meta = DocumentMeta(doc_id="n", title="Nota — sub", file="n.pdf")
     hits = [Hit(Passage("n", i, f"Tekst {i}. Meer tekst.", pages=(i,), meta=meta), 1.0, None, None, f"Tekst {i}.",

@@ -16,7 +16,8 @@ from indexer.build import BuildLocked, BuildProgress, NothingIndexed
 from indexer.passage import Passage
 from retrieval.places import quoted
 from retrieval.references import EXACT
-from retrieval.retriever import Hit, RetrievalError, Retriever, SearchResult
+from retrieval.hits import Hit, SearchResult
+from retrieval.retriever import RetrievalError, Retriever
 from retrieval.thesaurus import expansion_text
 from retrieval.validity import status_on
 from ui import pdf_view, resources

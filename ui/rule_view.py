@@ -20,7 +20,8 @@ from rules.errors import FactError, RuleError
 from rules.facts import coerce_fact
 from rules.timeline import term_timeline
 from retrieval.export import RuleCheck, fact_value, input_label, plain_value
-from retrieval.retriever import Hit, Retriever
+from retrieval.hits import Hit
+from retrieval.retriever import Retriever
 from retrieval.sources import HEADING_MATCH, PHRASE_MATCH, find_source_passage, trace_passages
 from ui import charts, components, navigation
 from ui.i18n import fmt_date, t
