@@ -42,6 +42,7 @@ from retrieval.quote import best_quote
 from retrieval.references import EXACT, Reference, match_strength, parse_references
 from retrieval.thesaurus import THESAURUS, Match, default_thesaurus
 from retrieval.hits import Hit, SearchResult
+from retrieval.library import Library
 from retrieval.validity import status_on, valid_on
 
 log = logging.getLogger(__name__)
@@ -171,6 +172,7 @@ class Retriever:
                 "Rebuild it (python -m indexer build, or 'Update the index' on the Management page); nothing is re-embedded.",
                 self.index_dir,
             )
+        self.library = Library(self.reader, self.passages)
         self.params = Params.for_model(self.encoder.name)
         load_query_files()  # read once, now, rather than on the first question
         self.background = background_vectors(self.reader.folder, self.encoder)
