@@ -139,7 +139,7 @@ def run(mode: str, work: Path) -> dict:
         r = Retriever(d, encoder=encoder)
         log(f"queries: {n:,} passages")
         modes = ("hybrid", "dense", "lexical") if i == 0 else ("hybrid",)
-        res["queries"][str(n)] = {"n": n, "write_s": build_s, "dense_index": r.reader.manifest.get("dense_index"),
+        res["queries"][str(n)] = {"n": n, "write_s": build_s, "dense_index": r.library.manifest.get("dense_index"),
                                   **query.warm_queries(r, texts, plan.query_passes, modes=modes, extra=plan.extra_questions)}  # fmt: skip
         for name, alt in alternatives.items():  # the same index with another query encoder
             shipped, r.encoder = r.encoder, alt

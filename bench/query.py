@@ -11,7 +11,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from bench.common import stats_ms
-from retrieval.retriever import MODES, Retriever
+from retrieval.fusion import MODES
+from retrieval.retriever import Retriever
 
 STAGES = ("encode", "dense", "lexical", "fusion", "quote")
 REFERENCE_QUESTION = "Wat regelt artikel 31 van de Procedurerichtlijn over de beslistermijn?"
@@ -20,10 +21,8 @@ WARM_UP = "Wat is een besluit- en vertrekmoratorium?"
 
 
 def clear_cache(retriever: Retriever) -> None:
-    """Forget cached query vectors (the lru_cache sits on the class, shared by instances)."""
-    clear = getattr(getattr(retriever, "_query_vector", None), "cache_clear", None)
-    if clear:
-        clear()
+    """Forget cached query vectors, so each timed question is encoded."""
+    retriever.clear_query_cache()
 
 
 def stage_latency(retriever: Retriever, questions: list[str], mode: str, passes: int, cached: bool = False,

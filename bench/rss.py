@@ -58,7 +58,7 @@ def main(argv: list[str]) -> int:
     peak = peak_mb()
     print(json.dumps({"steps_mb": dict(steps), "peak_so_far_mb": steps.peaks, "torch_imported": "torch" in sys.modules,
                       "encoder": type(r.encoder).__name__, "peak_mb": peak, "passages": len(r.passages),
-                      "dense_index": r.reader.manifest.get("dense_index"), "seconds": time.perf_counter() - t}))  # fmt: skip
+                      "dense_index": r.library.manifest.get("dense_index"), "seconds": time.perf_counter() - t}))  # fmt: skip
     return 0
 
 

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.lexical import Bm25Index, tokenize
+from indexer.analysis import tokenize
+from indexer.lexical import Bm25Index
 from indexer.passage import DocumentMeta, Passage
 from indexer.store import DocRecord, search_text
 

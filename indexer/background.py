@@ -1,5 +1,5 @@
-"""General-domain background texts, embedded with each build: the retriever abstains when a
-question is closer to one of them than to any passage of the corpus."""
+"""General-domain background texts, embedded with each build (indexer.store keeps them): the
+retriever abstains when a question is closer to one of them than to any passage of the corpus."""
 from __future__ import annotations
 
 import hashlib
@@ -26,22 +26,9 @@ def encode_background(encoder: Encoder) -> np.ndarray:
     return encoder.encode_queries(background_texts()).astype(np.float32)
 
 
-def save_background(folder: Path, encoder: Encoder, previous: Path | None = None) -> None:
-    """Write the background embeddings into a build folder, copied from the `previous` build
-    when it embedded the same background file with the same model (no model call then)."""
-    import json
-    import shutil
-
-    sha = background_sha()
-    if previous is not None and (previous / "background.npy").is_file():
-        try:
-            same_text = (previous / "background.sha256").read_text().strip() == sha
-            model = json.loads((previous / "manifest.json").read_text(encoding="utf-8")).get("model")
-        except (OSError, ValueError):
-            same_text, model = False, None
-        if same_text and model == encoder.name:
-            shutil.copyfile(previous / "background.npy", folder / "background.npy")
-            (folder / "background.sha256").write_text(sha)
-            return
-    np.save(folder / "background.npy", encode_background(encoder))
-    (folder / "background.sha256").write_text(sha)
+def background_vectors(encoder: Encoder, saved: np.ndarray | None = None) -> np.ndarray:
+    """The background embeddings: `saved` (those of the build, when made from the same file),
+    else the texts encoded now (about 30 short texts); none when the file is absent."""
+    if saved is not None:
+        return saved
+    return encode_background(encoder) if BACKGROUND.is_file() else np.zeros((0, encoder.dim), np.float32)

@@ -19,7 +19,7 @@ import numpy as np
 
 from indexer import store
 from indexer.encoders import Encoder
-from indexer.lexical import LEXICAL_VERSION
+from indexer.analysis import LEXICAL_VERSION
 from indexer.parsers import SIDECAR_SUFFIX, UnreadableDocument, parser_for
 from indexer.passage import DocumentMeta, Passage
 

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+# Shorter passages outside articles (a letterhead, a date line) and lone headings are never
+# shown as answers; a short lid of an article is.
+MIN_ANSWER_CHARS = 80
+
 
 @dataclass(frozen=True)
 class DocumentMeta:
@@ -51,6 +55,11 @@ class Passage:
     char_end: int = 0
     footnotes: tuple[str, ...] = ()  # footnote numbers this passage cites
     meta: DocumentMeta | None = field(default=None, compare=False)
+
+    @property
+    def can_answer(self) -> bool:
+        """Whether the passage can stand alone as an answer (see MIN_ANSWER_CHARS)."""
+        return self.kind != "heading" and (bool(self.article) or len(self.text) >= MIN_ANSWER_CHARS)
 
     @property
     def passage_id(self) -> str:

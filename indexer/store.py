@@ -6,7 +6,10 @@
                              background.npy, background.sha256
 
 A build is written into a new folder and only then named in CURRENT, so a build killed at
-any moment leaves the previous index fully queryable.
+any moment leaves the previous index fully queryable. This module owns the file names: a
+build is written by `write_build` and read by `IndexReader`, which opens every part of it
+(passages, vectors, dense and lexical index, background embeddings) and checks its format,
+counts, model and versions; no other module knows a file name.
 """
 from __future__ import annotations
 
@@ -17,13 +20,30 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
+from indexer import dense
+from indexer.analysis import LEXICAL_VERSION, Analyzer, Decompounder
+from indexer.background import background_sha, encode_background
+from indexer.lexical import Bm25Index
 from indexer.passage import DocumentMeta, Passage
 
 FORMAT_VERSION = 1
 REBUILD_HINT = "Rebuild it with: python -m indexer build --corpus corpus --index {index}"
+
+# The files of a build folder.
+MANIFEST = "manifest.json"
+PASSAGES_DB = "passages.sqlite"
+VECTORS = "vectors.npy"
+DENSE = "dense.faiss"
+LEXICAL_WEIGHTS = "lexical.npz"
+LEXICAL_VOCAB = "lexical_vocab.json"
+LEXICAL_WORDS = "lexical_words.json"  # corpus word frequencies for the Decompounder
+BACKGROUND_VECTORS = "background.npy"
+BACKGROUND_SHA = "background.sha256"
 
 
 class IndexError_(RuntimeError):
@@ -71,12 +91,12 @@ def write_build(
     encoder=None,
     previous: Path | None = None,
 ) -> dict:
-    """Write a complete build into `folder` (which must not exist yet); returns the manifest."""
-    from indexer import dense
-    from indexer.lexical import Bm25Index
+    """Write a complete build into `folder` (which must not exist yet); returns the manifest.
 
+    With an `encoder`, the general-domain background texts are embedded too, or copied from the
+    `previous` build folder when it embedded the same background file with the same model."""
     folder.mkdir(parents=True)
-    con = sqlite3.connect(folder / "passages.sqlite")
+    con = sqlite3.connect(folder / PASSAGES_DB)
     con.executescript(_SCHEMA)
     row = 0
     texts: list[str] = []
@@ -101,19 +121,64 @@ def write_build(
     con.commit()
     con.close()
     assert vectors.shape[0] == row, f"{vectors.shape[0]} vectors for {row} passages"
-    np.save(folder / "vectors.npy", vectors.astype(np.float32))
+    np.save(folder / VECTORS, vectors.astype(np.float32))
     index, kind = dense.build(vectors.astype(np.float32), dense_kind)
-    dense.save(index, folder / "dense.faiss")
+    dense.save(index, folder / DENSE)
     # compound parts come from the passage texts, with each title and section heading counted once
     headings = dict.fromkeys(h for d in docs for h in (d.meta.title, *(p.section for p in d.passages)) if h)
-    Bm25Index.build(texts, [p.text for d in docs for p in d.passages] + list(headings)).save(folder / "")
+    analyzer = Analyzer.from_texts([p.text for d in docs for p in d.passages] + list(headings))
+    write_lexical(folder, Bm25Index.build(texts, analyzer))
     if encoder is not None:
-        from indexer.background import save_background
-
-        save_background(folder, encoder, previous)
+        _write_background(folder, encoder, previous)
     manifest = {**manifest, "format": FORMAT_VERSION, "passages": row, "documents": len(docs), "dense_index": kind}
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
     return manifest
+
+
+def write_lexical(folder: Path, index: Bm25Index) -> None:
+    """The lexical index's files: BM25 weights, vocabulary and the analyser's corpus words."""
+    sp.save_npz(folder / LEXICAL_WEIGHTS, index.weights)
+    (folder / LEXICAL_VOCAB).write_text(json.dumps(index.vocab, ensure_ascii=False), encoding="utf-8")
+    decompounder = index.analyzer.decompounder
+    if decompounder is not None:
+        (folder / LEXICAL_WORDS).write_text(json.dumps(decompounder.freq, ensure_ascii=False), encoding="utf-8")
+
+
+def read_lexical(folder: Path) -> Bm25Index:
+    """The lexical index of a build folder; one written before compound splitting (no word file)
+    searches without it until the next build (indexer.build rewrites it, see LEXICAL_VERSION)."""
+    weights = sp.load_npz(folder / LEXICAL_WEIGHTS).tocsc()
+    vocab = json.loads((folder / LEXICAL_VOCAB).read_text(encoding="utf-8"))
+    words = folder / LEXICAL_WORDS
+    freq = json.loads(words.read_text(encoding="utf-8")) if words.is_file() else None
+    return Bm25Index(weights, vocab, Analyzer(Decompounder(freq) if freq is not None else None))
+
+
+def _saved_background(folder: Path) -> np.ndarray | None:
+    """The background embeddings of a build folder when they were made from the current
+    background file; None when they are missing or stale."""
+    saved, sha = folder / BACKGROUND_VECTORS, folder / BACKGROUND_SHA
+    try:
+        if saved.is_file() and sha.is_file() and sha.read_text().strip() == background_sha():
+            return np.load(saved)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def _write_background(folder: Path, encoder, previous: Path | None) -> None:
+    """Embed the background texts into a build folder, or copy them from `previous` when it
+    embedded the same background file with the same model (no model call then)."""
+    vectors = None
+    if previous is not None:
+        try:
+            model = json.loads((previous / MANIFEST).read_text(encoding="utf-8")).get("model")
+        except (OSError, ValueError):
+            model = None
+        if model == encoder.name:
+            vectors = _saved_background(previous)
+    np.save(folder / BACKGROUND_VECTORS, vectors if vectors is not None else encode_background(encoder))
+    (folder / BACKGROUND_SHA).write_text(background_sha())
 
 
 def search_text(p: Passage) -> str:
@@ -173,31 +238,75 @@ def remove_stale_tmp(index_dir: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
+@dataclass(frozen=True)
+class SearchParts:
+    """What a search needs of a build, loaded and checked to agree: row i of each is passage i."""
+
+    passages: list[Passage]
+    vectors: np.ndarray  # float32 [passages x dim], in memory
+    dense: Any  # the FAISS index (indexer.dense)
+    lexical: Bm25Index
+    background: np.ndarray | None  # saved background embeddings; None when missing or stale
+
+
 class IndexReader:
-    """Read access to one published build: manifest, passages, documents, page texts."""
+    """Read access to one published build: the manifest and documents on opening; passages,
+    vectors, the dense and lexical index and the background embeddings on demand."""
 
     def __init__(self, index_dir: Path):
         self.index_dir = Path(index_dir)
-        hint = REBUILD_HINT.format(index=self.index_dir)
+        self.hint = REBUILD_HINT.format(index=self.index_dir)
         folder = current_build(self.index_dir)
         if folder is None:
-            raise IndexError_(f"No index found in {self.index_dir}. {hint}")
+            raise IndexError_(f"No index found in {self.index_dir}. {self.hint}")
         self.folder = folder
         try:
-            self.manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+            self.manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
             if self.manifest.get("format") != FORMAT_VERSION:
                 raise IndexError_(
                     f"The index in {self.index_dir} has format {self.manifest.get('format')}, "
-                    f"this version reads format {FORMAT_VERSION}. {hint}"
+                    f"this version reads format {FORMAT_VERSION}. {self.hint}"
                 )
-            self._con = sqlite3.connect(f"file:{folder / 'passages.sqlite'}?mode=ro", uri=True, check_same_thread=False)
+            self._con = sqlite3.connect(f"file:{folder / PASSAGES_DB}?mode=ro", uri=True, check_same_thread=False)
             self._docs = self._load_documents()
             self.n_passages = self._con.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
         except IndexError_:
             raise
         except (OSError, ValueError, sqlite3.Error) as exc:
-            raise IndexError_(f"The index in {self.index_dir} is damaged ({exc}). {hint}") from None
+            raise IndexError_(f"The index in {self.index_dir} is damaged ({exc}). {self.hint}") from None
         self._passages: list[Passage] | None = None
+
+    @property
+    def outdated_terms(self) -> bool:
+        """Whether the build's search terms were made by an older analyser (LEXICAL_VERSION):
+        it still works, with the old terms, until the next build rewrites them."""
+        return self.manifest.get("lexical_version") != LEXICAL_VERSION
+
+    def check_model(self, name: str, dim: int) -> None:
+        """IndexError_ unless the build was made by the model `name` with vectors of `dim`."""
+        m = self.manifest
+        if m.get("model") != name or m.get("dim") != dim:
+            raise IndexError_(
+                f"The index in {self.index_dir} was built with model '{m.get('model')}' "
+                f"(dim {m.get('dim')}), but the model in use is '{name}' (dim {dim}). "
+                f"Use the same model (--model / BELEIDSWIJZER_MODEL) or rebuild: {self.hint.split(': ', 1)[1]} --model ..."
+            )
+
+    def search_parts(self) -> SearchParts:
+        """Every part a search needs, loaded; IndexError_ when a file is damaged or the parts'
+        passage counts differ."""
+        try:
+            passages = self.passages()
+            index = dense.load(self.folder / DENSE)
+            lexical = read_lexical(self.folder)
+            vectors = np.asarray(self.vectors(), dtype=np.float32)
+        except Exception as exc:  # any damage to the files means: rebuild
+            raise IndexError_(
+                f"The index in {self.index_dir} is damaged ({type(exc).__name__}: {exc}). {self.hint}"
+            ) from None
+        if not (len(passages) == index.ntotal == lexical.weights.shape[0] == len(vectors)):
+            raise IndexError_(f"The index in {self.index_dir} is inconsistent (passage counts differ). {self.hint}")
+        return SearchParts(passages, vectors, index, lexical, _saved_background(self.folder))
 
     def _load_documents(self) -> dict[str, DocumentMeta]:
         cur = self._con.execute(f"SELECT {', '.join(_META_FIELDS)} FROM documents")
@@ -236,7 +345,8 @@ class IndexReader:
         return r[0] if r else None
 
     def vectors(self) -> np.ndarray:
-        return np.load(self.folder / "vectors.npy", mmap_mode="r")
+        """The passage vectors, memory-mapped."""
+        return np.load(self.folder / VECTORS, mmap_mode="r")
 
     def doc_rows(self, doc_id: str) -> list[int]:
         return [r[0] for r in self._con.execute("SELECT row FROM passages WHERE doc_id=? ORDER BY seq", (doc_id,))]

@@ -5,12 +5,13 @@
 1. Fusion: `lexical_weight` x `coverage_power` over a small grid; the choice maximises the
    hybrid MRR averaged over the two languages (so the smaller English set weighs as much as the
    Dutch one), ties broken by the language-averaged recall@k, then by the smaller weight.
-2. Abstention: the retriever answers when a passage *is* a reference the question names, or
-   when its abstention score reaches the threshold. The score is the retriever's own: the
-   margin of the best passage cosine over the best general-domain background cosine
-   (`min_margin`), or, for a retriever without background texts, the best cosine (`min_dense`).
-   The threshold is the midpoint of the widest score interval that maximises balanced accuracy
-   (mean of: share of in-scope questions answered, share of out-of-scope questions abstained).
+2. Abstention: the threshold `min_margin` of the retriever's own rule (retrieval.fusion.answerable,
+   applied to the signals of its own search): a passage shown *is* a reference the question
+   names, or the margin of the best passage cosine over the best general-domain background
+   cosine reaches the threshold; never for a question about a state no document mentions whose
+   best passage is about a foreign state. The threshold is the midpoint of the widest margin
+   interval that maximises balanced accuracy (mean of: share of in-scope questions answered,
+   share of out-of-scope questions abstained).
 3. Over-fitting check: a 2-fold split stratified by language and type; each half is fitted
    with the same procedure and measured on the other half.
 4. Check sets (default: DEFAULT_CHECKS, the blind sets in eval/, written apart from the questions
@@ -38,9 +39,10 @@ from pathlib import Path
 
 import numpy as np
 
+from retrieval import fusion
 from retrieval.evaluate import DEFAULT_QUESTIONS, LANGS, REPO, Question, evaluate, load_questions, run_question, summarise
-from retrieval.references import EXACT, match_strength, parse_references
-from retrieval.retriever import CALIBRATION, Params, Retriever
+from retrieval.fusion import CALIBRATION, Params, Signals
+from retrieval.retriever import Retriever
 
 DEFAULT_CHECKS = tuple(
     REPO / "eval" / name for name in ("holdout.yaml", "blind.yaml", "blind2.yaml", "blind3.yaml", "blind4.yaml", "blind5.yaml")
@@ -94,29 +96,23 @@ def choose_fusion(runs: dict, ids: set[str], k: int) -> tuple[tuple[float, float
 # ------------------------------------------------------------------------------ abstention
 
 
-def threshold_param() -> str:
-    """The Params field the retriever's abstention compares with: min_margin (background
-    contrast) when the retriever has it, else min_dense (best cosine)."""
-    return "min_margin" if "min_margin" in Params.__dataclass_fields__ else "min_dense"
+THRESHOLD = "min_margin"  # the Params field the abstention threshold sets
 
 
-def abstention_features(retriever: Retriever, q: Question) -> dict:
-    """The retriever's abstention inputs: its score (margin or best cosine) and whether a
-    passage is exactly a reference named in the question."""
-    qv = retriever.query_vector(q.question)
-    cos = retriever.vectors @ qv
-    refs = parse_references(q.question)
-    strength = [max((match_strength(r, p) for r in refs), default=0) for p in retriever.passages]
-    sized = getattr(retriever, "_answer_sized", None) or [True] * len(cos)  # passages it may show
-    rows = [i for i in range(len(cos)) if sized[i] or strength[i]]
-    top = float(cos[rows].max()) if rows else -1.0
-    score = retriever.margin(qv, {0: top}) if threshold_param() == "min_margin" else top
-    return {"id": q.id, "lang": q.lang, "type": q.type, "in_scope": q.in_scope, "score": float(score),
-            "top_cos": top, "ref_exact": any(s >= EXACT for s in strength)}  # fmt: skip
+def abstention_features(retriever: Retriever, q: Question, k: int = 5) -> dict:
+    """The signals the retriever's abstention rule looks at, from its own hybrid search: the
+    margin ("score"), the best cosine, an exact reference shown, the unknown states named."""
+    s = retriever.search(q.question, k=k).signals
+    return {"id": q.id, "lang": q.lang, "type": q.type, "in_scope": q.in_scope, "score": s.margin,
+            "top_cos": s.top_cosine, "ref_exact": s.exact_reference, "shown": s.shown,
+            "unknown_places": list(s.unknown_places)}  # fmt: skip
 
 
 def decide(f: dict, threshold: float) -> bool:
-    return f["ref_exact"] or f["score"] >= threshold
+    """The retriever's rule (fusion.answerable) on a question's features, at `threshold`."""
+    signals = Signals(shown=f.get("shown", 1), exact_reference=f["ref_exact"], coverage=0.0, margin=f["score"],
+                      unknown_places=tuple(f.get("unknown_places") or ()))  # fmt: skip
+    return fusion.answerable(signals, "hybrid", Params(min_margin=threshold))
 
 
 def balanced_accuracy(feats: list[dict], threshold: float) -> float:
@@ -175,7 +171,7 @@ def two_folds(questions: list[Question]) -> tuple[set[str], set[str]]:
 def fit(runs: dict, feats: list[dict], ids: set[str], k: int) -> dict:
     (w, p), _ = choose_fusion(runs, ids, k)
     t, _, _ = fit_threshold([f for f in feats if f["id"] in ids])
-    return {"lexical_weight": w, "coverage_power": p, threshold_param(): t}
+    return {"lexical_weight": w, "coverage_power": p, THRESHOLD: t}
 
 
 def measure(runs: dict, feats: list[dict], params: dict, ids: set[str], k: int) -> dict:
@@ -184,7 +180,7 @@ def measure(runs: dict, feats: list[dict], params: dict, ids: set[str], k: int) 
     for lang in LANGS:
         s = summarise([r for r in rows if r["lang"] == lang], k)
         out[f"mrr_{lang}"], out[f"recall@{k}_{lang}"] = s["mrr"], s[f"recall@{k}"]
-    out.update(abstention_report([f for f in feats if f["id"] in ids], params[threshold_param()]))
+    out.update(abstention_report([f for f in feats if f["id"] in ids], params[THRESHOLD]))
     return out
 
 
@@ -219,7 +215,7 @@ def guard(
     `chosen` as it is."""
     if current is None or not checks:
         return chosen, []
-    name = threshold_param()
+    name = THRESHOLD
     old = {key: current.get(key, chosen[key]) for key in chosen}
     new_fusion = {**old, **{f: chosen[f] for f in FUSION_FIELDS}}
     new_threshold = {**old, name: chosen[name]}
@@ -257,7 +253,7 @@ def calibrate(
     against `current` on the check sets (see `guard`); "chosen" in the result is what to write."""
     say(f"Model {retriever.encoder.name}, {len(questions)} questions, k={k}")
     runs = fusion_runs(retriever, questions, k)
-    feats = [abstention_features(retriever, q) for q in questions]
+    feats = [abstention_features(retriever, q, k) for q in questions]
     all_ids = {q.id for q in questions}
 
     (w, p), scored = choose_fusion(runs, all_ids, k)
@@ -270,10 +266,9 @@ def calibrate(
     say(f"Chosen: lexical_weight={w}, coverage_power={p:g} (best language-averaged MRR "
         f"{scored[(w, p)][0]:.3f}; ties -> higher recall, then the smaller weight).")  # fmt: skip
 
-    name = threshold_param()
+    name = THRESHOLD
     t, ba, (lo, hi) = fit_threshold(feats)
-    what = "margin of the best passage over the best background text" if name == "min_margin" else "best cosine"
-    say(f"\nAbstention: threshold on the {what}, maximising balanced accuracy")
+    say("\nAbstention: threshold on the margin of the best passage over the best background text, maximising balanced accuracy")
     ins = sorted(f["score"] for f in feats if f["in_scope"] and not f["ref_exact"])
     oos = sorted(f["score"] for f in feats if not f["in_scope"])
     if ins and oos:
@@ -287,8 +282,6 @@ def calibrate(
         say(f"    misjudged: {f['id']:36} score {f['score']:+.4f} (cos {f['top_cos']:.4f}) "
             f"{'in scope, abstains' if f['in_scope'] else 'out of scope, answers'}")  # fmt: skip
     chosen = {"lexical_weight": w, "coverage_power": p, name: t}
-    check = consistency(retriever, questions, feats, chosen, k)
-    say(f"  check: the retriever's own answerable flag agrees with this rule on {check[0]}/{check[1]} questions")
 
     a, b = two_folds(questions)
     say("\n2-fold check (fit on one half, measure on the other; 'full fit' = the values above on the same half):")
@@ -314,15 +307,6 @@ def calibrate(
     chosen, check_rows = guard(retriever, fitted, current, list(checks), k, say)
     return {"model": retriever.encoder.name, "chosen": chosen, "fitted": fitted, "checks": check_rows, "folds": folds,
             "features": feats, "fusion_grid": {f"{kk[0]}/{kk[1]}": v for kk, v in scored.items()}}  # fmt: skip
-
-
-def consistency(retriever: Retriever, questions: list[Question], feats: list[dict], chosen: dict, k: int) -> tuple[int, int]:
-    """How often the retriever, run with the chosen values, abstains exactly as the fitted rule says."""
-    by_id = {f["id"]: f for f in feats}
-    t = chosen[threshold_param()]
-    with params_set(retriever, **chosen):
-        same = sum(retriever.search(q.question, k=k).answerable == decide(by_id[q.id], t) for q in questions)
-    return same, len(questions)
 
 
 def write_calibration(

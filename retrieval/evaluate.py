@@ -12,18 +12,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import statistics
 import sys
 import time
-import unicodedata
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable
 
 import yaml
 
-from retrieval.retriever import MODES, Retriever
+from indexer.text import comparable
+from retrieval.fusion import MODES
+from retrieval.retriever import Retriever
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_QUESTIONS = REPO / "eval" / "questions.yaml"
@@ -91,17 +91,10 @@ def load_questions(path: Path | str) -> list[Question]:
     return out
 
 
-def normalise(text: str) -> str:
-    """Case-folded, diacritics stripped, soft hyphens removed, white space collapsed."""
-    text = unicodedata.normalize("NFKD", text.replace("\u00ad", ""))
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    return re.sub(r"\s+", " ", text).strip()
-
-
 def answers(passage_text: str, expect: Iterable[str]) -> bool:
     """True when the passage contains at least one expected phrase."""
-    hay = normalise(passage_text)
-    return any(normalise(e) in hay for e in expect)
+    hay = comparable(passage_text)
+    return any(comparable(e) in hay for e in expect)
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -113,17 +106,10 @@ def _percentile(values: list[float], q: float) -> float:
     return s[rank - 1]
 
 
-def _clear_query_cache(retriever: Retriever) -> None:
-    """Forget cached query vectors so a timed search includes encoding, as for a new question."""
-    clear = getattr(getattr(retriever, "_query_vector", None), "cache_clear", None)
-    if clear:
-        clear()
-
-
 def run_question(retriever: Retriever, q: Question, mode: str, k: int, timed: bool = True) -> dict:
     """One search; the rank (1-based) of the first answering passage, or None."""
     if timed:
-        _clear_query_cache(retriever)
+        retriever.clear_query_cache()
     t0 = time.perf_counter()
     result = retriever.search(q.question, k=k, mode=mode)
     seconds = time.perf_counter() - t0

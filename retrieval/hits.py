@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from indexer.passage import Passage
 from retrieval.references import Reference
 from retrieval.thesaurus import Match
+
+if TYPE_CHECKING:
+    from retrieval.fusion import Signals
 
 
 @dataclass
@@ -66,6 +70,8 @@ class SearchResult:
     # the states the question names, as written, when no document mentions any of them and the
     # best passage is about a foreign state (then it is not answerable, unless it names a reference)
     unknown_places: tuple[str, ...] = ()
+    # what the abstention decision looked at (retrieval.fusion.answerable); not part of the JSON
+    signals: Signals | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
         return {

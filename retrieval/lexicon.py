@@ -21,19 +21,18 @@ MAX_SYNONYMS = 3 or 4 did better on that set only and worse on the other two, so
 """
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-from indexer.lexical import STOPWORDS, _stemmer, fold, tokenize
-from retrieval.thesaurus import Match, Thesaurus, default_thesaurus, terms_of
+from indexer.analysis import tokenize
+from indexer.text import STOPWORDS, WORD, fold, stem, words
+from retrieval.thesaurus import Match, Thesaurus, terms_of
 from retrieval.yamlfile import read_yaml
 
 LEXICON = Path(__file__).with_name("lexicon-en-nl.yaml")
-_WORD = re.compile(r"\w+", re.UNICODE)
 MAX_SYNONYMS = 2
 
 # Function words that tell the two languages apart (none occurs in both lists).
@@ -51,7 +50,7 @@ _NL = frozenset(
 
 def _function_words(question: str) -> tuple[int, int]:
     """(English, Dutch) function words in the question."""
-    words = _WORD.findall(question.lower())
+    words = WORD.findall(question.lower())
     return sum(1 for w in words if w in _EN and w not in _NL), sum(1 for w in words if w in _NL and w not in _EN)
 
 
@@ -69,7 +68,7 @@ class Lexicon:
         self.phrases: dict[tuple[str, ...], list[str]] = {}
         for dutch, english in terms.items():
             for phrase in english:
-                key = tuple(_WORD.findall(fold(phrase)))
+                key = tuple(words(phrase))
                 # a lone English function word ('be', 'the') would add its Dutch word to nearly every question
                 if key and not (len(key) == 1 and key[0] in _EN):
                     self.phrases.setdefault(key, [])
@@ -77,7 +76,6 @@ class Lexicon:
                         self.phrases[key].append(dutch)
         self.longest = max((len(k) for k in self.phrases), default=0)
         # Dutch stem -> the other Dutch words that share an English translation with it
-        stem = _stemmer().stemWord
         self.key_stems = frozenset(stem(fold(dutch)) for dutch in terms)
         # corpus words left without an entry on purpose (function words, names): not gaps
         self.untranslated_stems = frozenset(stem(fold(w)) for w in untranslated)
@@ -105,28 +103,27 @@ class Lexicon:
     def translate(self, question: str) -> tuple[str, int]:
         """The question with every English phrase of the lexicon replaced by its Dutch words,
         and the number of phrases replaced. Words without an entry stay as they are."""
-        words = _WORD.findall(fold(question))
+        found_words = words(question)
         out: list[str] = []
         found = 0
         i = 0
-        while i < len(words):
-            for n in range(min(self.longest, len(words) - i), 0, -1):
-                dutch = self.phrases.get(tuple(words[i : i + n]))
+        while i < len(found_words):
+            for n in range(min(self.longest, len(found_words) - i), 0, -1):
+                dutch = self.phrases.get(tuple(found_words[i : i + n]))
                 if dutch:
                     out.extend(dutch)
                     found += 1
                     i += n
                     break
             else:
-                out.append(words[i])
+                out.append(found_words[i])
                 i += 1
         return " ".join(out), found
 
     def expand(self, question: str) -> str:
         """The Dutch question followed by the pivot synonyms of its words (see module doc)."""
-        stem = _stemmer().stemWord
         extra: list[str] = []
-        for w in _WORD.findall(fold(question)):
+        for w in words(question):
             found = self.synonyms.get(stem(w), set()) if w not in STOPWORDS else set()
             if len(found) <= MAX_SYNONYMS:
                 extra += sorted(found)
@@ -149,13 +146,12 @@ def gaps(texts: Iterable[str], lexicon: Lexicon) -> list[Gap]:
     stem; stop words, words shorter than 3 letters, words with digits and the lexicon's
     `untranslated` words (function words and names left without an entry on purpose) are left out.
     """
-    stem = _stemmer().stemWord
     docs: Counter[str] = Counter()
     occurrences: Counter[str] = Counter()
     forms: dict[str, Counter[str]] = {}
     for text in texts:
         seen: set[str] = set()
-        for w in _WORD.findall(fold(text)):
+        for w in words(text):
             if w in STOPWORDS or len(w) < 3 or any(c.isdigit() for c in w):
                 continue
             s = stem(w)
@@ -184,9 +180,8 @@ class LexicalQuery:
 
 
 def build_lexical_query(
-    question: str, lexicon: Lexicon | None = None, thesaurus: Thesaurus | None = None,
-    vocabulary: Container[str] | None = None,
-) -> LexicalQuery:  # fmt: skip
+    question: str, lexicon: Lexicon | None, thesaurus: Thesaurus | None, vocabulary: Container[str] | None = None
+) -> LexicalQuery:
     """The Dutch translation of an English question, or the Dutch question with the pivot
     synonyms of its words; then the corpus words of the thesaurus concepts whose everyday
     expressions the question uses (retrieval/thesaurus.py).
@@ -199,8 +194,6 @@ def build_lexical_query(
     ("niet onder het moratorium") adds nothing the question's own words do not find. Only the
     corpus words the index has are added (an index of some of the documents lacks the others).
     """
-    lexicon = lexicon if lexicon is not None else default_lexicon()
-    thesaurus = thesaurus if thesaurus is not None else default_thesaurus()
     languages = question_languages(question)
     english = languages == ("en",)
     if lexicon is None:
@@ -226,6 +219,5 @@ def build_lexical_query(
 
 def _bridges(language: str, lexicon: Lexicon | None, vocabulary: Container[str]) -> Callable[[str], bool]:
     """Whether a word of a thesaurus expression is one the lexical side cannot use by itself."""
-    stem = _stemmer().stemWord
     translated = lexicon.phrases if lexicon is not None and language == "en" else {}
     return lambda word: (word,) not in translated and stem(word) not in vocabulary

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from indexer.passage import DocumentMeta, Passage
-from retrieval.retriever import MIN_ANSWER_CHARS
 
 NOTE_DOCTYPES = ("nota", "note", "beleidsnota")
 SKIP_KINDS = ("heading", "footnote")  # never a key passage: a lone heading, a footnote
@@ -38,8 +37,7 @@ class Section:
     def key_passages(self, n: int = 1) -> list[Passage]:
         """The first `n` passages that carry text: no heading, footnote or letterhead (a line
         shorter than an answer, outside an article)."""
-        return [p for p in self.passages if p.kind not in SKIP_KINDS
-                and (p.article or len(p.text) >= MIN_ANSWER_CHARS)][:n]  # fmt: skip
+        return [p for p in self.passages if p.kind not in SKIP_KINDS and p.can_answer][:n]
 
 
 def note_doc_id(documents: Mapping[str, DocumentMeta]) -> str | None:

@@ -26,28 +26,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from indexer.lexical import fold, tokenize
+from indexer.analysis import tokenize
+from indexer.text import fold_with_origin
 from retrieval.yamlfile import read_yaml
 
 PLACES = Path(__file__).with_name("places.yaml")
 HOME_STATE = "NL"  # the state whose law and policy the corpus holds: naming it is not foreign
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
-
-
-def _fold_char(c: str) -> str:
-    return fold(c).translate(_APOSTROPHES)
-
-
-def folded_with_origin(text: str) -> tuple[str, list[int]]:
-    """fold(text) with typographic apostrophes made plain, and for each of its characters the
-    index of the character of `text` it comes from (folding may drop or add characters)."""
-    out: list[str] = []
-    origin: list[int] = []
-    for i, c in enumerate(unicodedata.normalize("NFC", text)):
-        f = _fold_char(c)
-        out.append(f)
-        origin += [i] * len(f)
-    return "".join(out), origin
 
 
 @dataclass(frozen=True)
@@ -75,7 +59,7 @@ class Gazetteer:
         self._state_of: dict[str, str] = {}
         for code, forms in self.states.items():
             for form in forms:
-                key = folded_with_origin(form.strip())[0]
+                key = fold_with_origin(form.strip())[0]
                 if self._state_of.setdefault(key, code) != code:
                     raise ValueError(f"'{form}' names both {self._state_of[key]} and {code}")
         # longest first: at one position "wit-rusland" wins over "rus"
@@ -107,7 +91,7 @@ class Gazetteer:
         """The states `text` names, in order, with the words as written."""
         if self._pattern is None:
             return []
-        folded, origin = folded_with_origin(text)
+        folded, origin = fold_with_origin(text)
         nfc = unicodedata.normalize("NFC", text)
         return [
             Mention(self._state_of[m.group()], nfc[origin[m.start()] : origin[m.end() - 1] + 1])

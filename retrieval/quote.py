@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from indexer.lexical import tokenize
+from indexer.analysis import tokenize
 
 # A sentence ends at . ; ! ? followed by white space and an upper-case letter, digit,
 # bullet or bracket, or at a line break (list items, lid/point lines).

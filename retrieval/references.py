@@ -1,19 +1,23 @@
 """Recognise legal references in a question ("art. 43 Vw", "artikel 45 lid 4", "C2/3.2 Vc",
-"WBV 2022/22", "1F", "Kamerstuk 19 637, nr. 3018", "p. 3 nota") and match them to passages.
+"WBV 2022/22", "1F", "Kamerstuk 19 637, nr. 3018", "p. 3 nota") and find the passages that
+are, or cite, them (ReferenceIndex).
 
 Aliases of documents live in `aliases.yaml` beside this file (data, not code).
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 import yaml
 
-from indexer.lexical import fold
-from indexer.passage import Passage
+from indexer.analysis import tokenize
+from indexer.passage import DocumentMeta, Passage
+from indexer.text import fold
 
 ORDINALS = {
     "eerste": "1", "tweede": "2", "derde": "3", "vierde": "4", "vijfde": "5", "zesde": "6",
@@ -259,3 +263,96 @@ def _point_range(point: str) -> str:
         a, b = point.split("-")
         return "".join(chr(c) for c in range(ord(a), ord(b) + 1))
     return point
+
+
+class Postings(Protocol):
+    def rarest_postings(self, terms: list[str]) -> set[int]: ...
+
+
+class ReferenceIndex:
+    """Which passages are (or cite) a reference, and how well (match_strength).
+
+    Only plausible rows are tested: passages of the named article or page, passages of
+    documents whose identifier names the reference, and passages whose text holds the
+    reference's rarest term (a posting list of the lexical index), not every passage.
+    """
+
+    def __init__(self, passages: Sequence[Passage], documents: Mapping[str, DocumentMeta], postings: Postings):
+        self.passages = passages
+        self.documents = documents
+        self.postings = postings
+        self._by_article: dict[str, set[int]] = {}
+        self._by_page: dict[int, set[int]] = {}
+        self._by_doc: dict[str, set[int]] = {}
+        for i, p in enumerate(passages):
+            if p.article:
+                self._by_article.setdefault(p.article.lower(), set()).add(i)
+            for pg in p.pages:
+                self._by_page.setdefault(pg, set()).add(i)
+            self._by_doc.setdefault(p.doc_id, set()).add(i)
+        self._doc_terms: dict[str, tuple[frozenset[str], frozenset[str]]] | None = None
+        self._law_documents: dict[str, set[int]] = {}  # law -> rows of its documents
+        self._law_mentions: dict[str, set[int]] = {}  # law -> rows that name it
+
+    def rows(self, refs: Iterable[Reference]) -> dict[int, int]:
+        """Row -> match strength for the passages that are or cite `refs`."""
+        out: dict[int, int] = {}
+        for ref in refs:
+            rows: set[int] = set()
+            if ref.kind == "article":
+                by_article = self._by_article.get(ref.article.lower(), set())
+                terms = [ref.article + ref.lid.lower()] if ref.lid == "F" else []
+                terms += tokenize(ref.article)
+                if ref.law:
+                    # the article in a document of that law, or a mention, which must name the
+                    # law: rows of the same article number in other laws are not tested
+                    named = self._law_mention_rows(ref.law)
+                    rows |= by_article & (self._law_document_rows(ref.law) | named)
+                    rows |= self.postings.rarest_postings(terms) & named
+                    terms = []
+                else:
+                    rows |= by_article
+            elif ref.kind == "page":
+                rows |= self._by_page.get(int(ref.code), set())
+                terms = []
+            else:
+                code = ref.code.replace("/", " ")
+                terms = tokenize(code)
+                for doc_id, (ident, title) in self._document_terms().items():
+                    # an amending document names the Vc paragraph in its title (WBV 2023/3: C1/2.13)
+                    if any(t in ident for t in terms) or (ref.kind == "vc" and terms and all(t in title for t in terms)):
+                        rows |= self._by_doc.get(doc_id, set())
+            rows |= self.postings.rarest_postings(terms)
+            for i in rows:
+                s = match_strength(ref, self.passages[i])
+                if s > out.get(i, 0):
+                    out[i] = s
+        return out
+
+    def _document_terms(self) -> dict[str, tuple[frozenset[str], frozenset[str]]]:
+        """Per document, the terms of its identifier and of its title; made once, on first use."""
+        if self._doc_terms is None:
+            self._doc_terms = {
+                doc_id: (frozenset(tokenize(meta.identifier)), frozenset(tokenize(meta.title)))
+                for doc_id, meta in self.documents.items()
+            }
+        return self._doc_terms
+
+    def _law_document_rows(self, law: str) -> set[int]:
+        """Rows of the documents that are (texts of) `law`; computed once per law."""
+        if law not in self._law_documents:
+            rows: set[int] = set()
+            for doc_id, meta in self.documents.items():
+                if document_is(meta.title, doc_id, law):
+                    rows |= self._by_doc.get(doc_id, set())
+            self._law_documents[law] = rows
+        return self._law_documents[law]
+
+    def _law_mention_rows(self, law: str) -> set[int]:
+        """Rows whose text, section or document title holds a name of `law` (aliases.yaml)."""
+        if law not in self._law_mentions:
+            rows: set[int] = set()
+            for name in aliases().get(law, {}).get("names", []):
+                rows |= self.postings.rarest_postings(tokenize(name))
+            self._law_mentions[law] = rows
+        return self._law_mentions[law]

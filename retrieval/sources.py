@@ -11,11 +11,11 @@ None: the document is not in the index, or the source is outside the corpus.
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 import weakref
 from typing import Any, Mapping, Protocol, Sequence
 
 from indexer.passage import Passage
+from indexer.text import squeeze
 from retrieval.hits import Hit
 from retrieval.validity import status_on
 
@@ -23,27 +23,8 @@ PHRASE_MATCH = 1.0  # Hit.score: the phrase was found verbatim in the passage
 HEADING_MATCH = 0.8  # Hit.score: the phrase is a section heading; the section's first passage
 PLACE_MATCH = 0.5  # Hit.score: not found; the passage at the cited page or article/lid
 
-_DROP = {"-", "\u00ad", "\u2010", "\u2011", "\u2012", "\u2013"}
-_QUOTES = {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00ab": '"', "\u00bb": '"'}
-
-
 class HasPassages(Protocol):
     passages: Sequence[Passage]
-
-
-def squeeze(text: str) -> tuple[str, list[int]]:
-    """`text` without white space and hyphens, NFKC-normalised and case-folded, with straight
-    quotes; and for each kept character its index in `text`."""
-    out: list[str] = []
-    where: list[int] = []
-    for i, ch in enumerate(text):
-        if ch.isspace() or ch in _DROP:
-            continue
-        ch = _QUOTES.get(ch, ch)
-        for c in unicodedata.normalize("NFKC", ch).casefold():
-            out.append(c)
-            where.append(i)
-    return "".join(out), where
 
 
 class _DocText:

@@ -20,25 +20,16 @@ by officers before it is extended.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import Stemmer
-
-from indexer.lexical import STOPWORDS, _stemmer, fold
+from indexer.text import STOPWORDS, stem_words, words
 from retrieval.yamlfile import read_yaml
 
 THESAURUS = Path(__file__).with_name("thesaurus.yaml")
-_WORD = re.compile(r"\w+", re.UNICODE)
 LANGUAGES = ("nl", "en")
-
-
-@lru_cache(maxsize=1)
-def _english_stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")
 
 
 # A negation is a stop word for the index, but 'not admissible' is not 'admissible'.
@@ -48,13 +39,12 @@ _SKIPPED = STOPWORDS - _NEGATIONS
 
 def content_words(text: str) -> list[str]:
     """The folded words of `text` that are not stop words; negations are kept."""
-    return [w for w in _WORD.findall(fold(text)) if w not in _SKIPPED]
+    return [w for w in words(text) if w not in _SKIPPED]
 
 
 def content_stems(text: str, language: str) -> frozenset[str]:
     """The stems of the content words of `text` (negations kept), in `language` ('nl' or 'en')."""
-    stemmer = _stemmer() if language == "nl" else _english_stemmer()
-    return frozenset(stemmer.stemWords(content_words(text)))
+    return frozenset(stem_words(content_words(text), language))
 
 
 @dataclass(frozen=True)

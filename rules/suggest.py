@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from indexer.text import fold
 
 DETECTION = Path(__file__).with_name("detection.yaml")
 
@@ -39,12 +40,6 @@ class Suggestion:
     facts: dict[str, Any] = field(default_factory=dict)  # pre-filled values
     evidence: dict[str, str] = field(default_factory=dict)  # fact -> the words that gave it
     matched: list[str] = field(default_factory=list)  # trigger words found
-
-
-def fold(text: str) -> str:
-    """Lower case without accents (Oekraïne -> oekraine)."""
-    nfkd = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in nfkd if not unicodedata.combining(c))
 
 
 @lru_cache(maxsize=1)

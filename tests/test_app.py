@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from indexer.build import build
 from indexer.encoders.fake import FakeEncoder
-from retrieval.retriever import Params
+from retrieval.fusion import Params
 from tests.conftest import NOTE_PDF, REPO
 from ui.i18n import STRINGS
 

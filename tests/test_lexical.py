@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import json
 
-from indexer.lexical import Bm25Index, Decompounder, analyze, tokenize
+from indexer import store
+from indexer.analysis import Analyzer, Decompounder, tokenize
+from indexer.lexical import Bm25Index
 
 PASSAGES = [
     "Het reguliere terugkeerproces zal gewoon van toepassing zijn voor de terugkeer van vreemdelingen.",
@@ -34,12 +36,12 @@ def test_linking_s_and_stopword_parts():
     assert d.split("onderzoek") is None  # "onder" is a function word, not a compound part
 
 
-def test_analyze_adds_stemmed_parts_after_the_whole_words():
+def test_analyzer_adds_stemmed_parts_after_the_whole_words():
     d = Decompounder.from_texts(PASSAGES)
-    terms = analyze("Wat betekent de terugkeerpraktijk?", d)
+    terms = Analyzer(d).terms("Wat betekent de terugkeerpraktijk?")
     assert terms[: len(tokenize("Wat betekent de terugkeerpraktijk?"))] == tokenize("Wat betekent de terugkeerpraktijk?")
     assert set(tokenize("terugkeer praktijk")) <= set(terms)
-    assert analyze("Wat betekent de terugkeerpraktijk?") == tokenize("Wat betekent de terugkeerpraktijk?")
+    assert Analyzer().terms("Wat betekent de terugkeerpraktijk?") == tokenize("Wat betekent de terugkeerpraktijk?")
 
 
 def test_compound_question_finds_passage_with_another_compound_of_the_same_word():
@@ -47,31 +49,31 @@ def test_compound_question_finds_passage_with_another_compound_of_the_same_word(
     rows, scores, matched = index.scores("Wat betekent de terugkeerpraktijk?")
     best = int(rows[scores.argmax()])
     assert PASSAGES[best].startswith("Het reguliere terugkeerproces")
-    plain = Bm25Index(index.weights, index.vocab, None)  # the same index without splitting the question
+    plain = Bm25Index(index.weights, index.vocab, Analyzer())  # the same index without splitting the question
     assert plain.scores("Wat betekent de terugkeerpraktijk?")[2] == 0
     assert index.coverage("Wat betekent de terugkeerpraktijk?") > plain.coverage("Wat betekent de terugkeerpraktijk?")
 
 
 def test_saved_index_keeps_its_word_table_and_an_old_one_loads_without(tmp_path):
     index = Bm25Index.build(PASSAGES)
-    index.save(tmp_path)
-    again = Bm25Index.load(tmp_path)
-    assert again.decompounder.freq == index.decompounder.freq
+    store.write_lexical(tmp_path, index)
+    again = store.read_lexical(tmp_path)
+    assert again.analyzer.decompounder.freq == index.analyzer.decompounder.freq
     assert again.tokens("terugkeerpraktijk") == index.tokens("terugkeerpraktijk")
-    (tmp_path / "lexical_words.json").unlink()  # an index written before compound splitting
-    old = Bm25Index.load(tmp_path)
-    assert old.decompounder is None and old.tokens("terugkeerpraktijk") == tokenize("terugkeerpraktijk")
-    assert json.loads((tmp_path / "lexical_vocab.json").read_text(encoding="utf-8")) == index.vocab
+    (tmp_path / store.LEXICAL_WORDS).unlink()  # an index written before compound splitting
+    old = store.read_lexical(tmp_path)
+    assert old.analyzer.decompounder is None and old.tokens("terugkeerpraktijk") == tokenize("terugkeerpraktijk")
+    assert json.loads((tmp_path / store.LEXICAL_VOCAB).read_text(encoding="utf-8")) == index.vocab
 
 
 def test_passage_compound_is_found_by_its_part():
     texts = ["Het terugkeerproces is gestart.", "De terugkeer van vreemdelingen.", "Een proces bij de rechter.",
              "Het proces en de terugkeer."]  # fmt: skip
     index = Bm25Index.build(texts)
-    assert index.decompounder.split("terugkeerproces") == ("terugkeer", "proces")  # sqrt(2 * 2) > 1
+    assert index.analyzer.decompounder.split("terugkeerproces") == ("terugkeer", "proces")  # sqrt(2 * 2) > 1
     rows, _, _ = index.scores("proces")
     assert 0 in rows.tolist()  # the passage has "proces" only inside its compound
-    plain = Bm25Index.build(texts, word_texts=[])  # no corpus words: nothing is split
+    plain = Bm25Index.build(texts, Analyzer.from_texts([]))  # no corpus words: nothing is split
     assert 0 not in plain.scores("proces")[0].tolist()
 
 
@@ -83,7 +85,7 @@ def test_index_counts_a_title_once_not_once_per_passage(tmp_path):
     )
     r = fake_retriever(tmp_path, {"nota.txt": doc})
     assert len(r.passages) == 3
-    words = json.loads((r.reader.folder / "lexical_words.json").read_text(encoding="utf-8"))
+    words = json.loads((store.current_build(tmp_path / "ix") / store.LEXICAL_WORDS).read_text(encoding="utf-8"))
     assert words["terugkeerproces"] == 1 and words["terugkeer"] == 3
     assert words["nota"] == 4  # the title once and the three passage texts
 
@@ -93,7 +95,7 @@ def test_retriever_warns_about_an_index_from_before_compound_splitting(tmp_path,
     from tests.conftest import fake_retriever
 
     r = fake_retriever(tmp_path, {"a.txt": "De terugkeer van vreemdelingen is in deze passage geregeld voor de test."})
-    manifest_path = r.reader.folder / "manifest.json"
+    manifest_path = store.current_build(tmp_path / "ix") / store.MANIFEST
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     del manifest["lexical_version"]
     manifest_path.write_text(json.dumps(manifest), encoding="utf-8")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-import retrieval.lexicon as lexicon_module
+import retrieval.retriever as retriever_module
 from retrieval.lexicon import LEXICON, Lexicon, build_lexical_query, question_languages
 from retrieval.references import EXACT
 from retrieval.thesaurus import Thesaurus
@@ -14,12 +14,12 @@ from tests.conftest import fake_retriever
 @pytest.fixture(autouse=True)
 def _no_thesaurus(monkeypatch):
     """These tests are about the lexicon alone; the thesaurus has its own (test_thesaurus.py)."""
-    monkeypatch.setattr(lexicon_module, "default_thesaurus", lambda: Thesaurus([]))
+    monkeypatch.setattr(retriever_module, "default_thesaurus", lambda: Thesaurus([]))
 
 
-def query_text(question: str, *args) -> str:
-    """The text the lexical side searches with (build_lexical_query's text)."""
-    return build_lexical_query(question, *args).text
+def query_text(question: str, lexicon: Lexicon | None, thesaurus: Thesaurus | None = None, vocabulary=None) -> str:
+    """The text the lexical side searches with (build_lexical_query's text); no thesaurus unless given."""
+    return build_lexical_query(question, lexicon, thesaurus if thesaurus is not None else Thesaurus([]), vocabulary).text
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.lexical import tokenize
+from indexer.analysis import tokenize
 from retrieval.places import Gazetteer, Mention, StateClass, default_gazetteer, unknown_places
 from tests.conftest import fake_retriever
 

@@ -15,7 +15,9 @@ from indexer.build import build
 from indexer.encoders.fake import FakeEncoder
 from retrieval.quote import best_quote, sentences
 from retrieval.references import EXACT, MENTION, parse_references
-from retrieval.retriever import Retriever, keep_each_sides_best
+from retrieval import fusion
+from retrieval.fusion import keep_each_sides_best
+from retrieval.retriever import Retriever
 from tests.conftest import REPO, fake_retriever
 
 LAW = """---
@@ -106,8 +108,9 @@ def test_lexical_weight_follows_term_coverage(retriever):
     cand = np.array([0, 1, 2])
     dense_scores = {0: 0.90, 1: 0.89, 2: 0.50}
     lex = {1: 10.0}
-    full = retriever._fuse(cand, dense_scores, lex, coverage=1.0, mode="hybrid")
-    none = retriever._fuse(cand, dense_scores, lex, coverage=0.0, mode="hybrid")
+    d, lx = fusion.scores_by_row(cand, dense_scores, 0.0), fusion.scores_by_row(cand, lex, 0.0)
+    full = fusion.fuse(d, lx, 1.0, "hybrid", retriever.params)
+    none = fusion.fuse(d, lx, 0.0, "hybrid", retriever.params)
     assert none[0] > none[1]  # no matched terms: dense order stands
     assert full[1] > full[0]  # all terms matched: lexical evidence lifts passage 1
     assert full[1] - none[1] == pytest.approx(retriever.params.lexical_weight)
@@ -126,19 +129,17 @@ def test_each_sides_best_takes_the_place_of_the_lowest_other_item():
 
 def _worst_first_fusion(retriever, monkeypatch, side: str) -> None:
     """Make fusion rank one side's best passage last, as a weighted sum can."""
-    import types
 
-    def fuse(self, cand, dense_scores, lex_scores, coverage, mode):
-        scores = dense_scores if side == "dense" else lex_scores
-        return np.array([-scores.get(int(r), 0.0) for r in cand], dtype=np.float32)
+    def fuse(dense, lexical, coverage, mode, params):
+        return -(dense if side == "dense" else lexical)
 
-    monkeypatch.setattr(retriever, "_fuse", types.MethodType(fuse, retriever))
+    monkeypatch.setattr(fusion, "fuse", fuse)
 
 
 @pytest.mark.parametrize("side, question", [("dense", "Which deadline can be extended?"),
                                             ("lexical", "moratorium voor dienstplichtigen van 18 tot en met 27 jaar")])
 def test_hybrid_keeps_a_sides_best_passage_that_fusion_buried(retriever, monkeypatch, side, question):
-    import retrieval.retriever as module
+    module = fusion
 
     best = retriever.search(question, k=1, mode=side).hits[0].passage.passage_id
     _worst_first_fusion(retriever, monkeypatch, side)
@@ -152,7 +153,7 @@ def test_hybrid_keeps_a_sides_best_passage_that_fusion_buried(retriever, monkeyp
 
 
 def test_lexical_best_is_kept_only_when_half_the_question_terms_are_known(retriever, monkeypatch):
-    import retrieval.retriever as module
+    module = fusion
 
     seen: list[int] = []
     real = module.keep_each_sides_best

@@ -6,9 +6,10 @@ import re
 import pytest
 import yaml
 
-import retrieval.lexicon as lexicon_module
-from indexer.lexical import fold, tokenize
+from indexer.analysis import tokenize
+from indexer.text import fold
 from retrieval.lexicon import Lexicon, build_lexical_query
+from retrieval.retriever import QueryFiles, Retriever
 from retrieval.thesaurus import THESAURUS, Concept, Thesaurus, terms_of
 from tests.conftest import fake_retriever
 from tests.test_lexicon import query_text
@@ -21,6 +22,10 @@ REFUSAL = Concept(
 
 AUTOMATIC = Concept("by operation of law", ("van rechtswege",), {"nl": ("automatisch",), "en": ("automatically",)})
 
+
+def with_thesaurus(r: Retriever, thesaurus: Thesaurus) -> Retriever:
+    """The same index searched with another thesaurus (the Retriever receives its query files)."""
+    return Retriever(r.index_dir, r.encoder, QueryFiles(r.lexicon, thesaurus, r.gazetteer))
 
 def corpus_terms(t: Thesaurus, question: str, language: str, bridges=None) -> list[str]:
     """The corpus words of the concepts `t` matches in the question, each once, in thesaurus order."""
@@ -103,16 +108,14 @@ def test_only_the_corpus_words_the_index_has_are_added_and_shown():
     assert none.text == question and none.thesaurus == ()  # nothing to add: no match is reported
 
 
-def test_a_question_in_everyday_words_finds_the_passage_in_legal_words(tmp_path, monkeypatch):
+def test_a_question_in_everyday_words_finds_the_passage_in_legal_words(tmp_path):
     r = fake_retriever(tmp_path, {"nota.txt":
         "---\ntitle: Nota\n---\nDienstweigering\nDienstweigering kan leiden tot bescherming wanneer de straf die erop staat onevenredig zwaar is.\n\n"
         "Termijn\nDe beslistermijn wordt verlengd met negen maanden voor alle asielaanvragen die in 2022 zijn ingediend.\n",
     })  # fmt: skip
     question = "Wat als iemand weigert te vechten?"  # 'weigert' is not 'weigeren': the -t counts without it
-    monkeypatch.setattr(lexicon_module, "default_thesaurus", lambda: Thesaurus([]))
-    assert r.search(question, k=2, mode="lexical").hits == []  # no word in common
-    monkeypatch.setattr(lexicon_module, "default_thesaurus", lambda: Thesaurus([REFUSAL]))
-    hit = r.search(question, k=2, mode="lexical").hits[0]
+    assert with_thesaurus(r, Thesaurus([])).search(question, k=2, mode="lexical").hits == []  # no word in common
+    hit = with_thesaurus(r, Thesaurus([REFUSAL])).search(question, k=2, mode="lexical").hits[0]
     assert "Dienstweigering kan leiden" in hit.passage.text
     assert hit.quote.startswith("Dienstweigering kan leiden")  # the quote is chosen with the added words too
 
@@ -161,13 +164,13 @@ def test_shipped_thesaurus_points_only_to_words_of_the_corpus(shared_corpus):
     assert not missing, f"corpus words not in the corpus: {missing}"
 
 
-def test_the_result_says_which_expressions_widened_the_word_search(tmp_path, monkeypatch):
+def test_the_result_says_which_expressions_widened_the_word_search(tmp_path):
     from retrieval.__main__ import render_text
 
     r = fake_retriever(tmp_path, {"nota.txt":
         "---\ntitle: Nota\n---\nDienstweigering\nDienstweigering kan leiden tot bescherming wanneer de straf die erop staat onevenredig zwaar is.\n",
     })  # fmt: skip
-    monkeypatch.setattr(lexicon_module, "default_thesaurus", lambda: Thesaurus([REFUSAL, AUTOMATIC]))
+    r = with_thesaurus(r, Thesaurus([REFUSAL, AUTOMATIC]))
     d = r.search("Wat als iemand weigert te vechten?", k=1).to_dict()
     assert d["thesaurus"] == [{
         "concept": "refusal of military service", "expression": "weigeren te vechten",

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
+
+from indexer.text import squeeze
 
 # ASCII punctuation that CommonMark, GFM or Streamlit's Markdown extensions (":red[...]" directives,
 # "$...$" math) give a meaning; CommonMark lets a backslash escape any of them.
@@ -49,22 +50,6 @@ def quote_html(text: str, quote_start: int | None, quote_end: int | None) -> str
     return marked_html(text, spans)
 
 
-def squeeze(text: str) -> tuple[str, list[int]]:
-    """`text` without white space and hyphens, case-folded and NFKC-normalised, with the index
-    in `text` of each character kept: two extractions of one page (pypdf, pdfium) or a passage
-    and its page then compare equal although they break lines and hyphenate differently."""
-    out: list[str] = []
-    where: list[int] = []
-    for i, ch in enumerate(text):
-        if ch.isspace() or ch in _DROP:
-            continue
-        for c in unicodedata.normalize("NFKC", ch).casefold():
-            out.append(c)
-            where.append(i)
-    return "".join(out), where
-
-
-_DROP = {"-", "\u00ad", "\u2010", "\u2011", "\x02", "\ufffe"}
 EDGE_CHARS = 40  # the approximate match uses the first and last 40 significant characters
 
 
