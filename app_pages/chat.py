@@ -12,7 +12,7 @@ from retrieval.export import case_citations
 from rules.suggest import suggest
 from ui import case, components, rule_view, settings
 from ui.i18n import t
-from ui.text import md_escape
+from ui.text import md_escape, plain
 
 log = logging.getLogger("beleidswijzer.app")
 cfg = settings.load()
@@ -35,7 +35,7 @@ with st.sidebar:
 def show(message: dict) -> None:
     with st.chat_message(message["role"]):
         if message["role"] == "user":
-            components.plain(message["text"])
+            plain(message["text"])
             return
         n = message["id"]
         if message.get("result") is not None:

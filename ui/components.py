@@ -23,22 +23,13 @@ from retrieval.validity import status_on
 from ui import pdf_view, resources
 from ui.i18n import fmt_date, t
 from ui.settings import Settings
-from ui.text import STYLE_PASSAGE, STYLE_QUOTE, escape, locate, marked_html, md_escape, quote_html
+from ui.text import STYLE_PASSAGE, STYLE_QUOTE, escape, locate, marked_html, md_escape, plain, quote_html
 
 log = logging.getLogger("beleidswijzer.app")
 
 STATUSES = ("current", "superseded", "expired", "not-yet-valid", "unknown")  # of retrieval.validity.status_on
 STATUS_COLOURS = {"current": "green", "superseded": "red", "expired": "orange", "not-yet-valid": "blue"}
 CONTEXT_CHARS = 2500  # at most this much text either side of a passage in the text context view
-
-
-# --------------------------------------------------------------------------- plain text
-
-
-def plain(text: str) -> None:
-    """Text typed by a user or taken from a document, shown exactly as written."""
-    if text.strip():
-        st.html(marked_html(text, []))
 
 
 # --------------------------------------------------------------------------- passage card
