@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from retrieval.references import EXACT
-from ui import components, settings
+from ui import components, settings, tables
 from ui.i18n import t
 from ui.text import md_escape
 
@@ -40,7 +40,7 @@ if reference.strip():
 
 st.divider()
 st.subheader(t("documents_title"))
-components.documents_table(retriever)
+tables.documents_table(retriever)
 docs = {r["doc_id"]: r["title"] for r in retriever.reader.document_rows()}
 choice = st.selectbox(
     t("documents_pick"), [None, *docs], format_func=lambda d: t("documents_pick_none") if d is None else docs[d],

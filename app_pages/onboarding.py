@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from retrieval.outline import note_doc_id, outline, top_sections
-from ui import components, resources, settings
+from ui import components, resources, settings, tables
 from ui.i18n import t
 from ui.text import md_escape
 
@@ -16,7 +16,7 @@ st.caption(t("onboarding_intro"))
 retriever = components.retriever_or_stop(cfg)
 
 st.subheader(t("onboarding_documents"))
-components.corpus_table(retriever)
+tables.corpus_table(retriever)
 
 st.subheader(t("onboarding_outline"))
 documents = {d: m.title for d, m in retriever.reader.documents.items()}
