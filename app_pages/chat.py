@@ -10,7 +10,7 @@ import streamlit as st
 
 from retrieval.export import case_citations
 from rules.suggest import suggest
-from ui import case, components, rule_view, settings
+from ui import case, components, index_guard, rule_view, settings
 from ui.i18n import t
 from ui.text import md_escape, plain
 
@@ -19,7 +19,7 @@ cfg = settings.load()
 
 st.title(t("chat_title"))
 st.caption(t("chat_intro"))
-retriever = components.retriever_or_stop(cfg)
+retriever = index_guard.retriever_or_stop(cfg)
 
 messages: list[dict] = st.session_state.setdefault("messages", [])
 with st.sidebar:

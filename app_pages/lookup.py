@@ -5,14 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from retrieval.references import EXACT
-from ui import components, settings, tables
+from ui import components, index_guard, settings, tables
 from ui.i18n import t
 from ui.text import md_escape
 
 cfg = settings.load()
 st.title(t("lookup_title"))
 st.caption(t("lookup_intro"))
-retriever = components.retriever_or_stop(cfg)
+retriever = index_guard.retriever_or_stop(cfg)
 
 with st.form("lookup", border=False):
     reference = st.text_input(t("lookup_input"), placeholder=t("lookup_placeholder"), key="lookup_text")

@@ -8,7 +8,7 @@ import streamlit as st
 
 from indexer.build import BuildLocked, NothingIndexed, scan
 from indexer.parsers import SUPPORTED_SUFFIXES
-from ui import components, feedback, resources, settings, tables, uploads
+from ui import feedback, index_guard, resources, settings, tables, uploads
 from ui.i18n import t
 from ui.text import md_escape
 
@@ -24,7 +24,7 @@ st.title(t("manage_title"))
 def rebuild() -> None:
     bar = st.progress(0.0, text=t("stage_model"))
     try:
-        report = resources.build_index(cfg, components.progress_callback(bar))
+        report = resources.build_index(cfg, index_guard.progress_callback(bar))
     except BuildLocked:
         st.warning(t("manage_busy"))
         return

@@ -6,14 +6,14 @@ from __future__ import annotations
 import streamlit as st
 
 from retrieval.outline import note_doc_id, outline, top_sections
-from ui import components, resources, settings, tables
+from ui import components, index_guard, resources, settings, tables
 from ui.i18n import t
 from ui.text import md_escape
 
 cfg = settings.load()
 st.title(t("onboarding_title"))
 st.caption(t("onboarding_intro"))
-retriever = components.retriever_or_stop(cfg)
+retriever = index_guard.retriever_or_stop(cfg)
 
 st.subheader(t("onboarding_documents"))
 tables.corpus_table(retriever)
