@@ -10,7 +10,7 @@ import streamlit as st
 
 from retrieval.export import case_citations
 from rules.suggest import suggest
-from ui import case, components, index_guard, rule_view, settings
+from ui import case, context, index_guard, passages, rule_view, settings
 from ui.i18n import t
 from ui.text import md_escape, plain
 
@@ -29,7 +29,7 @@ with st.sidebar:
         messages.clear()
         rule_view.forget_checks()
         st.session_state.pop("next_id", None)
-        st.session_state.pop(components.CONTEXT_KEY, None)
+        st.session_state.pop(context.CONTEXT_KEY, None)
 
 
 def show(message: dict) -> None:
@@ -39,7 +39,7 @@ def show(message: dict) -> None:
             return
         n = message["id"]
         if message.get("result") is not None:
-            components.search_result(message["result"], key=f"m{n}")
+            passages.search_result(message["result"], key=f"m{n}")
         else:
             st.error(t("search_failed"))
         question = next((m["text"] for m in messages if m["role"] == "user" and m["id"] == n), "")
@@ -74,4 +74,4 @@ if question and question.strip():
                      "suggestion": asdict(offered) if offered else None, "checks": {}})  # fmt: skip
     show(messages[-1])
 
-components.context_dialog(retriever)
+context.context_dialog(retriever)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from retrieval.references import EXACT
-from ui import components, index_guard, settings, tables
+from ui import context, index_guard, passages, settings, tables
 from ui.i18n import t
 from ui.text import md_escape
 
@@ -33,10 +33,10 @@ if reference.strip():
             st.subheader(t("lookup_exact"))
             for i, hit in enumerate(exact):
                 with st.container(border=True):
-                    components.hit_card(hit, key=f"lk_exact_{i}")
+                    passages.hit_card(hit, key=f"lk_exact_{i}")
         if others:
             st.subheader(t("lookup_mentions"))
-            components.folded_hits(others, key="lk_other", start=len(exact) + 1)
+            passages.folded_hits(others, key="lk_other", start=len(exact) + 1)
 
 st.divider()
 st.subheader(t("documents_title"))
@@ -47,11 +47,11 @@ choice = st.selectbox(
     key="lookup_doc",
 )  # fmt: skip
 if choice:
-    passages = [retriever.passages[r] for r in retriever.reader.doc_rows(choice)]
-    shown = passages[:100]
-    st.caption(t("documents_passages_shown", shown=len(shown), total=len(passages)))
+    doc_passages = [retriever.passages[r] for r in retriever.reader.doc_rows(choice)]
+    shown = doc_passages[:100]
+    st.caption(t("documents_passages_shown", shown=len(shown), total=len(doc_passages)))
     for p in shown:
         with st.expander(md_escape(p.citation)):
-            components.passage_card(p, key=f"lk_doc_{p.passage_id}")
+            passages.passage_card(p, key=f"lk_doc_{p.passage_id}")
 
-components.context_dialog(retriever)
+context.context_dialog(retriever)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from retrieval.outline import note_doc_id, outline, top_sections
-from ui import components, index_guard, resources, settings, tables
+from ui import context, index_guard, passages, resources, settings, tables
 from ui.i18n import t
 from ui.text import md_escape
 
@@ -36,7 +36,7 @@ for i, (top, sections) in enumerate(groups):
             st.caption(t("onboarding_section_size", n=len(section.passages), where=where))
             for p in section.key_passages():
                 with st.container(border=True):
-                    components.passage_card(p, key=f"onb_{p.passage_id}")
+                    passages.passage_card(p, key=f"onb_{p.passage_id}")
 
 st.subheader(t("onboarding_glossary"))
 st.caption(t("onboarding_glossary_help"))
@@ -53,6 +53,6 @@ for e in shown:
         if e.curated:
             st.caption(t("glossary_curated", meaning=md_escape(e.curated)))
         st.caption(t("glossary_defines" if e.defines else "glossary_first_use", uses=e.uses, documents=len(e.documents)))
-        components.passage_card(e.passage, key=f"gl_{e.term}", quote=e.span)
+        passages.passage_card(e.passage, key=f"gl_{e.term}", quote=e.span)
 
-components.context_dialog(retriever)
+context.context_dialog(retriever)

@@ -7,7 +7,7 @@ import streamlit as st
 
 import rules
 from retrieval.export import case_citations
-from ui import case, components, index_guard, navigation, rule_view, settings
+from ui import case, context, index_guard, navigation, rule_view, settings
 from ui.i18n import t
 from ui.text import md_escape
 
@@ -50,4 +50,4 @@ if stored:
                            rule_id=rule.id, outcome=stored["result"]["outcome"])  # fmt: skip
 
 if retriever is not None:
-    components.context_dialog(retriever)
+    context.context_dialog(retriever)

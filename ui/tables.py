@@ -6,8 +6,8 @@ import streamlit as st
 
 from retrieval.retriever import Retriever
 from retrieval.validity import status_on
-from ui.components import status_label
 from ui.i18n import fmt_date, t
+from ui.passages import status_label
 
 
 def corpus_table(retriever: Retriever) -> None:
