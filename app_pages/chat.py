@@ -74,4 +74,4 @@ if question and question.strip():
                      "suggestion": asdict(offered) if offered else None, "checks": {}})  # fmt: skip
     show(messages[-1])
 
-context.context_dialog(retriever)
+context.context_dialog(retriever.library)

@@ -54,4 +54,4 @@ if choice:
         with st.expander(md_escape(p.citation)):
             passages.passage_card(p, key=f"lk_doc_{p.passage_id}")
 
-context.context_dialog(retriever)
+context.context_dialog(retriever.library)

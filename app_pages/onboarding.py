@@ -55,4 +55,4 @@ for e in shown:
         st.caption(t("glossary_defines" if e.defines else "glossary_first_use", uses=e.uses, documents=len(e.documents)))
         passages.passage_card(e.passage, key=f"gl_{e.term}", quote=e.span)
 
-context.context_dialog(retriever)
+context.context_dialog(retriever.library)

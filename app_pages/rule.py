@@ -50,4 +50,4 @@ if stored:
                            rule_id=rule.id, outcome=stored["result"]["outcome"])  # fmt: skip
 
 if retriever is not None:
-    context.context_dialog(retriever)
+    context.context_dialog(retriever.library)

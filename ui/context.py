@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from indexer.passage import Passage
-from retrieval.retriever import Retriever
+from retrieval.library import Library
 from ui import pdf_view
 from ui.i18n import t
 from ui.text import STYLE_PASSAGE, STYLE_QUOTE, escape, locate, marked_html, md_escape, plain, quote_html
@@ -33,7 +33,7 @@ def context_button(passage: Passage, quote: tuple[int, int] | None, *, key: str,
               on_click=_open_context, args=(passage, quote))  # fmt: skip
 
 
-def context_dialog(retriever: Retriever) -> None:
+def context_dialog(library: Library) -> None:
     """The in-context dialog for the passage whose button was clicked; call once at the end of a
     page. It stays open across reruns until the officer dismisses it."""
     opened = st.session_state.get(CONTEXT_KEY)
@@ -42,32 +42,32 @@ def context_dialog(retriever: Retriever) -> None:
 
     @st.dialog(t("context_title"), width="large", on_dismiss=_close_context)
     def dialog() -> None:
-        context_view(retriever, *opened)
+        context_view(library, *opened)
 
     dialog()
 
 
-def context_view(retriever: Retriever, passage: Passage, quote: tuple[int, int] | None) -> None:
+def context_view(library: Library, passage: Passage, quote: tuple[int, int] | None) -> None:
     st.html(f"<b>{escape(passage.citation)}</b>")
-    row = next((r for r in retriever.reader.document_rows() if r["doc_id"] == passage.doc_id), None)
-    path = Path(row["path"]) if row and row.get("path") else None
+    doc = library.document(passage.doc_id)
+    path = doc.source_file() if doc else None
     if passage.pages:
-        if path is not None and path.suffix.lower() == ".pdf" and path.is_file():
-            _pdf_context(retriever, passage, quote, path, int(row["n_pages"] or 0))
+        if path is not None and path.suffix.lower() == ".pdf":
+            _pdf_context(library, passage, quote, path, doc.n_pages)
         else:
             st.warning(t("context_file_missing", file=md_escape(passage.meta.file if passage.meta else passage.doc_id)))
             for page in passage.pages:
-                text, spans = page_spans(retriever, passage, page, quote)
+                text, spans = page_spans(library, passage, page, quote)
                 st.html(marked_html(text, spans))
     else:
-        _text_context(retriever, passage, quote)
+        _text_context(library, passage, quote)
 
 
 def page_spans(
-    retriever: Retriever, passage: Passage, page: int, quote: tuple[int, int] | None
+    library: Library, passage: Passage, page: int, quote: tuple[int, int] | None
 ) -> tuple[str, list[tuple[int, int, str]]]:
     """The page's text and the spans of the passage and its quote on it (page text offsets)."""
-    text = retriever.reader.page_text(passage.doc_id, page) or ""
+    text = library.page_text(passage.doc_id, page) or ""
     if page not in passage.pages:
         return text, []
     a = passage.char_start if page == passage.pages[0] else 0
@@ -82,9 +82,9 @@ def page_spans(
     return text, spans
 
 
-def _quote_page(retriever: Retriever, passage: Passage, quote: tuple[int, int] | None) -> int:
+def _quote_page(library: Library, passage: Passage, quote: tuple[int, int] | None) -> int:
     for page in passage.pages:
-        _, spans = page_spans(retriever, passage, page, quote)
+        _, spans = page_spans(library, passage, page, quote)
         if len(spans) > 1:
             return page
     return passage.pages[0]
@@ -99,11 +99,11 @@ def _step(key: str, delta: int, pages: int) -> None:
     st.session_state[key] = min(max(1, st.session_state.get(key, 1) + delta), pages)
 
 
-def _pdf_context(retriever: Retriever, passage: Passage, quote: tuple[int, int] | None, path: Path, pages: int) -> None:
+def _pdf_context(library: Library, passage: Passage, quote: tuple[int, int] | None, path: Path, pages: int) -> None:
     pages = pages or pdf_view.page_count(path)
     key = f"ctx_page_{passage.passage_id}"
     if key not in st.session_state:
-        st.session_state[key] = _quote_page(retriever, passage, quote)
+        st.session_state[key] = _quote_page(library, passage, quote)
     page = st.session_state[key]
     with st.container(horizontal=True, vertical_alignment="bottom"):
         st.button(t("context_prev"), key=f"{key}_prev", icon=":material/chevron_left:", disabled=page <= 1,
@@ -111,7 +111,7 @@ def _pdf_context(retriever: Retriever, passage: Passage, quote: tuple[int, int] 
         st.number_input(t("context_page"), min_value=1, max_value=pages, step=1, key=key, width=140)
         st.button(t("context_next"), key=f"{key}_next", icon=":material/chevron_right:", disabled=page >= pages,
                   on_click=_step, args=(key, 1, pages))  # fmt: skip
-    text, spans = page_spans(retriever, passage, page, quote)
+    text, spans = page_spans(library, passage, page, quote)
     snippets = tuple((text[a:b], "quote" if style == STYLE_QUOTE else "passage") for a, b, style in spans)
     title = passage.meta.title if passage.meta else passage.doc_id
     try:
@@ -135,15 +135,15 @@ def _pdf_context(retriever: Retriever, passage: Passage, quote: tuple[int, int] 
                 st.html(marked_html(text, spans))
 
 
-def _text_context(retriever: Retriever, passage: Passage, quote: tuple[int, int] | None) -> None:
+def _text_context(library: Library, passage: Passage, quote: tuple[int, int] | None) -> None:
     """The article (or section) around a passage of a text document, the passage highlighted."""
-    body = retriever.reader.page_text(passage.doc_id, 1)
+    body = library.page_text(passage.doc_id, 1)
     if not body or passage.char_end <= passage.char_start:
         st.info(t("context_unavailable"))
         plain(passage.text)
         return
     same = (lambda p: p.article == passage.article) if passage.article else (lambda p: p.section == passage.section)
-    doc = [retriever.passages[r] for r in retriever.reader.doc_rows(passage.doc_id)]
+    doc = library.passages_of(passage.doc_id)
     i = next((n for n, p in enumerate(doc) if p.seq == passage.seq), None)
     lo, hi = passage.char_start, passage.char_end
     if i is not None:
