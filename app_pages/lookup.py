@@ -40,7 +40,7 @@ if reference.strip():
 
 st.divider()
 st.subheader(t("documents_title"))
-tables.documents_table(retriever)
+tables.documents_table(retriever.library)
 docs = {r["doc_id"]: r["title"] for r in retriever.reader.document_rows()}
 choice = st.selectbox(
     t("documents_pick"), [None, *docs], format_func=lambda d: t("documents_pick_none") if d is None else docs[d],

@@ -91,7 +91,7 @@ else:
         cols[1].metric(t("manage_passages"), manifest.get("passages", len(retriever.passages)))
         cols[2].markdown(f"{t('manage_model')}  \n`{manifest.get('model', '?')}`")
         cols[3].markdown(f"{t('manage_built_at')}  \n`{str(manifest.get('built_at', '?'))[:16].replace('T', ' ')}`")
-        tables.documents_table(retriever)
+        tables.documents_table(retriever.library)
 st.caption(md_escape(f"{t('manage_location')}: {cfg.index_dir}  ·  {t('manage_corpus')}: "
                      + ", ".join(str(c) for c in cfg.corpora)))  # fmt: skip
 

@@ -16,7 +16,7 @@ st.caption(t("onboarding_intro"))
 retriever = index_guard.retriever_or_stop(cfg)
 
 st.subheader(t("onboarding_documents"))
-tables.corpus_table(retriever)
+tables.corpus_table(retriever.library)
 
 st.subheader(t("onboarding_outline"))
 documents = {d: m.title for d, m in retriever.reader.documents.items()}
