@@ -40,18 +40,19 @@ if reference.strip():
 
 st.divider()
 st.subheader(t("documents_title"))
-tables.documents_table(retriever.library)
-docs = {r["doc_id"]: r["title"] for r in retriever.reader.document_rows()}
+library = retriever.library
+tables.documents_table(library)
+docs = {d.doc_id: d.title for d in library.documents()}
 choice = st.selectbox(
     t("documents_pick"), [None, *docs], format_func=lambda d: t("documents_pick_none") if d is None else docs[d],
     key="lookup_doc",
 )  # fmt: skip
 if choice:
-    doc_passages = [retriever.passages[r] for r in retriever.reader.doc_rows(choice)]
+    doc_passages = library.passages_of(choice)
     shown = doc_passages[:100]
     st.caption(t("documents_passages_shown", shown=len(shown), total=len(doc_passages)))
     for p in shown:
         with st.expander(md_escape(p.citation)):
             passages.passage_card(p, key=f"lk_doc_{p.passage_id}")
 
-context.context_dialog(retriever.library)
+context.context_dialog(library)

@@ -83,15 +83,16 @@ else:
         st.error(t("index_unusable"))
         st.caption(md_escape(str(exc)))
     else:
-        manifest = retriever.reader.manifest
+        library = retriever.library
+        manifest = library.manifest
         if retriever.outdated_terms:
             st.warning(t("manage_outdated_terms"))
         cols = st.columns(4)
-        cols[0].metric(t("manage_documents"), manifest.get("documents", len(retriever.reader.documents)))
-        cols[1].metric(t("manage_passages"), manifest.get("passages", len(retriever.passages)))
+        cols[0].metric(t("manage_documents"), manifest.get("documents", len(library.documents())))
+        cols[1].metric(t("manage_passages"), manifest.get("passages", len(library.passages)))
         cols[2].markdown(f"{t('manage_model')}  \n`{manifest.get('model', '?')}`")
         cols[3].markdown(f"{t('manage_built_at')}  \n`{str(manifest.get('built_at', '?'))[:16].replace('T', ' ')}`")
-        tables.documents_table(retriever.library)
+        tables.documents_table(library)
 st.caption(md_escape(f"{t('manage_location')}: {cfg.index_dir}  ·  {t('manage_corpus')}: "
                      + ", ".join(str(c) for c in cfg.corpora)))  # fmt: skip
 

@@ -16,15 +16,17 @@ st.caption(t("onboarding_intro"))
 retriever = index_guard.retriever_or_stop(cfg)
 
 st.subheader(t("onboarding_documents"))
-tables.corpus_table(retriever.library)
+library = retriever.library
+tables.corpus_table(library)
 
 st.subheader(t("onboarding_outline"))
-documents = {d: m.title for d, m in retriever.reader.documents.items()}
-note = note_doc_id(retriever.reader.documents)
+metas = library.metas()
+documents = {d: m.title for d, m in metas.items()}
+note = note_doc_id(metas)
 doc = st.selectbox(t("onboarding_outline_doc"), sorted(documents, key=lambda d: (d != note, documents[d])),
                    format_func=documents.get, key="onboarding_doc")  # fmt: skip
 st.caption(t("onboarding_outline_help"))
-groups = top_sections(outline(retriever.passages, doc)) if doc else []
+groups = top_sections(outline(library.passages_of(doc), doc)) if doc else []
 opened = next((i for i, (_, sections) in enumerate(groups) if any(s.key_passages() for s in sections)), 0)
 for i, (top, sections) in enumerate(groups):
     with st.expander(md_escape(top), expanded=i == opened, icon=":material/bookmark:"):
@@ -55,4 +57,4 @@ for e in shown:
         st.caption(t("glossary_defines" if e.defines else "glossary_first_use", uses=e.uses, documents=len(e.documents)))
         passages.passage_card(e.passage, key=f"gl_{e.term}", quote=e.span)
 
-context.context_dialog(retriever.library)
+context.context_dialog(library)
