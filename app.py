@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import components, navigation, settings
+from ui import index_guard, navigation, settings
 from ui.i18n import LANGUAGES, t
 
 st.set_page_config(page_title="Beleidswijzer", page_icon=":material/policy:", layout="wide")
@@ -32,5 +32,5 @@ if cfg.management:
 page = st.navigation(pages)
 navigation.set_current_rule(page)
 
-components.ensure_index(cfg)
+index_guard.ensure_index(cfg)
 page.run()

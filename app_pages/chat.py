@@ -10,16 +10,16 @@ import streamlit as st
 
 from retrieval.export import case_citations
 from rules.suggest import suggest
-from ui import case, components, rule_view, settings
+from ui import case, context, index_guard, passages, rule_view, settings
 from ui.i18n import t
-from ui.text import md_escape
+from ui.text import md_escape, plain
 
 log = logging.getLogger("beleidswijzer.app")
 cfg = settings.load()
 
 st.title(t("chat_title"))
 st.caption(t("chat_intro"))
-retriever = components.retriever_or_stop(cfg)
+retriever = index_guard.retriever_or_stop(cfg)
 
 messages: list[dict] = st.session_state.setdefault("messages", [])
 with st.sidebar:
@@ -29,17 +29,17 @@ with st.sidebar:
         messages.clear()
         rule_view.forget_checks()
         st.session_state.pop("next_id", None)
-        st.session_state.pop(components.CONTEXT_KEY, None)
+        st.session_state.pop(context.CONTEXT_KEY, None)
 
 
 def show(message: dict) -> None:
     with st.chat_message(message["role"]):
         if message["role"] == "user":
-            components.plain(message["text"])
+            plain(message["text"])
             return
         n = message["id"]
         if message.get("result") is not None:
-            components.search_result(message["result"], key=f"m{n}")
+            passages.search_result(message["result"], key=f"m{n}")
         else:
             st.error(t("search_failed"))
         question = next((m["text"] for m in messages if m["role"] == "user" and m["id"] == n), "")
@@ -74,4 +74,4 @@ if question and question.strip():
                      "suggestion": asdict(offered) if offered else None, "checks": {}})  # fmt: skip
     show(messages[-1])
 
-components.context_dialog(retriever)
+context.context_dialog(retriever.library)

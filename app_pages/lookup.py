@@ -5,14 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from retrieval.references import EXACT
-from ui import components, settings
+from ui import context, index_guard, passages, settings, tables
 from ui.i18n import t
 from ui.text import md_escape
 
 cfg = settings.load()
 st.title(t("lookup_title"))
 st.caption(t("lookup_intro"))
-retriever = components.retriever_or_stop(cfg)
+retriever = index_guard.retriever_or_stop(cfg)
 
 with st.form("lookup", border=False):
     reference = st.text_input(t("lookup_input"), placeholder=t("lookup_placeholder"), key="lookup_text")
@@ -33,25 +33,26 @@ if reference.strip():
             st.subheader(t("lookup_exact"))
             for i, hit in enumerate(exact):
                 with st.container(border=True):
-                    components.hit_card(hit, key=f"lk_exact_{i}")
+                    passages.hit_card(hit, key=f"lk_exact_{i}")
         if others:
             st.subheader(t("lookup_mentions"))
-            components.folded_hits(others, key="lk_other", start=len(exact) + 1)
+            passages.folded_hits(others, key="lk_other", start=len(exact) + 1)
 
 st.divider()
 st.subheader(t("documents_title"))
-components.documents_table(retriever)
-docs = {r["doc_id"]: r["title"] for r in retriever.reader.document_rows()}
+library = retriever.library
+tables.documents_table(library)
+docs = {d.doc_id: d.title for d in library.documents()}
 choice = st.selectbox(
     t("documents_pick"), [None, *docs], format_func=lambda d: t("documents_pick_none") if d is None else docs[d],
     key="lookup_doc",
 )  # fmt: skip
 if choice:
-    passages = [retriever.passages[r] for r in retriever.reader.doc_rows(choice)]
-    shown = passages[:100]
-    st.caption(t("documents_passages_shown", shown=len(shown), total=len(passages)))
+    doc_passages = library.passages_of(choice)
+    shown = doc_passages[:100]
+    st.caption(t("documents_passages_shown", shown=len(shown), total=len(doc_passages)))
     for p in shown:
         with st.expander(md_escape(p.citation)):
-            components.passage_card(p, key=f"lk_doc_{p.passage_id}")
+            passages.passage_card(p, key=f"lk_doc_{p.passage_id}")
 
-components.context_dialog(retriever)
+context.context_dialog(library)

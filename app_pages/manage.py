@@ -8,7 +8,7 @@ import streamlit as st
 
 from indexer.build import BuildLocked, NothingIndexed, scan
 from indexer.parsers import SUPPORTED_SUFFIXES
-from ui import components, feedback, resources, settings, uploads
+from ui import feedback, index_guard, resources, settings, tables, uploads
 from ui.i18n import t
 from ui.text import md_escape
 
@@ -24,7 +24,7 @@ st.title(t("manage_title"))
 def rebuild() -> None:
     bar = st.progress(0.0, text=t("stage_model"))
     try:
-        report = resources.build_index(cfg, components.progress_callback(bar))
+        report = resources.build_index(cfg, index_guard.progress_callback(bar))
     except BuildLocked:
         st.warning(t("manage_busy"))
         return
@@ -83,15 +83,16 @@ else:
         st.error(t("index_unusable"))
         st.caption(md_escape(str(exc)))
     else:
-        manifest = retriever.reader.manifest
+        library = retriever.library
+        manifest = library.manifest
         if retriever.outdated_terms:
             st.warning(t("manage_outdated_terms"))
         cols = st.columns(4)
-        cols[0].metric(t("manage_documents"), manifest.get("documents", len(retriever.reader.documents)))
-        cols[1].metric(t("manage_passages"), manifest.get("passages", len(retriever.passages)))
+        cols[0].metric(t("manage_documents"), manifest.get("documents", len(library.documents())))
+        cols[1].metric(t("manage_passages"), manifest.get("passages", len(library.passages)))
         cols[2].markdown(f"{t('manage_model')}  \n`{manifest.get('model', '?')}`")
         cols[3].markdown(f"{t('manage_built_at')}  \n`{str(manifest.get('built_at', '?'))[:16].replace('T', ' ')}`")
-        components.documents_table(retriever)
+        tables.documents_table(library)
 st.caption(md_escape(f"{t('manage_location')}: {cfg.index_dir}  ·  {t('manage_corpus')}: "
                      + ", ".join(str(c) for c in cfg.corpora)))  # fmt: skip
 

@@ -6,25 +6,27 @@ from __future__ import annotations
 import streamlit as st
 
 from retrieval.outline import note_doc_id, outline, top_sections
-from ui import components, resources, settings
+from ui import context, index_guard, passages, resources, settings, tables
 from ui.i18n import t
 from ui.text import md_escape
 
 cfg = settings.load()
 st.title(t("onboarding_title"))
 st.caption(t("onboarding_intro"))
-retriever = components.retriever_or_stop(cfg)
+retriever = index_guard.retriever_or_stop(cfg)
 
 st.subheader(t("onboarding_documents"))
-components.corpus_table(retriever)
+library = retriever.library
+tables.corpus_table(library)
 
 st.subheader(t("onboarding_outline"))
-documents = {d: m.title for d, m in retriever.reader.documents.items()}
-note = note_doc_id(retriever.reader.documents)
+metas = library.metas()
+documents = {d: m.title for d, m in metas.items()}
+note = note_doc_id(metas)
 doc = st.selectbox(t("onboarding_outline_doc"), sorted(documents, key=lambda d: (d != note, documents[d])),
                    format_func=documents.get, key="onboarding_doc")  # fmt: skip
 st.caption(t("onboarding_outline_help"))
-groups = top_sections(outline(retriever.passages, doc)) if doc else []
+groups = top_sections(outline(library.passages_of(doc), doc)) if doc else []
 opened = next((i for i, (_, sections) in enumerate(groups) if any(s.key_passages() for s in sections)), 0)
 for i, (top, sections) in enumerate(groups):
     with st.expander(md_escape(top), expanded=i == opened, icon=":material/bookmark:"):
@@ -36,7 +38,7 @@ for i, (top, sections) in enumerate(groups):
             st.caption(t("onboarding_section_size", n=len(section.passages), where=where))
             for p in section.key_passages():
                 with st.container(border=True):
-                    components.passage_card(p, key=f"onb_{p.passage_id}")
+                    passages.passage_card(p, key=f"onb_{p.passage_id}")
 
 st.subheader(t("onboarding_glossary"))
 st.caption(t("onboarding_glossary_help"))
@@ -53,6 +55,6 @@ for e in shown:
         if e.curated:
             st.caption(t("glossary_curated", meaning=md_escape(e.curated)))
         st.caption(t("glossary_defines" if e.defines else "glossary_first_use", uses=e.uses, documents=len(e.documents)))
-        components.passage_card(e.passage, key=f"gl_{e.term}", quote=e.span)
+        passages.passage_card(e.passage, key=f"gl_{e.term}", quote=e.span)
 
-components.context_dialog(retriever)
+context.context_dialog(library)

@@ -7,7 +7,7 @@ import streamlit as st
 
 import rules
 from retrieval.export import case_citations
-from ui import case, components, navigation, rule_view, settings
+from ui import case, context, index_guard, navigation, rule_view, settings
 from ui.i18n import t
 from ui.text import md_escape
 
@@ -20,7 +20,7 @@ if rule is None:  # reached only by a stale link: the navigation names every rul
 st.title(rule.title)
 st.caption(md_escape(rule.description))
 st.caption(t("rule_support_only"))
-retriever = components.retriever_or_none(cfg)
+retriever = index_guard.retriever_or_none(cfg)
 
 origin = rule_view.apply_prefill(rule)
 if origin:
@@ -50,4 +50,4 @@ if stored:
                            rule_id=rule.id, outcome=stored["result"]["outcome"])  # fmt: skip
 
 if retriever is not None:
-    components.context_dialog(retriever)
+    context.context_dialog(retriever.library)

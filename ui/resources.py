@@ -127,7 +127,7 @@ def last_report(cfg: Settings) -> dict | None:
 def _glossary(index_dir: str, build_name: str, spec: str | None) -> list:
     from retrieval.glossary import build_glossary
 
-    return build_glossary(_retriever(index_dir, build_name, spec).passages)
+    return build_glossary(_retriever(index_dir, build_name, spec).library.passages)
 
 
 def glossary(cfg: Settings) -> list:

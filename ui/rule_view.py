@@ -23,7 +23,7 @@ from retrieval.export import RuleCheck, fact_value, input_label, plain_value
 from retrieval.hits import Hit
 from retrieval.retriever import Retriever
 from retrieval.sources import HEADING_MATCH, PHRASE_MATCH, find_source_passage, trace_passages
-from ui import charts, components, navigation
+from ui import charts, context, navigation
 from ui.i18n import fmt_date, t
 from ui.text import escape, md_escape
 
@@ -336,7 +336,7 @@ def source_view(retriever: Retriever | None, source: dict, on: dt.date | None, *
         st.code(source.get("citation") or source.get("reference") or "", language=None, wrap_lines=True, width="content")
         if hit is not None and source.get("in_corpus") is not False:
             quote = (hit.quote_start, hit.quote_end) if hit.quote_end > hit.quote_start else None
-            components.context_button(hit.passage, quote, key=f"{key}_ctx", label=t("open_source"))
+            context.context_button(hit.passage, quote, key=f"{key}_ctx", label=t("open_source"))
     if source.get("phrase"):
         st.html(f'<div style="{PHRASE_STYLE}">“{escape(source["phrase"])}”</div>')
     if source.get("in_corpus") is False:

@@ -1,5 +1,6 @@
 """Safe rendering of document text: HTML escaping with highlighted spans, Markdown escaping for
-labels, and a whitespace-tolerant search to place a quote inside a page or body text.
+labels, `plain` to show such text as written, and a whitespace-tolerant search to place a quote
+inside a page or body text.
 
 Document text is never passed to Markdown or HTML unescaped: a document containing
 `<script>`, HTML or Markdown must show as the characters it contains.
@@ -10,6 +11,8 @@ import html
 import re
 
 from indexer.text import squeeze
+
+import streamlit as st
 
 # ASCII punctuation that CommonMark, GFM or Streamlit's Markdown extensions (":red[...]" directives,
 # "$...$" math) give a meaning; CommonMark lets a backslash escape any of them.
@@ -42,6 +45,12 @@ def marked_html(text: str, spans: list[tuple[int, int, str]], box_style: str = B
         piece = escape(text[a:b])
         out.append(f'<mark style="{style}">{piece}</mark>' if style else piece)
     return f'<div style="{box_style}">{"".join(out)}</div>'
+
+
+def plain(text: str) -> None:
+    """Text typed by a user or taken from a document, shown exactly as written."""
+    if text.strip():
+        st.html(marked_html(text, []))
 
 
 def quote_html(text: str, quote_start: int | None, quote_end: int | None) -> str:

@@ -1,0 +1,94 @@
+"""The index guard: build the index on first start with a progress bar, and hand a page the
+shared retriever or, when the index cannot be used, a sentence saying what to do."""
+from __future__ import annotations
+
+import logging
+import time
+
+import streamlit as st
+
+from indexer.build import BuildLocked, BuildProgress, NothingIndexed
+from retrieval.retriever import RetrievalError, Retriever
+from ui import resources
+from ui.i18n import t
+from ui.settings import Settings
+from ui.text import md_escape
+
+log = logging.getLogger("beleidswijzer.app")
+
+
+def progress_callback(bar) -> BuildProgress:
+    """A build progress callback that updates an st.progress bar (at most ~10 times a second)."""
+    last = [0.0]
+    stages = {"model": 0.0, "scan": 0.0, "parse": 0.05, "embed": 0.15, "write": 0.95}
+
+    def progress(stage: str, done: int, total: int, detail: str) -> None:
+        now = time.monotonic()
+        if now - last[0] < 0.1 and done < total:
+            return
+        last[0] = now
+        base = stages.get(stage, 0.0)
+        share = {"parse": 0.10, "embed": 0.80, "write": 0.05}.get(stage, 0.0)
+        value = base + share * (done / total if total else 1.0)
+        bar.progress(min(value, 1.0), text=t(f"stage_{stage}", done=done, total=total, detail=md_escape(detail[:40])))
+
+    return progress
+
+
+def ensure_index(cfg: Settings) -> None:
+    """First start: build the index from the corpus with a progress bar, then continue."""
+    if resources.current_build(cfg) is not None:
+        return
+    note = st.empty()
+    note.info(t("index_building", corpus=md_escape(", ".join(str(c) for c in cfg.corpora))))
+    bar = st.progress(0.0, text=t("stage_model"))
+    try:
+        report = resources.build_index(cfg, progress_callback(bar))
+    except BuildLocked:
+        st.info(t("index_busy"))
+        time.sleep(2)
+        st.rerun()
+    except NothingIndexed as exc:
+        log.error("%s", exc)
+        st.error(t("index_nothing"))
+        st.caption(md_escape(str(exc)))
+        return
+    except Exception as exc:  # the model or a file system error: say so, never a traceback
+        log.exception("index build failed")
+        st.error(t("index_failed"))
+        st.caption(md_escape(str(exc)))
+        return
+    bar.empty()
+    note.empty()
+    st.success(t("index_built", documents=report.documents, passages=report.passages, seconds=report.seconds))
+    if report.skipped:
+        st.warning(t("index_skipped", n=len(report.skipped)))
+
+
+def retriever_or_stop(cfg: Settings) -> Retriever:
+    """The shared retriever; if the index cannot be used, a sentence saying what to do, then stop."""
+    try:
+        with st.spinner(t("loading_index")):
+            return resources.retriever(cfg)
+    except RetrievalError as exc:
+        log.error("%s", exc)
+        st.error(t("index_unusable"))
+        st.caption(md_escape(str(exc)))
+    except Exception as exc:  # e.g. the model folder is missing: its message says how to provision it
+        log.exception("the model or index could not be loaded")
+        st.error(t("model_failed"))
+        st.caption(md_escape(str(exc)))
+    st.stop()
+    raise AssertionError  # st.stop() does not return
+
+
+def retriever_or_none(cfg: Settings) -> Retriever | None:
+    """The shared retriever, or None (with a note) when there is no usable index: a rule check
+    still runs, its sources are then shown as text."""
+    try:
+        with st.spinner(t("loading_index")):
+            return resources.retriever(cfg)
+    except Exception:
+        log.exception("the index could not be loaded for the rule page")
+        st.info(t("rule_no_index"))
+        return None

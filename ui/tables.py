@@ -1,0 +1,51 @@
+"""The corpus as tables: one row per indexed document with its date, validity and status, for a
+new officer (onboarding) and for lookup and management (with file, pages and passages)."""
+from __future__ import annotations
+
+import streamlit as st
+
+from retrieval.library import Library
+from retrieval.validity import status_on
+from ui.i18n import fmt_date, t
+from ui.passages import status_label
+
+
+def corpus_table(library: Library) -> None:
+    """The corpus for a new officer: title, type, date, validity and status of each document."""
+    rows = []
+    for doc in library.documents():
+        meta = doc.meta
+        start, end = fmt_date(meta.valid_from), fmt_date(meta.valid_until)
+        validity = t("valid_from_until", start=start, end=end) if start and end else (
+            t("valid_from", start=start) if start else t("valid_until", end=end) if end else t("validity_open"))
+        rows.append({
+            t("col_title"): meta.title,
+            t("col_type"): meta.doctype or "",
+            t("col_date"): fmt_date(meta.date),
+            t("col_validity"): validity,
+            t("col_status"): status_label(status_on(meta)),
+        })  # fmt: skip
+    narrow = st.column_config.TextColumn(width="small")
+    st.dataframe(rows, hide_index=True, width="stretch", column_config={
+        t("col_title"): st.column_config.TextColumn(width="large"), t("col_type"): narrow, t("col_date"): narrow,
+        t("col_validity"): st.column_config.TextColumn(width="medium"), t("col_status"): narrow,
+    })  # fmt: skip
+
+
+def documents_table(library: Library) -> None:
+    """The indexed documents with date, status, validity, pages and passages (cells are plain text)."""
+    rows = []
+    for doc in library.documents():
+        meta = doc.meta
+        rows.append({
+            t("col_title"): meta.title,
+            t("col_file"): meta.file,
+            t("col_date"): fmt_date(meta.date),
+            t("col_status"): status_label(status_on(meta)),
+            t("col_valid_from"): fmt_date(meta.valid_from),
+            t("col_valid_until"): fmt_date(meta.valid_until),
+            t("col_pages"): doc.n_pages if doc.is_pdf else None,
+            t("col_passages"): doc.n_passages,
+            t("col_completeness"): meta.completeness or "",
+        })  # fmt: skip
+    st.dataframe(rows, hide_index=True, width="stretch")
