@@ -9,7 +9,7 @@ import pytest
 
 import rules
 from indexer.passage import DocumentMeta, Passage
-from retrieval.export import (
+from casefile import (
     FONT_ENV, CaseFile, CitedPassage, ExportError, RuleCheck, case_citations, case_markdown, case_pdf, find_font,
 )  # fmt: skip
 from ui import feedback, settings
