@@ -9,8 +9,8 @@ import datetime as dt
 from typing import Any
 
 from casefile.model import CaseFile, RuleCheck
+from rules.vocabulary import result_word
 
-RESULT_WORDS = {"true": "voldaan", "false": "niet voldaan", "unknown": "onbekend", "not-tested": "niet getoetst"}
 STATUS_WORDS = {"current": "geldend", "superseded": "vervangen", "expired": "verlopen",
                 "not-yet-valid": "nog niet geldend", "unknown": "status onbekend"}  # fmt: skip
 DISCLAIMER = ("Beleidsondersteuning, geen besluit: hieronder staan letterlijke passages uit het corpus en de "
@@ -145,7 +145,7 @@ def _check_blocks(check: RuleCheck) -> list[tuple[str, str]]:
             out.append(("sub", f"Bron: {_source_line(n.get('source'))}"))
     out.append(("h3", "Stappen"))
     for step in r.get("trace") or []:
-        out.append(("item", f"{step['step']}. [{RESULT_WORDS.get(step['result'], step['result'])}] {step['description']}"))
+        out.append(("item", f"{step['step']}. [{result_word(step['result'])}] {step['description']}"))
         used = {**(step.get("inputs") or {})}
         if used:
             shown = ", ".join(f"{input_label(defs, k)} = {fact_value(defs.get(k), v)}" for k, v in used.items())
