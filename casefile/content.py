@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import rules
 from casefile.model import CaseFile, RuleCheck
 from rules.vocabulary import result_word
 
@@ -61,13 +62,12 @@ def input_label(defs: dict, name: str) -> str:
 
 
 def fact_defs(rule_id: str) -> dict:
-    """Fact name -> FactDef of a rule ({} for an unknown rule)."""
+    """Fact name -> FactDef of a rule ({} for a rule no longer defined: the names stand in for labels)."""
     try:
-        import rules
-
-        return {f.name: f for f in rules.get_rule(rule_id).facts}
-    except Exception:  # an unknown or changed rule: the names stand in for labels
+        rule = rules.get_rule(rule_id)
+    except rules.UnknownRuleError:
         return {}
+    return {f.name: f for f in rule.facts}
 
 
 def _source_line(source: dict | None) -> str:

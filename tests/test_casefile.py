@@ -82,6 +82,21 @@ def test_a_term_check_exports_its_deadline_and_the_source_outside_the_corpus():
     assert "## Vraag" not in md  # a check opened without a question
 
 
+def test_a_check_of_a_rule_no_longer_defined_shows_its_fact_names(monkeypatch):
+    result = rules.check("beslistermijn", {"application_date": "2022-06-01", "decision_date": None,
+                                           "moratorium": False}, dt.date(2022, 10, 1)).to_dict()  # fmt: skip
+    result["rule"] = "beslistermijn-oud"
+    md = case_markdown(CaseFile(checks=[RuleCheck(result)]))
+    assert "- application_date: 01-06-2022" in md and "## Regelcheck: " in md
+
+    def broken(rule_id: str):
+        raise rules.RuleDefinitionError("beslistermijn.yaml", "facts: expected a list")
+
+    monkeypatch.setattr(rules, "get_rule", broken)
+    with pytest.raises(rules.RuleDefinitionError, match="beslistermijn.yaml"):  # only an unknown rule is forgiven
+        case_markdown(CaseFile(checks=[RuleCheck(result)]))
+
+
 def test_from_search_keeps_the_order_and_quotes_of_the_hits():
     from retrieval.hits import Hit, SearchResult
 
