@@ -7,10 +7,10 @@ import io
 import pytest
 
 import rules
-from indexer.passage import DocumentMeta, Passage
 from casefile import (
     FONT_ENV, CaseFile, CitedPassage, ExportError, RuleCheck, case_citations, case_markdown, case_pdf, find_font,
 )  # fmt: skip
+from indexer.passage import DocumentMeta, Passage
 
 CONSCRIPT = {"nationality": "RUS", "category": "dienstplichtige", "age": 25, "refused_or_deserted": True,
              "related_to_ukraine_war": True, "exclusions": []}  # fmt: skip

@@ -14,8 +14,8 @@ from typing import Any
 
 import streamlit as st
 
-from casefile import RuleCheck, fact_value, input_label, plain_value
 import rules
+from casefile import RuleCheck, fact_value, input_label, plain_value
 from rules.diagram import rule_dot
 from rules.errors import FactError, RuleError
 from rules.facts import coerce_fact
