@@ -8,7 +8,7 @@ from dataclasses import asdict
 
 import streamlit as st
 
-from retrieval.export import case_citations
+from casefile import case_citations
 from rules.suggest import suggest
 from ui import case, context, index_guard, passages, rule_view, settings
 from ui.i18n import t

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 import rules
-from retrieval.export import case_citations
+from casefile import case_citations
 from ui import case, context, index_guard, navigation, rule_view, settings
 from ui.i18n import t
 from ui.text import md_escape

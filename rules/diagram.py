@@ -11,6 +11,7 @@ import textwrap
 from typing import Any, Iterator
 
 from rules.model import Rule
+from rules.vocabulary import RESULT_WORDS
 
 WRAP = 34  # characters per label line
 
@@ -21,7 +22,8 @@ STYLES = {  # trace result -> (fill, border, style)
     "not-tested": ("#f1f3f5", "#868e96", "rounded,filled,dotted"),
     None: ("#ffffff", "#495057", "rounded,filled"),
 }
-MARKS = {"true": "✔ voldaan", "false": "✘ niet voldaan", "unknown": "? onbekend", "not-tested": "– niet getoetst"}
+SYMBOLS = {"true": "✔", "false": "✘", "unknown": "?", "not-tested": "–"}
+MARKS = {code: f"{SYMBOLS[code]} {word}" for code, word in RESULT_WORDS.items()}
 REACHED = "● uitkomst"
 PATH = 'color="#1c63b7", penwidth=2.6'
 OPS = {"eq": "=", "ne": "≠", "in": "in", "not_in": "niet in", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤",

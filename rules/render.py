@@ -4,8 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from rules.model import Rule
-
-RESULT_WORDS = {"true": "waar", "false": "onwaar", "unknown": "onbekend", "not-tested": "niet getoetst"}
+from rules.vocabulary import RESULT_WORDS, result_word
 
 
 def render_result(result: dict) -> str:
@@ -28,7 +27,7 @@ def render_result(result: dict) -> str:
         lines.append(f"  Opmerking: {note['text']} [{note['source']['citation']}]")
     lines.append("Stappen:")
     for step in result["trace"]:
-        lines.append(f"  {step['step']}. [{RESULT_WORDS.get(step['result'], step['result'])}] {step['description']}")
+        lines.append(f"  {step['step']}. [{result_word(step['result'])}] {step['description']}")
         if step.get("inputs"):
             lines.append("     invoer: " + ", ".join(f"{k}={_value(v)}" for k, v in step["inputs"].items()))
         if step.get("conditions"):

@@ -12,7 +12,7 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
-from retrieval.export import case_citations
+from casefile import case_citations
 from tests.test_app import APP, app_env, fresh_caches, small_index  # noqa: F401  (fixtures)
 from ui import case, feedback, navigation, rule_view
 from ui.i18n import STRINGS

@@ -76,7 +76,7 @@ def test_check_text_rendering():
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[2] == "Uitkomst: not-applicable — Niet van toepassing: voor gemobiliseerden geldt geen BVM"
-    assert "  1. [waar] Regel in werking op de peildatum" in lines
+    assert "  1. [voldaan] Regel in werking op de peildatum" in lines
     assert any(line.startswith("     bron: Nota Beleidsconsequenties mobilisatie Rusland, p. 3:") for line in lines)
 
 

@@ -10,7 +10,7 @@ from typing import Mapping
 
 import streamlit as st
 
-from retrieval.export import CaseFile, RuleCheck, case_markdown, case_pdf, pdf_problem
+from casefile import CaseFile, RuleCheck, case_markdown, case_pdf, pdf_problem
 from ui import feedback, resources
 from ui.i18n import t
 from ui.settings import Settings

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from rules.vocabulary import RESULT_WORDS
+
 DEFAULT = "nl"
 LANGUAGES = {"nl": "Nederlands", "en": "English"}
 
@@ -179,10 +181,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "fact_none_and_some": "{label}: kies 'geen' óf een of meer gronden, niet allebei.",
         "prefilled_from": ":material/chat: Voorgevuld uit uw vraag: “{words}”",
         "prefilled_intro": "Feiten voorgevuld uit uw vraag “{question}”. Controleer ze, vul de rest aan en klik op Controleren.",
-        "step_true": "voldaan",
-        "step_false": "niet voldaan",
-        "step_unknown": "onbekend",
-        "step_not-tested": "niet getoetst",
+        # a step's result: the officer's words of rules.vocabulary, as in the CLI and the case file
+        **{f"step_{code}": word for code, word in RESULT_WORDS.items()},
         "step_used": "Gebruikt: {values}",
         "step_parameters": "Parameters: {values}",
         "step_value": "Waarde: {values}",

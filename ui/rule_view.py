@@ -15,11 +15,11 @@ from typing import Any
 import streamlit as st
 
 import rules
+from casefile import RuleCheck, fact_value, input_label, plain_value
 from rules.diagram import rule_dot
 from rules.errors import FactError, RuleError
 from rules.facts import coerce_fact
 from rules.timeline import term_timeline
-from retrieval.export import RuleCheck, fact_value, input_label, plain_value
 from retrieval.hits import Hit
 from retrieval.retriever import Retriever
 from retrieval.sources import HEADING_MATCH, PHRASE_MATCH, find_source_passage, trace_passages

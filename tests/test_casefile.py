@@ -1,18 +1,16 @@
-"""'Export for the case file' (Markdown and PDF) and the feedback store."""
+"""The case file (casefile/): its Markdown and PDF hold the same text and every citation of the case."""
 from __future__ import annotations
 
 import datetime as dt
 import io
-import sqlite3
 
 import pytest
 
 import rules
-from indexer.passage import DocumentMeta, Passage
-from retrieval.export import (
+from casefile import (
     FONT_ENV, CaseFile, CitedPassage, ExportError, RuleCheck, case_citations, case_markdown, case_pdf, find_font,
 )  # fmt: skip
-from ui import feedback, settings
+from indexer.passage import DocumentMeta, Passage
 
 CONSCRIPT = {"nationality": "RUS", "category": "dienstplichtige", "age": 25, "refused_or_deserted": True,
              "related_to_ukraine_war": True, "exclusions": []}  # fmt: skip
@@ -82,6 +80,21 @@ def test_a_term_check_exports_its_deadline_and_the_source_outside_the_corpus():
     assert "## Vraag" not in md  # a check opened without a question
 
 
+def test_a_check_of_a_rule_no_longer_defined_shows_its_fact_names(monkeypatch):
+    result = rules.check("beslistermijn", {"application_date": "2022-06-01", "decision_date": None,
+                                           "moratorium": False}, dt.date(2022, 10, 1)).to_dict()  # fmt: skip
+    result["rule"] = "beslistermijn-oud"
+    md = case_markdown(CaseFile(checks=[RuleCheck(result)]))
+    assert "- application_date: 01-06-2022" in md and "## Regelcheck: " in md
+
+    def broken(rule_id: str):
+        raise rules.RuleDefinitionError("beslistermijn.yaml", "facts: expected a list")
+
+    monkeypatch.setattr(rules, "get_rule", broken)
+    with pytest.raises(rules.RuleDefinitionError, match="beslistermijn.yaml"):  # only an unknown rule is forgiven
+        case_markdown(CaseFile(checks=[RuleCheck(result)]))
+
+
 def test_from_search_keeps_the_order_and_quotes_of_the_hits():
     from retrieval.hits import Hit, SearchResult
 
@@ -102,32 +115,3 @@ def test_a_missing_font_is_a_sentence_naming_the_setting(monkeypatch, tmp_path):
     finally:
         find_font.cache_clear()
 
-
-# --------------------------------------------------------------------------- feedback
-
-
-def test_feedback_counts_and_no_question_unless_allowed(tmp_path):
-    db = tmp_path / "sub" / "feedback.sqlite"
-    assert feedback.counts(db)["all"] == feedback.Counts()  # no file yet
-    feedback.record(db, kind="answer", useful=True, question="Is Ivan (25) een deserteur?", citations=["Nota, p. 1"])
-    feedback.record(db, kind="answer", useful=False, comment="  mist art. 43  ", question="vraag 2", store_question=True)
-    feedback.record(db, kind="rule", useful=True, rule_id="beslistermijn", outcome="computed")
-    counts = feedback.counts(db)
-    assert counts["answer"] == feedback.Counts(total=2, useful=1, not_useful=1, with_comment=1)
-    assert counts["rule"] == feedback.Counts(total=1, useful=1) and counts["all"].total == 3
-    stored = {r["id"]: r for r in feedback.rows(db)}
-    assert stored[1]["question"] is None and stored[2]["question"] == "vraag 2"
-    assert stored[2]["comment"] == "mist art. 43" and stored[1]["citations"] == '["Nota, p. 1"]'
-    with sqlite3.connect(db) as con:  # the question of the first feedback is nowhere in the file
-        assert not con.execute("SELECT COUNT(*) FROM feedback WHERE question LIKE '%Ivan%'").fetchone()[0]
-    with pytest.raises(ValueError, match="allowed; use one of answer, rule"):
-        feedback.record(db, kind="chat", useful=True)
-
-
-def test_feedback_settings(tmp_path):
-    cfg = settings.load({"BELEIDSWIJZER_INDEX": str(tmp_path)})
-    assert cfg.feedback_db == tmp_path / "feedback.sqlite" and cfg.store_questions is False
-    cfg = settings.load({"BELEIDSWIJZER_FEEDBACK_DB": str(tmp_path / "f.db"), "BELEIDSWIJZER_STORE_QUESTIONS": "on"})
-    assert cfg.feedback_db == tmp_path / "f.db" and cfg.store_questions is True
-    with pytest.raises(settings.SettingsError, match="BELEIDSWIJZER_STORE_QUESTIONS"):
-        settings.load({"BELEIDSWIJZER_STORE_QUESTIONS": "misschien"})

@@ -1,89 +1,21 @@
-"""'Export for the case file': the question, the cited passages with their citations, and any
-rule check with its trace, reference date and rule version, as Markdown and as PDF.
-
-Both formats are rendered from one list of blocks, so they hold the same text; every
-citation in the case (`case_citations`) appears verbatim in both. The case file is in Dutch,
-the language of the file it goes into.
-
-The PDF needs a Unicode TrueType font: DejaVu Sans (Debian: fonts-dejavu-core) or the file
-named by BELEIDSWIJZER_PDF_FONT.
+"""The case as a list of (kind, text) blocks, from which the Markdown and the PDF are both
+rendered, so they hold the same text; every citation of the case (`case_citations`) is in them.
+The text is in Dutch, the language of the file it goes into, and so are the helpers that show a
+fact's value as the officer reads it.
 """
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
-import subprocess
-from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from retrieval.hits import Hit, SearchResult
+import rules
+from casefile.model import CaseFile, RuleCheck
+from rules.vocabulary import result_word
 
-FONT_ENV = "BELEIDSWIJZER_PDF_FONT"
-FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/TTF/DejaVuSans.ttf",
-    "/Library/Fonts/DejaVuSans.ttf",
-)
-RESULT_WORDS = {"true": "voldaan", "false": "niet voldaan", "unknown": "onbekend", "not-tested": "niet getoetst"}
 STATUS_WORDS = {"current": "geldend", "superseded": "vervangen", "expired": "verlopen",
                 "not-yet-valid": "nog niet geldend", "unknown": "status onbekend"}  # fmt: skip
 DISCLAIMER = ("Beleidsondersteuning, geen besluit: hieronder staan letterlijke passages uit het corpus en de "
               "uitkomst van een regelcheck met haar stappen en bronnen.")  # fmt: skip
-
-
-class ExportError(RuntimeError):
-    """The export cannot be made; the message says what to install or set."""
-
-
-@dataclass
-class CitedPassage:
-    """A passage as shown to the officer: citation, text, the quote highlighted in it, status."""
-
-    citation: str
-    text: str
-    quote: str = ""
-    status: str = ""
-    title: str = ""
-
-    @classmethod
-    def from_hit(cls, hit: Hit) -> "CitedPassage":
-        p = hit.passage
-        return cls(p.citation, p.text, hit.quote, hit.status, p.meta.title if p.meta else p.doc_id)
-
-
-@dataclass
-class RuleCheck:
-    """A rule check as shown: the result, the indexed passage of each step's source (step
-    number -> citation; absent = not in the index), and the facts pre-filled from the question."""
-
-    result: dict
-    step_passages: dict[int, str] = field(default_factory=dict)
-    prefilled: dict[str, str] = field(default_factory=dict)  # fact -> the words it came from
-
-
-@dataclass
-class CaseFile:
-    question: str | None = None
-    on: dt.date | None = None  # the 'policy in force on' date of the search, if any
-    passages: list[CitedPassage] = field(default_factory=list)
-    checks: list[RuleCheck] = field(default_factory=list)
-    created: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
-
-    @classmethod
-    def from_search(cls, result: SearchResult | None, question: str | None = None,
-                    checks: Iterable[RuleCheck] = ()) -> "CaseFile":  # fmt: skip
-        """The case of one chat answer: its question, its passages in the order shown, its checks."""
-        if result is None:
-            return cls(question=question, checks=list(checks))
-        return cls(question=question or result.question, on=result.on,
-                   passages=[CitedPassage.from_hit(h) for h in result.hits], checks=list(checks))  # fmt: skip
-
-
-# --------------------------------------------------------------------------- content
 
 
 def _date(value: Any) -> str:
@@ -130,13 +62,12 @@ def input_label(defs: dict, name: str) -> str:
 
 
 def fact_defs(rule_id: str) -> dict:
-    """Fact name -> FactDef of a rule ({} for an unknown rule)."""
+    """Fact name -> FactDef of a rule ({} for a rule no longer defined: the names stand in for labels)."""
     try:
-        import rules
-
-        return {f.name: f for f in rules.get_rule(rule_id).facts}
-    except Exception:  # an unknown or changed rule: the names stand in for labels
+        rule = rules.get_rule(rule_id)
+    except rules.UnknownRuleError:
         return {}
+    return {f.name: f for f in rule.facts}
 
 
 def _source_line(source: dict | None) -> str:
@@ -214,7 +145,7 @@ def _check_blocks(check: RuleCheck) -> list[tuple[str, str]]:
             out.append(("sub", f"Bron: {_source_line(n.get('source'))}"))
     out.append(("h3", "Stappen"))
     for step in r.get("trace") or []:
-        out.append(("item", f"{step['step']}. [{RESULT_WORDS.get(step['result'], step['result'])}] {step['description']}"))
+        out.append(("item", f"{step['step']}. [{result_word(step['result'])}] {step['description']}"))
         used = {**(step.get("inputs") or {})}
         if used:
             shown = ", ".join(f"{input_label(defs, k)} = {fact_value(defs.get(k), v)}" for k, v in used.items())
@@ -252,97 +183,3 @@ def case_citations(case: CaseFile) -> list[str]:
         found += [(c.get("source") or {}).get("citation", "") for c in r.get("consequences") or []]
         found += [(n.get("source") or {}).get("citation", "") for n in r.get("notes") or []]
     return [c for c in dict.fromkeys(found) if c]
-
-
-# --------------------------------------------------------------------------- Markdown
-
-
-def case_markdown(case: CaseFile) -> str:
-    lines: list[str] = []
-    for kind, text in blocks(case):
-        if kind in ("h1", "h2", "h3"):
-            lines += ["", "#" * int(kind[1]) + " " + " ".join(text.split()), ""]
-        elif kind == "quote":
-            lines += ["> " + line if line.strip() else ">" for line in text.splitlines()] + [""]
-        elif kind == "item":
-            lines.append(f"- {text}")
-        elif kind == "sub":
-            lines.append(f"    - {text}")
-        elif kind == "meta":
-            lines += [f"*{text}*", ""]
-        else:
-            lines += [text, ""]
-    return "\n".join(lines).strip() + "\n"
-
-
-# --------------------------------------------------------------------------- PDF
-
-
-@lru_cache(maxsize=1)
-def find_font() -> tuple[str, str]:
-    """(regular, bold) paths of a Unicode TrueType font; ExportError when there is none."""
-    configured = os.environ.get(FONT_ENV, "").strip()
-    candidates = [configured] if configured else list(FONT_CANDIDATES)
-    if not configured and shutil.which("fc-match"):
-        try:
-            found = subprocess.run(["fc-match", "-f", "%{file}", "DejaVu Sans:style=Book"], capture_output=True,
-                                   text=True, timeout=5).stdout.strip()  # fmt: skip
-            if found.lower().endswith(".ttf"):
-                candidates.append(found)
-        except (OSError, subprocess.SubprocessError):
-            pass
-    for path in candidates:
-        if path and Path(path).is_file():
-            bold = Path(path).with_name(Path(path).stem + "-Bold.ttf")
-            return path, str(bold if bold.is_file() else path)
-    if configured:
-        raise ExportError(f"{FONT_ENV}={configured!r} is not a file; name a TrueType (.ttf) font with Unicode glyphs.")
-    raise ExportError("No Unicode TrueType font for the PDF export. Install DejaVu Sans "
-                      f"(Debian: apt-get install fonts-dejavu-core) or set {FONT_ENV} to a .ttf file.")  # fmt: skip
-
-
-@lru_cache(maxsize=1)
-def pdf_problem() -> str | None:
-    """Why a PDF cannot be made here (no Unicode font), or None when it can; asked once."""
-    try:
-        find_font()
-    except ExportError as exc:
-        return str(exc)
-    return None
-
-
-def case_pdf(case: CaseFile) -> bytes:
-    """The case as an A4 PDF (text selectable and searchable)."""
-    from fpdf import FPDF
-
-    regular, bold = find_font()
-    pdf = FPDF(format="A4")
-    pdf.set_title("Beleidswijzer — export voor het dossier")
-    pdf.set_creator("Beleidswijzer")
-    pdf.set_creation_date(case.created)
-    pdf.add_font("Case", "", regular)
-    pdf.add_font("Case", "B", bold)
-    pdf.set_auto_page_break(True, margin=15)
-    pdf.add_page()
-    sizes = {"h1": 15, "h2": 12.5, "h3": 11}
-    for kind, text in blocks(case):
-        text = text.replace("\t", " ")
-        if kind in sizes:
-            pdf.ln(2 if kind == "h3" else 4)
-            pdf.set_font("Case", "B", sizes[kind])
-            pdf.multi_cell(0, sizes[kind] * 0.5, " ".join(text.split()), new_x="LMARGIN", new_y="NEXT", align="L")
-            pdf.ln(1)
-            continue
-        pdf.set_font("Case", "", 9 if kind in ("meta", "sub") else 10)
-        grey = 90 if kind == "meta" else 0
-        pdf.set_text_color(grey, grey, grey)
-        indent = {"quote": 5, "item": 3, "sub": 9}.get(kind, 0)
-        pdf.set_x(pdf.l_margin + indent)
-        if kind == "quote":
-            pdf.set_fill_color(245, 245, 240)
-        prefix = "• " if kind == "item" and not text[:1].isdigit() else ("– " if kind == "sub" else "")
-        pdf.multi_cell(pdf.epw - indent, 4.6, prefix + text, new_x="LMARGIN", new_y="NEXT", fill=kind == "quote",
-                       align="L")  # fmt: skip
-        if kind in ("p", "quote", "meta"):
-            pdf.ln(1.5)
-    return bytes(pdf.output())

@@ -1,0 +1,24 @@
+"""The case file as Markdown, rendered from the same blocks as the PDF."""
+from __future__ import annotations
+
+from casefile.content import blocks
+from casefile.model import CaseFile
+
+
+def case_markdown(case: CaseFile) -> str:
+    """The case as Markdown: headings, quoted passages, steps as list items with their details nested."""
+    lines: list[str] = []
+    for kind, text in blocks(case):
+        if kind in ("h1", "h2", "h3"):
+            lines += ["", "#" * int(kind[1]) + " " + " ".join(text.split()), ""]
+        elif kind == "quote":
+            lines += ["> " + line if line.strip() else ">" for line in text.splitlines()] + [""]
+        elif kind == "item":
+            lines.append(f"- {text}")
+        elif kind == "sub":
+            lines.append(f"    - {text}")
+        elif kind == "meta":
+            lines += [f"*{text}*", ""]
+        else:
+            lines += [text, ""]
+    return "\n".join(lines).strip() + "\n"
