@@ -347,6 +347,3 @@ class IndexReader:
     def vectors(self) -> np.ndarray:
         """The passage vectors, memory-mapped."""
         return np.load(self.folder / VECTORS, mmap_mode="r")
-
-    def doc_rows(self, doc_id: str) -> list[int]:
-        return [r[0] for r in self._con.execute("SELECT row FROM passages WHERE doc_id=? ORDER BY seq", (doc_id,))]

@@ -99,7 +99,6 @@ class Retriever:
                 self.index_dir,
             )
         self.library = Library(reader, self.passages)
-        self.reader = reader  # the pages still read it; they move to self.library
         self.params = Params.for_model(self.encoder.name)
         files = files or default_query_files()  # read once, now, rather than on the first question
         self.lexicon, self.thesaurus, self.gazetteer = files.lexicon, files.thesaurus, files.gazetteer
