@@ -24,6 +24,8 @@ HEADING_MATCH = 0.8  # Hit.score: the phrase is a section heading; the section's
 PLACE_MATCH = 0.5  # Hit.score: not found; the passage at the cited page or article/lid
 
 class HasPassages(Protocol):
+    """The indexed corpus (retrieval.library.Library) or anything else that lists its passages."""
+
     passages: Sequence[Passage]
 
 
@@ -38,33 +40,33 @@ class _DocText:
 _CACHE: "weakref.WeakKeyDictionary[Any, dict[str, _DocText]]" = weakref.WeakKeyDictionary()
 
 
-def _documents(retriever: HasPassages) -> dict[str, _DocText]:
-    """File name -> its passages (cached per retriever: a retriever's passages never change)."""
+def _documents(corpus: HasPassages) -> dict[str, _DocText]:
+    """File name -> its passages (cached per library: a build's passages never change)."""
     try:
-        cached = _CACHE.get(retriever)
+        cached = _CACHE.get(corpus)
     except TypeError:  # not weak-referenceable: no cache
         cached = None
     if cached is not None:
         return cached
     by_file: dict[str, list[Passage]] = {}
-    for p in retriever.passages:
+    for p in corpus.passages:
         name = (p.meta.file if p.meta else "") or p.doc_id
         by_file.setdefault(name.rsplit("/", 1)[-1], []).append(p)
     docs = {name: _DocText(ps) for name, ps in by_file.items()}
     try:
-        _CACHE[retriever] = docs
+        _CACHE[corpus] = docs
     except TypeError:
         pass
     return docs
 
 
-def document_indexed(retriever: HasPassages, document: str | None) -> bool:
+def document_indexed(corpus: HasPassages, document: str | None) -> bool:
     """Whether the file `document` (a name as rules cite it) has passages in the index."""
-    return bool(document) and document.rsplit("/", 1)[-1] in _documents(retriever)
+    return bool(document) and document.rsplit("/", 1)[-1] in _documents(corpus)
 
 
 def find_source_passage(
-    retriever: HasPassages, source: Mapping[str, Any], on: dt.date | None = None
+    corpus: HasPassages, source: Mapping[str, Any], on: dt.date | None = None
 ) -> Hit | None:
     """The passage a source cites, as a Hit with the phrase as its quote; None when the source
     is outside the corpus or its document is not indexed (or has no passage at that place).
@@ -74,7 +76,7 @@ def find_source_passage(
     """
     if not source or source.get("in_corpus") is False or not source.get("document"):
         return None
-    doc = _documents(retriever).get(str(source["document"]).rsplit("/", 1)[-1])
+    doc = _documents(corpus).get(str(source["document"]).rsplit("/", 1)[-1])
     if doc is None:
         return None
     phrase = source.get("phrase") or ""
@@ -161,12 +163,12 @@ def _hit(passage: Passage, score: float, start: int, end: int, on: dt.date | Non
     )  # fmt: skip
 
 
-def trace_passages(retriever: HasPassages, result: Mapping[str, Any], on: dt.date | None = None) -> dict[int, Hit]:
+def trace_passages(corpus: HasPassages, result: Mapping[str, Any], on: dt.date | None = None) -> dict[int, Hit]:
     """Step number -> the indexed passage of that trace step's source (steps whose source is
     not in the index are left out). `result` is RuleResult.to_dict()."""
     out: dict[int, Hit] = {}
     for step in result.get("trace") or []:
-        hit = find_source_passage(retriever, step.get("source") or {}, on)
+        hit = find_source_passage(corpus, step.get("source") or {}, on)
         if hit is not None:
             out[int(step["step"])] = hit
     return out

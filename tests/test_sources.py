@@ -7,8 +7,9 @@ import pytest
 
 import rules
 from indexer.passage import DocumentMeta, Passage
+from indexer.text import squeeze
 from retrieval.sources import (
-    HEADING_MATCH, PHRASE_MATCH, PLACE_MATCH, document_indexed, find_source_passage, squeeze, trace_passages,
+    HEADING_MATCH, PHRASE_MATCH, PLACE_MATCH, document_indexed, find_source_passage, trace_passages,
 )  # fmt: skip
 
 NOTE = DocumentMeta(doc_id="nota", title="Nota", file="nota.pdf", valid_until="2023-06-30")
@@ -142,4 +143,4 @@ def small_note_index(tmp_path_factory):
     (root / "corpus").mkdir()
     shutil.copy(NOTE_PDF, root / "corpus" / NOTE_PDF.name)
     build([root / "corpus"], root / "index", FakeEncoder())
-    return Retriever(root / "index", encoder=FakeEncoder())
+    return Retriever(root / "index", encoder=FakeEncoder()).library

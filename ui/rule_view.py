@@ -245,7 +245,7 @@ def result_view(rule: rules.Rule, result: dict, retriever: Retriever | None, ori
     """The result of a check; returns it as a RuleCheck (with each step's indexed passage) for
     the case export."""
     on = dt.date.fromisoformat(result["reference_date"])
-    hits = trace_passages(retriever, result, on) if retriever is not None else {}
+    hits = trace_passages(retriever.library, result, on) if retriever is not None else {}
     outcome_sentence(result)
     if result.get("explanation"):
         st.markdown(md_escape(result["explanation"]))
@@ -331,7 +331,7 @@ def source_view(retriever: Retriever | None, source: dict, on: dt.date | None, *
     """A rule source: its citation, the cited phrase, and a button that opens the passage in
     context; or a note that the document is not in the index (or not in the corpus at all)."""
     if hit is None and retriever is not None:
-        hit = find_source_passage(retriever, source, on)
+        hit = find_source_passage(retriever.library, source, on)
     with st.container(horizontal=True, vertical_alignment="center", gap="small"):
         st.code(source.get("citation") or source.get("reference") or "", language=None, wrap_lines=True, width="content")
         if hit is not None and source.get("in_corpus") is not False:
