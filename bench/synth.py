@@ -163,10 +163,10 @@ def synthetic_docs(material: Material, n: int, words: WordModel) -> list[DocReco
 def write_index(index_dir: Path, docs: list[DocRecord], vectors: np.ndarray, encoder) -> dict:
     """Write and publish a build of `docs` with `vectors`, exactly as indexer.build does."""
     from indexer import store
-    from indexer.build import _manifest
+    from indexer.build import build_manifest
 
     tmp = store.new_build_folder(index_dir)
-    manifest = store.write_build(tmp, docs, vectors, _manifest(encoder, docs), None, encoder)
+    manifest = store.write_build(tmp, docs, vectors, build_manifest(encoder, docs), None, encoder)
     store.publish(index_dir, tmp)
     return manifest
 

@@ -244,7 +244,7 @@ def build(
         say("write", 0, 1, "")
         tmp = store.new_build_folder(index_dir)
         store.write_build(
-            tmp, docs, vectors, _manifest(encoder, docs), dense_kind, encoder, store.current_build(index_dir)
+            tmp, docs, vectors, build_manifest(encoder, docs), dense_kind, encoder, store.current_build(index_dir)
         )
         store.publish(index_dir, tmp)
         say("write", 1, 1, "")
@@ -254,7 +254,8 @@ def build(
         return report
 
 
-def _manifest(encoder: Encoder, docs: list[store.DocRecord]) -> dict:
+def build_manifest(encoder: Encoder, docs: list[store.DocRecord]) -> dict:
+    """What a build records about itself: the model, the versions that made it, and its files."""
     import faiss
     import pypdf
 
