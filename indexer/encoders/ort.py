@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer.encoders import ProgressFn
+from indexer.encoders.protocol import ProgressFn
 from indexer.encoders.e5_layout import EMBEDDINGS_FILE, MAX_SEQ_LENGTH, ONNX_FILE, ONNX_MARKER, position_ids
 from indexer.encoders.st import (
     BUILD_THREADS,
