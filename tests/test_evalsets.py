@@ -19,6 +19,14 @@ def test_the_list_holds_every_question_file_in_eval_once():
     assert tune_set().file == "questions.yaml"
 
 
+def test_evaluate_and_calibrate_take_their_sets_from_the_list():
+    from retrieval.calibrate import DEFAULT_CHECKS
+    from retrieval.evaluate import DEFAULT_QUESTIONS
+
+    assert DEFAULT_QUESTIONS == EVAL / "questions.yaml"
+    assert DEFAULT_CHECKS == tuple(EVAL / s.file for s in check_sets())
+
+
 @pytest.mark.parametrize("evalset", load_sets(), ids=lambda s: s.file)
 def test_every_listed_set_is_a_valid_question_file(evalset: EvalSet):
     assert load_questions(evalset.path)
