@@ -79,7 +79,7 @@ def run(mode: str, work: Path) -> dict:
         + ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v))  # fmt: skip
 
     from indexer.encoders import get_encoder
-    from retrieval.evaluate import load_questions
+    from retrieval.evaluate import DEFAULT_QUESTIONS, load_questions
     from retrieval.retriever import Retriever
 
     t = time.perf_counter()
@@ -103,7 +103,7 @@ def run(mode: str, work: Path) -> dict:
         res["length_sort"] = ingest.length_sorting(encoder, [p.text for p in material.passages])
 
     # ---- warm queries on the real corpus
-    all_questions = load_questions(REPO / "eval" / "questions.yaml")
+    all_questions = load_questions(DEFAULT_QUESTIONS)  # the tuning set of eval/sets.yaml
     questions = all_questions[: plan.questions] if plan.questions else all_questions
     texts = [q.question for q in questions]
     retriever = Retriever(index_real, encoder=encoder)

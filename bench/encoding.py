@@ -35,7 +35,7 @@ def quantise_int8(folder: Path, cache_dir: Path) -> tuple[Path, dict]:
     """encoder.onnx quantised to int8 weights (per channel) in cache_dir, made once."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from indexer.encoders.e5_provision import ONNX_FILE
+    from indexer.encoders.e5_layout import ONNX_FILE
 
     cache_dir.mkdir(parents=True, exist_ok=True)
     fp32, int8 = folder / ONNX_FILE, cache_dir / "encoder-int8.onnx"

@@ -40,13 +40,12 @@ from pathlib import Path
 import numpy as np
 
 from retrieval import fusion
+from retrieval.evalsets import check_sets
 from retrieval.evaluate import DEFAULT_QUESTIONS, LANGS, REPO, Question, evaluate, load_questions, run_question, summarise
 from retrieval.fusion import CALIBRATION, Params, Signals
 from retrieval.retriever import Retriever
 
-DEFAULT_CHECKS = tuple(
-    REPO / "eval" / name for name in ("holdout.yaml", "blind.yaml", "blind2.yaml", "blind3.yaml", "blind4.yaml", "blind5.yaml")
-)
+DEFAULT_CHECKS = tuple(s.path for s in check_sets())  # eval/sets.yaml's check sets, in its order
 LEXICAL_WEIGHTS = (0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.5)
 COVERAGE_POWERS = (1.0, 2.0)
 

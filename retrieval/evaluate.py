@@ -22,11 +22,12 @@ from typing import Iterable
 import yaml
 
 from indexer.text import comparable
+from retrieval.evalsets import tune_set
 from retrieval.fusion import MODES
 from retrieval.retriever import Retriever
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_QUESTIONS = REPO / "eval" / "questions.yaml"
+DEFAULT_QUESTIONS = tune_set().path  # eval/questions.yaml, the tuning set of eval/sets.yaml
 LANGS = ("nl", "en")
 TYPES = ("fact", "paraphrase", "reference", "out-of-scope")
 CUTOFFS = (1, 3, 5)

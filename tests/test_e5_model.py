@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.encoders import e5_provision
+from indexer.encoders import e5_layout, e5_provision
+from indexer.encoders.e5_layout import MARKER_FILE
 from indexer.encoders.e5_provision import (
-    MARKER_FILE,
     ModelProvisioningError,
     build_precompiled_charsmap,
     dequantize_q4_0,
@@ -221,12 +221,12 @@ def test_provisioning_twice_reuses_the_folder(tmp_path: Path, monkeypatch) -> No
     after = weights.stat()
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
     assert not list(folder.parent.glob(".*tmp-*")), "no temp folders are left behind"
-    assert (folder / e5_provision.ONNX_FILE).is_file() and (folder / e5_provision.EMBEDDINGS_FILE).is_file()
+    assert (folder / e5_layout.ONNX_FILE).is_file() and (folder / e5_layout.EMBEDDINGS_FILE).is_file()
     assert folder.stat().st_mode & 0o777 == 0o777 & ~e5_provision._umask()  # not mkdtemp's 0700
 
     # a folder from before the ONNX export gets only the ONNX files
-    (folder / e5_provision.ONNX_MARKER).unlink()
-    (folder / e5_provision.ONNX_FILE).unlink()
+    (folder / e5_layout.ONNX_MARKER).unlink()
+    (folder / e5_layout.ONNX_FILE).unlink()
     assert provision_e5(progress=messages.append) == folder
     assert any("ONNX" in m for m in messages) and not any("converting" in m for m in messages), messages
     assert (weights.stat().st_ino, weights.stat().st_mtime_ns) == (before.st_ino, before.st_mtime_ns)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from pathlib import Path
 
 import pytest
 
@@ -23,6 +22,7 @@ from indexer.build import build
 from indexer.encoders.fake import FakeEncoder
 from retrieval import calibrate as cal
 from retrieval.evaluate import (
+    DEFAULT_QUESTIONS,
     Question,
     QuestionFileError,
     _percentile,
@@ -192,7 +192,7 @@ def test_load_questions_names_the_problem(tmp_path, entry, message):
 
 
 def test_repository_question_set_is_valid_and_balanced():
-    qs = load_questions(Path(__file__).resolve().parents[1] / "eval" / "questions.yaml")
+    qs = load_questions(DEFAULT_QUESTIONS)
     count = lambda pred: sum(1 for q in qs if pred(q))  # noqa: E731
     assert len(qs) >= 70
     assert count(lambda q: q.lang == "nl" and q.type in ("fact", "paraphrase")) >= 35
@@ -214,7 +214,7 @@ def test_cli_writes_json(setup, tmp_path, capsys):
 
 
 def test_cli_missing_index_exits_2(tmp_path, capsys):
-    assert main(["--index", str(tmp_path / "nope"), "--questions", str(Path(__file__).resolve().parents[1] / "eval" / "questions.yaml")]) == 2
+    assert main(["--index", str(tmp_path / "nope"), "--questions", str(DEFAULT_QUESTIONS)]) == 2
     assert "error:" in capsys.readouterr().err
 
 

@@ -14,16 +14,16 @@ import numpy as np
 import pytest
 
 from indexer.encoders import e5_provision, get_encoder
-from indexer.encoders.e5_provision import (
+from indexer.encoders.e5_layout import (
     EMBEDDINGS_FILE,
     MARKER_FILE,
     ONNX_EXPORT_VERSION,
     ONNX_FILE,
     ONNX_MARKER,
-    is_complete,
-    provision_e5,
+    position_ids,
 )
-from indexer.encoders.ort import EmbeddingRows, OrtE5Encoder, position_ids
+from indexer.encoders.e5_provision import is_complete, provision_e5
+from indexer.encoders.ort import EmbeddingRows, OrtE5Encoder
 from indexer.encoders.st import EncoderLoadError, SentenceTransformerEncoder
 from tests.test_e5_model import DUTCH_PASSAGES, DUTCH_QUERIES, ENGLISH_PASSAGES, ENGLISH_QUERIES
 

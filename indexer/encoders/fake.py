@@ -10,7 +10,7 @@ import re
 
 import numpy as np
 
-from indexer.encoders import ProgressFn
+from indexer.encoders.protocol import ProgressFn
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from indexer.encoders import ProgressFn
-from indexer.encoders.e5_provision import EMBEDDINGS_FILE, MAX_SEQ_LENGTH, ONNX_FILE, ONNX_MARKER
+from indexer.encoders.protocol import ProgressFn
+from indexer.encoders.e5_layout import EMBEDDINGS_FILE, MAX_SEQ_LENGTH, ONNX_FILE, ONNX_MARKER, position_ids
 from indexer.encoders.st import (
     BUILD_THREADS,
     PASSAGE_BATCH,
@@ -41,13 +41,6 @@ def _how_to_fix(folder: Path) -> str:
         f"{EMBEDDINGS_FILE} is corrupt, first delete {folder / ONNX_MARKER}: only the ONNX files are made "
         f"again), or set BELEIDSWIJZER_ENCODER_BACKEND=torch to use the torch encoder."
     )
-
-
-def position_ids(ids: np.ndarray, pad: int) -> np.ndarray:
-    """XLM-R's position ids as transformers derives them from input_ids: pad+1, pad+2, ... over
-    the tokens, `pad` on padding."""
-    real = ids != pad
-    return (np.cumsum(real, axis=1) * real + pad).astype(np.int64)
 
 
 class EmbeddingRows:

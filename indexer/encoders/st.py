@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer.encoders import ProgressFn
+from indexer.encoders.protocol import ProgressFn
 
 # Threads for torch: one per query, so concurrent officers do not oversubscribe the cores
 # (measured on 2 busy cores: 29 ms per query with 1 thread against 405 ms with 2); all cores
