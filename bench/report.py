@@ -504,11 +504,11 @@ def _closing_section(res: dict) -> list[str]:
             ref = q["hybrid, names a reference"]["stages"]["fusion"]["median_ms"]
             date = q["hybrid, valid on a date"]
             L.append(f"- **At {_n(int(key))} passages:** a question naming a reference spends {ref:.0f} ms in fusion "
-                     f"(Retriever._reference_rows checks, in the lower-cased text, every passage of that article in the law's documents "
+                     f"(ReferenceIndex.rows checks, in the lower-cased text, every passage of that article in the law's documents "
                      f"and every passage holding both the number and a name of the law; the synthetic passages are word samples of the corpus, "
                      f"so many hold \"31\" and a law's name by chance); a validity "
                      f"date adds {date['stages']['fusion']['median_ms'] + date['stages']['other']['median_ms'] - q['hybrid, cached vector']['stages']['fusion']['median_ms']:.0f} ms "
-                     "(Retriever._allowed builds a set over all passages per query, and the dense search asks 4x the candidates).")
+                     "(the Retriever's validity filter builds a set over all passages per query, and the dense search asks 4x the candidates).")
             break
     L.append("")
     return L
