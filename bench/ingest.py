@@ -12,7 +12,6 @@ from indexer.parsers.pdf import PdfParser, page_texts
 
 REPO = Path(__file__).resolve().parents[1]
 NOTE = REPO / "corpus" / "beleidsconsequenties-mobilisatie-rusland.pdf"
-SHARED_CORPUS = REPO.parent / "shared" / "corpus"
 CHANGED_FILE = "ind-nieuws-2022-12-28-bvm-verlengd.txt"  # a short file: a typical one-file edit
 
 
@@ -46,10 +45,8 @@ def pdf_parsing(plan: Plan, work: Path) -> dict:
 
 
 def corpora() -> list[Path]:
-    dirs = [REPO / "corpus"]
-    if SHARED_CORPUS.is_dir():
-        dirs.append(SHARED_CORPUS)
-    return dirs
+    """The shipped corpus: the note and its related regulations."""
+    return [REPO / "corpus"]
 
 
 class StageClock:

@@ -15,7 +15,7 @@ from indexer import store
 from indexer.build import build
 from indexer.encoders import get_encoder
 from retrieval.evalsets import check_sets, tune_set
-from tests.conftest import REPO, require_shared
+from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration
 
@@ -42,11 +42,10 @@ def encoder():
 
 @pytest.fixture(scope="session")
 def full_index(tmp_path_factory, encoder) -> tuple[Path, list[Path], object, float]:
-    shared = require_shared()
+    """The shipped corpus (the note and its related regulations), built with the real model."""
     root = tmp_path_factory.mktemp("full")
-    corpora = [root / "corpus", root / "shared"]
+    corpora = [root / "corpus"]
     shutil.copytree(REPO / "corpus", corpora[0])
-    shutil.copytree(shared / "corpus", corpora[1])
     t = time.perf_counter()
     report = build(corpora, root / "ix", encoder)
     return root / "ix", corpora, report, time.perf_counter() - t
@@ -160,7 +159,7 @@ def test_second_build_without_change_is_fast_and_one_changed_file_is_reembedded(
     warm_seconds = time.perf_counter() - t
     assert not again.changed_anything and again.embedded == 0
     assert warm_seconds < 0.1 * cold_seconds, (warm_seconds, cold_seconds)
-    f = corpora[1] / "kamerbrief-2022-12-13-kst-19637-3018.txt"
+    f = corpora[0] / "kamerbrief-2022-12-13-kst-19637-3018.txt"
     f.write_text(f.read_text(encoding="utf-8") + "\nEen toegevoegde slotzin voor de test.\n", encoding="utf-8")
     changed = build(corpora, index_dir, encoder)
     assert changed.changed == [f.name] and not changed.added and not changed.removed
