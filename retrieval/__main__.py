@@ -1,8 +1,11 @@
-"""CLI: python -m retrieval ask "QUESTION" | --questions FILE  [--index DIR] [--k 5] [--on DATE] [--json]
+"""CLI: python -m retrieval ask "QUESTION" [--history EARLIER ...] | --questions FILE [--conversations]
+                                [--index DIR] [--k 5] [--on DATE] [--json]
         python -m retrieval lexicon-gaps [--index DIR] [--limit N]
 
 A stable interface for scripts and evaluation: one JSON object per question (JSON Lines
-with --questions). Exit code 2 when the index is missing, damaged or built by another model.
+with --questions). `--history` gives the earlier questions of a conversation (oldest first);
+with `--questions FILE --conversations`, a blank line separates conversations and each line is
+a turn of the current one. Exit code 2 when the index is missing, damaged or built by another model.
 """
 from __future__ import annotations
 
@@ -25,9 +28,21 @@ def _date(value: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"'{value}' is not a date; write YYYY-MM-DD, e.g. 2022-11-01") from None
 
 
+CONFIDENCE_WORDS = {"high": "antwoord", "low": "mogelijk relevant", "none": "geen antwoord in het corpus"}
+
+
 def render_text(result: dict) -> str:
     """A readable rendering of one result with its citations."""
     lines = [f"Vraag: {result['question']}"]
+    if result.get("interpreted_as") and result["interpreted_as"] != result["question"]:
+        lines.append(f"Opgevat als: {result['interpreted_as']}")
+    for m in result.get("missing_references") or []:
+        nearest = f" Bestaande verwijzingen in de buurt: {', '.join(m['suggestions'])}." if m["suggestions"] else ""
+        lines.append(f"{m['reference']} staat niet in het corpus.{nearest}")
+    if "confidence" in result:
+        lines.append(f"Betrouwbaarheid: {CONFIDENCE_WORDS.get(result['confidence'], result['confidence'])}")
+    if result.get("answer"):
+        lines.append(f"Antwoord: {result['answer']['text']}")
     if result.get("thesaurus"):
         pairs = ((m["expression"], m["terms"]) for m in result["thesaurus"])
         lines.append(f"Ook gezocht met de termen van de documenten voor (thesaurus): {expansion_text(pairs)}")
@@ -48,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     a = sub.add_parser("ask", help="answer a question (or a file of questions) with cited passages")
     a.add_argument("question", nargs="?", help="the question (Dutch or English)")
     a.add_argument("--questions", type=Path, help="file with one question per line (JSON Lines output)")
+    a.add_argument("--history", action="append", default=[], metavar="EARLIER",
+                   help="an earlier question of the conversation (repeatable, oldest first)")
+    a.add_argument("--conversations", action="store_true",
+                   help="with --questions: a blank line separates conversations, each line is a turn")
     a.add_argument("--index", type=Path, default=None, help="index folder (default: BELEIDSWIJZER_INDEX or ./index)")
     a.add_argument("--k", type=int, default=5, help="passages per question (default 5)")
     a.add_argument("--on", type=_date, default=None, help="only documents valid on this date (YYYY-MM-DD)")
@@ -74,14 +93,19 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("give either a QUESTION or --questions FILE")
     if args.k < 1:
         ap.error("--k must be at least 1")
+    if args.conversations and not args.questions:
+        ap.error("--conversations needs --questions FILE")
+    if args.history and args.questions:
+        ap.error("--history goes with a single QUESTION; in a file, use --conversations")
     if args.questions:
         try:
-            questions = [q.strip() for q in args.questions.read_text(encoding="utf-8").splitlines() if q.strip()]
+            lines = args.questions.read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError) as exc:
             print(f"error: cannot read {args.questions}: {exc}. Give a UTF-8 text file, one question per line.", file=sys.stderr)
             return 2
+        turns = conversation_turns(lines) if args.conversations else [(q.strip(), []) for q in lines if q.strip()]
     else:
-        questions = [args.question]
+        turns = [(args.question, list(args.history))]
 
     from retrieval.retriever import RetrievalError, Retriever
 
@@ -94,13 +118,28 @@ def main(argv: list[str] | None = None) -> int:
     except RuntimeError as exc:  # model provisioning and loading errors say what to do
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    for q in questions:
-        result = retriever.search(q, k=args.k, on=args.on, mode=args.mode).to_dict()
+    for q, history in turns:
+        result = retriever.search(q, k=args.k, on=args.on, mode=args.mode, history=history).to_dict()
         if args.json:
             print(json.dumps(result, ensure_ascii=False), flush=True)
         else:
             print(render_text(result) + "\n", flush=True)
     return 0
+
+
+def conversation_turns(lines: list[str]) -> list[tuple[str, list[str]]]:
+    """(question, earlier questions of its conversation) per non-blank line; a blank line starts
+    a new conversation."""
+    out: list[tuple[str, list[str]]] = []
+    earlier: list[str] = []
+    for line in lines:
+        q = line.strip()
+        if not q:
+            earlier = []
+            continue
+        out.append((q, list(earlier)))
+        earlier.append(q)
+    return out
 
 
 def lexicon_gaps(index_dir: Path, limit: int | None) -> int:

@@ -11,23 +11,66 @@ knows at least half of the question's terms, are kept among the k shown where th
 other ranks deep. The fused best and the passages that are a named reference never give way.
 References named in the question rank the passages that are that reference first.
 
-Abstention: a question is answerable when a passage shown is exactly a reference it names, or
-else (dense and hybrid) when the best passage is closer to the question than the nearest
-general-domain background text by at least `min_margin`, (lexical only) when the lexical side
-knows enough of its terms; never when it names only states the corpus does not mention and its
-best passage is about a foreign state (retrieval/places.py).
+Confidence in three levels: `high` (the passages answer the question), `low` (possibly
+relevant: shown, labelled as such) and `none` (outside the corpus). A passage shown that is
+exactly a reference the question names is `high`; a question that names only states the corpus
+does not mention, when its best passage is about a foreign state, is `none` (retrieval/places.py).
+Otherwise, in hybrid mode with a calibrated ConfidenceModel, a small logistic model combines the
+signals of the search (the dense margin over the general-domain background texts, the best
+cosine, the lexical term coverage, the agreement of the dense and lexical top 5) into the
+probability that the corpus answers the question; without one (and in dense mode) the best
+passage must be closer to the question than the nearest background text by `min_margin`, and in
+lexical mode the lexical side must know enough of the question's terms. A question is answerable
+unless its confidence is `none`.
 """
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 MODES = ("hybrid", "dense", "lexical")
+CONFIDENCE = ("high", "low", "none")
 CALIBRATION = Path(__file__).with_name("calibration.json")
+FEATURES = ("margin", "top_cosine", "coverage", "agreement")  # what a ConfidenceModel may weigh
+
+
+@dataclass(frozen=True)
+class ConfidenceModel:
+    """A logistic model of P(the corpus answers the question) over standardised signals, and the
+    probabilities from which a question is `high` and `low` (calibration.json, "confidence")."""
+
+    features: tuple[str, ...]
+    center: tuple[float, ...]
+    scale: tuple[float, ...]
+    weights: tuple[float, ...]
+    bias: float
+    high: float
+    low: float
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "ConfidenceModel":
+        unknown = [f for f in data["features"] if f not in FEATURES]
+        if unknown:
+            raise ValueError(f"unknown confidence feature(s) {', '.join(unknown)}; choose from {', '.join(FEATURES)}")
+        n = len(data["features"])
+        if not (len(data["center"]) == len(data["scale"]) == len(data["weights"]) == n):
+            raise ValueError("a confidence model needs one center, scale and weight per feature")
+        return cls(tuple(data["features"]), tuple(map(float, data["center"])), tuple(map(float, data["scale"])),
+                   tuple(map(float, data["weights"])), float(data["bias"]), float(data["high"]), float(data["low"]))  # fmt: skip
+
+    def to_dict(self) -> dict:
+        return {"features": list(self.features), "center": list(self.center), "scale": list(self.scale),
+                "weights": list(self.weights), "bias": self.bias, "high": self.high, "low": self.low}  # fmt: skip
+
+    def probability(self, values: Sequence[float]) -> float:
+        """P(answerable) for the feature values, in the order of `features`."""
+        z = self.bias + sum(w * (v - c) / s for w, v, c, s in zip(self.weights, values, self.center, self.scale))
+        return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
 
 
 @dataclass(frozen=True)
@@ -42,13 +85,19 @@ class Params:
     # background text (indexer/background.yaml) by at least this cosine margin.
     min_margin: float = 0.0
     min_coverage_for_lexical_answer: float = 0.5  # lexical-only mode: share of terms matched
+    confidence: ConfidenceModel | None = field(default=None, compare=False)  # hybrid mode, when calibrated
 
     @classmethod
     def calibrated(cls, model: str, path: Path = CALIBRATION) -> dict | None:
         """The values calibration.json holds for `model` (Params fields only); None without an entry."""
         data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
         entry = data.get(model)
-        return {k: v for k, v in entry.items() if k in cls.__dataclass_fields__} if entry else None
+        if not entry:
+            return None
+        values = {k: v for k, v in entry.items() if k in cls.__dataclass_fields__}
+        if values.get("confidence") is not None:
+            values["confidence"] = ConfidenceModel.from_dict(values["confidence"])
+        return values
 
     @classmethod
     def for_model(cls, model: str) -> "Params":
@@ -132,18 +181,46 @@ class Signals:
     coverage: float  # share of the question's terms the lexical index knows (idf-weighted)
     margin: float | None  # fusion.margin of the best candidate; None without the dense side
     unknown_places: tuple[str, ...] = ()  # states the question names that no document mentions
-    top_cosine: float | None = None  # the best candidate's cosine (shown by calibration)
+    top_cosine: float | None = None  # the best candidate's cosine
+    agreement: float = 0.0  # share of the dense top 5 that is also in the lexical top 5
+
+    def value(self, feature: str) -> float:
+        """A feature of ConfidenceModel (FEATURES); a side that did not run counts as 0."""
+        v = getattr(self, feature)
+        return 0.0 if v is None else float(v)
+
+
+def probability(s: Signals, model: ConfidenceModel) -> float:
+    """The model's probability that the corpus answers the question."""
+    return model.probability([s.value(f) for f in model.features])
+
+
+def confidence(s: Signals, mode: str, params: Params) -> str:
+    """'high', 'low' or 'none' (see the module docstring)."""
+    if not s.shown or s.unknown_places:
+        return "none"
+    if s.exact_reference:
+        return "high"
+    if mode == "hybrid" and params.confidence is not None:
+        p = probability(s, params.confidence)
+        return "high" if p >= params.confidence.high else "low" if p >= params.confidence.low else "none"
+    if mode == "lexical":
+        return "high" if s.coverage >= params.min_coverage_for_lexical_answer else "none"
+    return "high" if s.margin is not None and s.margin >= params.min_margin else "none"
 
 
 def answerable(s: Signals, mode: str, params: Params) -> bool:
-    """Whether the corpus answers the question (see the module docstring)."""
-    if not s.shown or s.unknown_places:
-        return False
-    if s.exact_reference:
-        return True
-    if mode == "lexical":
-        return s.coverage >= params.min_coverage_for_lexical_answer
-    return s.margin is not None and s.margin >= params.min_margin
+    """Whether the corpus answers the question: any confidence but 'none'."""
+    return confidence(s, mode, params) != "none"
+
+
+def agreement(dense: Mapping[int, float], lexical: Mapping[int, float], n: int = 5) -> float:
+    """The share of the n best rows by cosine that are also among the n best by BM25."""
+    if not dense or not lexical:
+        return 0.0
+    top_dense = sorted(dense, key=lambda r: -dense[r])[:n]
+    top_lexical = set(sorted(lexical, key=lambda r: -lexical[r])[:n])
+    return sum(1 for r in top_dense if r in top_lexical) / n
 
 
 def scores_by_row(rows: np.ndarray, scores: Mapping[int, float], missing: float) -> np.ndarray:

@@ -12,6 +12,7 @@ from retrieval.references import Reference
 from retrieval.thesaurus import Match
 
 if TYPE_CHECKING:
+    from retrieval.answer import Answer
     from retrieval.fusion import Signals
 
 
@@ -56,6 +57,17 @@ class Hit:
         }
 
 
+@dataclass(frozen=True)
+class MissingReference:
+    """A reference the question names that no passage of the corpus is, and existing ones near it."""
+
+    reference: Reference
+    suggestions: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {"reference": self.reference.text, "suggestions": list(self.suggestions)}
+
+
 @dataclass
 class SearchResult:
     question: str
@@ -70,8 +82,12 @@ class SearchResult:
     # the states the question names, as written, when no document mentions any of them and the
     # best passage is about a foreign state (then it is not answerable, unless it names a reference)
     unknown_places: tuple[str, ...] = ()
-    # what the abstention decision looked at (retrieval.fusion.answerable); not part of the JSON
+    # what the confidence decision looked at (retrieval.fusion.confidence); not part of the JSON
     signals: Signals | None = field(default=None, repr=False, compare=False)
+    confidence: str = "high"  # high | low | none (retrieval.fusion); answerable unless none
+    answer: Answer | None = None  # the answer line (retrieval.answer)
+    interpreted_as: str = ""  # the standalone question that was searched (a follow-up read in context)
+    missing_references: tuple[MissingReference, ...] = ()
 
     def to_dict(self) -> dict:
         return {
@@ -80,6 +96,10 @@ class SearchResult:
             "on": self.on.isoformat() if self.on else None,
             "references": [r.text for r in self.references],
             "unknown_places": list(self.unknown_places),
+            "confidence": self.confidence,
+            "answer": self.answer.to_dict() if self.answer is not None else None,
+            "interpreted_as": self.interpreted_as or self.question,
+            "missing_references": [m.to_dict() for m in self.missing_references],
             "thesaurus": [
                 {"concept": m.concept.label, "expression": m.expression, "terms": list(m.terms)}
                 for m in self.thesaurus

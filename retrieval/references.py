@@ -356,3 +356,86 @@ class ReferenceIndex:
                 rows |= self.postings.rarest_postings(tokenize(name))
             self._law_mentions[law] = rows
         return self._law_mentions[law]
+
+    # ------------------------------------------------------------------ references not in the corpus
+
+    def missing(self, refs: Iterable[Reference]) -> list[Reference]:
+        """The references no passage of the corpus is exactly (a page reference never is missing
+        when its page exists; it is judged the same way)."""
+        return [r for r in refs if not any(s >= EXACT for s in self.rows([r]).values())]
+
+    def suggest(self, ref: Reference, limit: int = 3) -> list[str]:
+        """Existing references near a missing one, as an officer writes them ("art. 3.37 VV"):
+        the same article in another law, the article without its lid or point, the nearest
+        article numbers of the law, or the nearest Vc paragraphs."""
+        if ref.kind == "article":
+            return self._suggest_article(ref, limit)
+        if ref.kind == "vc":
+            codes = self._vc_codes()
+            chapter = ref.code.split("/")[0].upper()
+            same = [c for c in codes if c.split("/")[0].upper() == chapter] or codes
+            return [f"{c} Vc" for c in sorted(same, key=lambda c: (-_shared_prefix(c.lower(), ref.code.lower()), c))[:limit]]
+        if ref.kind in ("wbv", "kamerstuk"):
+            pattern = _IDENTIFIERS[ref.kind]
+            return [m.group(0) for meta in self.documents.values() for m in [pattern.search(meta.identifier)] if m][:limit]
+        return []
+
+    def _articles(self) -> dict[str, set[str]]:
+        """Law key ('' when no alias names it) -> the article numbers its passages hold."""
+        if not hasattr(self, "_articles_by_law"):
+            by_law: dict[str, set[str]] = {}
+            laws = {doc_id: next((k for k in aliases() if document_is(m.title, doc_id, k)), "")
+                    for doc_id, m in self.documents.items()}  # fmt: skip
+            for p in self.passages:
+                if p.article:
+                    by_law.setdefault(laws.get(p.doc_id, ""), set()).add(p.article)
+            self._articles_by_law = by_law
+        return self._articles_by_law
+
+    def _suggest_article(self, ref: Reference, limit: int) -> list[str]:
+        articles = self._articles()
+        out: list[str] = []
+        if ref.law in articles and ref.article in articles[ref.law]:  # the article is here, its lid or point not
+            out.append(_article_label(ref.article, ref.law))
+        out += [_article_label(ref.article, law) for law in sorted(articles) if law != ref.law and ref.article in articles[law]]
+        laws = [ref.law] if ref.law in articles else sorted(articles)
+        near = sorted(((abs(_number(a) - _number(ref.article)), a, law) for law in laws for a in articles[law]
+                       if a != ref.article), key=lambda x: (x[0], x[1]))  # fmt: skip
+        out += [_article_label(a, law) for _, a, law in near]
+        return list(dict.fromkeys(out))[:limit]
+
+    def _vc_codes(self) -> list[str]:
+        """The Vc paragraph codes the section headings of the corpus name (C2/3.2, C7/21.1, ...)."""
+        if not hasattr(self, "_vc_code_list"):
+            found: dict[str, None] = {}
+            for p in self.passages:
+                for m in _VC_CODE.finditer(p.section):
+                    found.setdefault(m.group(0), None)
+            self._vc_code_list = list(found)
+        return self._vc_code_list
+
+
+_VC_CODE = re.compile(r"\b[A-C]\d{1,2}/\d+(?:\.\d+)*")
+_IDENTIFIERS = {  # how a document's identifier names it, as an officer cites it
+    "wbv": re.compile(r"\bWBV\s*\d{4}/\d+"),
+    "kamerstuk": re.compile(r"\b\d{2}\s?\d{3},\s*nr\.\s*\d+"),
+}
+
+
+def _article_label(article: str, law: str) -> str:
+    """'art. 3.37 VV': the article with the law's first name in aliases.yaml."""
+    name = aliases().get(law, {}).get("names", [""])[0] if law else ""
+    return f"art. {article} {name}".strip()
+
+
+def _number(article: str) -> float:
+    """An article number as a number for nearness ('43a' -> 43, '3.37' -> 3.37)."""
+    m = re.match(r"\d+(?:\.\d+)?", article)
+    return float(m.group(0)) if m else 0.0
+
+
+def _shared_prefix(a: str, b: str) -> int:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n

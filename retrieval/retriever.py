@@ -1,12 +1,15 @@
 """Question -> ranked, cited, quoted passages. The one entry point for the CLI, the app and
 the evaluation: `Retriever(index_dir).search(question, k, on)`.
 
-`search` orchestrates the parts, each in its own module: the dense side (indexer.dense) and
-the lexical side (indexer.lexical) with the question's lexical query (an English question's
-Dutch words, a Dutch one's pivot synonyms: retrieval.lexicon; the corpus words of everyday
-expressions: retrieval.thesaurus), the passages that are references the question names
-(retrieval.references), ranking and abstention (retrieval.fusion), the quote of each passage
-(retrieval.quote) and the states named that no document mentions (retrieval.places).
+`search` orchestrates the parts, each in its own module: a follow-up question read against
+the conversation (retrieval.conversation), the dense side (indexer.dense) and the lexical side
+(indexer.lexical) with the question's lexical query (an English question's Dutch words, a Dutch
+one's pivot synonyms: retrieval.lexicon; the corpus words of everyday expressions:
+retrieval.thesaurus), the passages that are references the question names
+(retrieval.references; a question that is only a reference shows that reference's passages, or
+none and the nearest existing references), ranking and confidence (retrieval.fusion), the quote
+of each passage (retrieval.quote), the states named that no document mentions
+(retrieval.places) and the answer line (retrieval.answer).
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import datetime as dt
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -26,8 +30,10 @@ from indexer.background import background_vectors
 from indexer.encoders import Encoder, get_encoder
 from indexer.store import IndexError_, IndexReader
 from retrieval import fusion
+from retrieval.answer import quote_answer
+from retrieval.conversation import read
 from retrieval.fusion import MODES, Params, Signals
-from retrieval.hits import Hit, SearchResult
+from retrieval.hits import Hit, MissingReference, SearchResult
 from retrieval.lexicon import LEXICON, Lexicon, build_lexical_query, default_lexicon
 from retrieval.library import Library
 from retrieval.places import PLACES, Gazetteer, default_gazetteer, unknown_places
@@ -173,15 +179,18 @@ class Retriever:
     # ------------------------------------------------------------------ search
 
     def search(
-        self, question: str, k: int = 5, on: dt.date | None = None, mode: str = "hybrid"
+        self, question: str, k: int = 5, on: dt.date | None = None, mode: str = "hybrid", history: Sequence[str] = ()
     ) -> SearchResult:
-        """The k best passages for `question`, valid on `on` when given."""
+        """The k best passages for `question` (read against the earlier questions of the
+        conversation, oldest first), valid on `on` when given."""
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
-        question = question.strip()
+        reading = read(question, history)
+        question = reading.text
         timings: dict[str, float] = {}
         t = time.perf_counter()
         refs = parse_references(question)
+        bare_reference = bool(refs) and not tokenize(_without(question, refs))
         allowed = self._allowed(on)
 
         dense_scores: dict[int, float] = {}
@@ -204,7 +213,9 @@ class Retriever:
             t = time.perf_counter()
 
         ref_rows = self.references.rows(refs)
-        candidates = {r for r in set(dense_scores) | set(lex_scores) | set(ref_rows) if self._can_answer[r]}
+        # a question that is only a reference shows that reference's passages, nothing unrelated
+        found = set(ref_rows) if bare_reference else set(dense_scores) | set(lex_scores) | set(ref_rows)
+        candidates = {r for r in found if self._can_answer[r]}
         if allowed is not None:
             candidates &= allowed
         cand = np.array(sorted(candidates), dtype=np.int64)
@@ -213,7 +224,7 @@ class Retriever:
         order, fused = fusion.rank(
             fusion.scores_by_row(cand, dense_scores, 0.0), fusion.scores_by_row(cand, lex_scores, 0.0),
             np.array([ref_rows.get(int(r), 0) for r in cand], dtype=np.int64), coverage, mode, k, self.params,
-            bare_reference=bool(refs) and not tokenize(_without(question, refs)),
+            bare_reference=bare_reference,
         )  # fmt: skip
         timings["fusion"] = time.perf_counter() - t
         t = time.perf_counter()
@@ -226,15 +237,25 @@ class Retriever:
         timings["quote"] = time.perf_counter() - t
         exact = any(h.reference_match >= EXACT for h in hits)  # answerable whatever else is named
         top = max(dense_scores.values()) if dense_scores else -1.0
+        shown = {int(r) for r in cand}
         signals = Signals(
             shown=len(hits), exact_reference=exact, coverage=coverage,
             margin=None if qv is None else fusion.margin(top, (self.background @ qv).max() if len(self.background) else None),
             unknown_places=() if exact else self._unknown_places(question, int(cand[order[0]]) if order else None),
             top_cosine=None if qv is None else top,
+            agreement=fusion.agreement({r: v for r, v in dense_scores.items() if r in shown},
+                                       {r: v for r, v in lex_scores.items() if r in shown}),
         )  # fmt: skip
+        missing = [MissingReference(r, tuple(self.references.suggest(r))) for r in self.references.missing(refs)]
+        confidence = fusion.confidence(signals, mode, self.params)
+        if missing and confidence == "high" and not exact:
+            confidence = "low"  # the passages may fit the question's words, but they are not the reference named
         thesaurus = query.thesaurus if mode != "dense" else ()
-        return SearchResult(question, fusion.answerable(signals, mode, self.params), hits, refs, on, mode, timings,
-                            thesaurus, signals.unknown_places, signals)  # fmt: skip
+        return SearchResult(
+            reading.question, confidence != "none", hits, refs, on, mode, timings, thesaurus, signals.unknown_places,
+            signals, confidence=confidence, answer=quote_answer(hits, confidence), interpreted_as=question,
+            missing_references=tuple(missing),
+        )  # fmt: skip
 
     def _allowed_rows(self, on: dt.date | None) -> frozenset[int] | None:
         if on is None:

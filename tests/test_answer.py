@@ -1,0 +1,97 @@
+"""Confidence in three levels (retrieval/fusion.py), the answer line (retrieval/answer.py) and
+references in the chat that go to exact lookup or say they are not in the corpus."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from retrieval import fusion
+from retrieval.fusion import ConfidenceModel, Params, Signals
+from tests.test_retrieval import index, retriever  # noqa: F401  (fixtures)
+
+MODEL = ConfidenceModel(features=("margin", "coverage"), center=(0.0, 0.5), scale=(0.1, 0.25), weights=(2.0, 1.0),
+                        bias=0.0, high=0.8, low=0.5)  # fmt: skip
+
+
+def signals(**kw) -> Signals:
+    return Signals(**{"shown": 5, "exact_reference": False, "coverage": 0.5, "margin": 0.0, **kw})
+
+
+def test_the_logistic_model_gives_three_levels():
+    p = Params(confidence=MODEL)
+    assert fusion.probability(signals(), MODEL) == pytest.approx(0.5)
+    assert fusion.confidence(signals(margin=0.2), "hybrid", p) == "high"  # z = 4
+    assert fusion.confidence(signals(margin=0.01), "hybrid", p) == "low"  # z = 0.2: p 0.55
+    assert fusion.confidence(signals(margin=-0.1), "hybrid", p) == "none"
+    assert fusion.answerable(signals(margin=0.01), "hybrid", p) and not fusion.answerable(signals(margin=-0.1), "hybrid", p)
+
+
+def test_hard_rules_come_before_the_model():
+    p = Params(confidence=MODEL)
+    assert fusion.confidence(signals(margin=-1.0, exact_reference=True), "hybrid", p) == "high"
+    assert fusion.confidence(signals(margin=1.0, unknown_places=("Jemen",)), "hybrid", p) == "none"
+    assert fusion.confidence(signals(margin=1.0, shown=0), "hybrid", p) == "none"
+
+
+def test_without_a_model_and_outside_hybrid_mode_the_margin_and_coverage_rules_decide():
+    p = Params(min_margin=0.02, confidence=MODEL)
+    assert fusion.confidence(signals(margin=0.03), "dense", p) == "high"
+    assert fusion.confidence(signals(margin=0.01), "dense", p) == "none"
+    assert fusion.confidence(signals(coverage=0.6), "lexical", p) == "high"
+    assert fusion.confidence(signals(coverage=0.4), "lexical", p) == "none"
+    assert fusion.confidence(signals(margin=0.01), "hybrid", Params(min_margin=0.02)) == "none"
+
+
+def test_a_model_round_trips_and_names_unknown_features():
+    assert ConfidenceModel.from_dict(MODEL.to_dict()) == MODEL
+    with pytest.raises(ValueError, match="unknown confidence feature.*choose from margin"):
+        ConfidenceModel.from_dict({**MODEL.to_dict(), "features": ["margin", "length"]})
+    with pytest.raises(ValueError, match="one center, scale and weight per feature"):
+        ConfidenceModel.from_dict({**MODEL.to_dict(), "weights": [1.0]})
+
+
+def test_agreement_is_the_share_of_the_dense_top_in_the_lexical_top():
+    dense = {1: 0.9, 2: 0.8, 3: 0.7, 4: 0.6, 5: 0.5, 6: 0.4}
+    assert fusion.agreement(dense, {1: 3.0, 2: 2.0, 9: 1.0}) == pytest.approx(0.4)
+    assert fusion.agreement(dense, {}) == 0.0
+
+
+def test_the_answer_line_is_the_leading_quote_verbatim_with_its_citation(retriever):  # noqa: F811
+    res = retriever.search("Tot welke leeftijd geldt het moratorium voor dienstplichtigen?", k=3)
+    assert res.confidence in ("high", "low") and res.answer is not None
+    lead = res.hits[res.answer.passage]
+    assert res.answer.quote in lead.passage.text and res.answer.quote == lead.quote
+    assert res.answer.citation == lead.passage.citation and res.answer.quote in res.answer.text
+    d = res.to_dict()
+    assert d["confidence"] == res.confidence and d["answer"]["quote"] in d["passages"][d["answer"]["passage"]]["text"]
+
+
+def test_no_answer_line_without_confidence(retriever, monkeypatch):  # noqa: F811
+    retriever.params = dataclasses.replace(retriever.params, min_margin=5.0)
+    res = retriever.search("Hoe verleng ik mijn rijbewijs?", k=3)
+    assert res.confidence == "none" and not res.answerable and res.answer is None
+    assert res.to_dict()["answer"] is None
+
+
+def test_a_bare_reference_shows_only_its_own_passages(retriever):  # noqa: F811
+    res = retriever.search("art. 43 Vw", k=5)
+    assert res.hits and all(h.reference_match > 0 for h in res.hits)
+    assert res.hits[0].passage.citation == "Vreemdelingenwet 2000, art. 43 lid 1"
+    assert res.confidence == "high" and not res.missing_references
+
+
+def test_a_reference_not_in_the_corpus_is_said_with_the_nearest_existing_ones(retriever):  # noqa: F811
+    res = retriever.search("art. 44 Vw", k=5)
+    assert res.hits == [] and res.confidence == "none" and res.answer is None
+    [missing] = res.missing_references
+    assert missing.reference.text == "art. 44 Vw"
+    assert missing.suggestions[:2] == ("art. 43 Vw", "art. 45 Vw")
+    assert res.to_dict()["missing_references"] == [{"reference": "art. 44 Vw", "suggestions": list(missing.suggestions)}]
+
+
+def test_a_question_about_a_missing_reference_is_at_most_possibly_relevant(retriever):  # noqa: F811
+    retriever.params = dataclasses.replace(retriever.params, min_margin=-5.0)  # the margin alone would answer
+    res = retriever.search("Wat zegt art. 44 Vw over de termijn die wordt verlengd?", k=3)
+    assert res.missing_references and res.hits
+    assert res.confidence == "low"
