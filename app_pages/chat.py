@@ -63,13 +63,14 @@ if question and question.strip():
     n = st.session_state["next_id"] = st.session_state.get("next_id", 0) + 1
     messages.append({"role": "user", "text": question, "id": n})
     show(messages[-1])
+    history = [m["text"] for m in messages[:-1] if m["role"] == "user"]  # this conversation's earlier questions
     with st.spinner(t("searching")):
         try:
-            result = retriever.search(question, k=k, on=on)
+            result = retriever.search(question, k=k, on=on, history=history)
         except Exception:
             log.exception("search failed for a question of %d characters", len(question))
             result = None
-    offered = suggest(question)
+    offered = suggest(result.interpreted_as if result is not None else question)
     messages.append({"role": "assistant", "result": result, "id": n,
                      "suggestion": asdict(offered) if offered else None, "checks": {}})  # fmt: skip
     show(messages[-1])

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+import rules
 from retrieval.hits import Hit
 
 
@@ -41,3 +42,37 @@ def quote_answer(hits: Sequence[Hit], confidence: str) -> Answer | None:
         return None
     citation = hit.passage.citation
     return Answer(f"“{quote}” ({citation})", quote, 0, citation)
+
+
+def rule_period(rule_id: str) -> dict:
+    """What a rule says about when it applies: from the first period's start to the last
+    period's end, and the source that states the end (its `until_source`, else its source)."""
+    rule = rules.get_rule(rule_id)
+    first, last = rule.validity[0], rule.validity[-1]
+    source = last.until_source or last.source
+    return {
+        "id": rule.id, "title": rule.title, "from": first.start.isoformat() if first.start else None,
+        "until": last.until.isoformat() if last.until else None, "periods": len(rule.validity),
+        "source": source.to_dict(),
+    }  # fmt: skip
+
+
+def period_text(period: dict) -> str:
+    """The fixed template of a rule's period: '<title>: van dd-mm-jjjj tot dd-mm-jjjj (regel <id>)'."""
+    span = " ".join(part for part in (
+        f"van {_dmy(period['from'])}" if period["from"] else "", f"tot {_dmy(period['until'])}" if period["until"] else "",
+    ) if part) or "zonder einddatum"  # fmt: skip
+    extended = " (na verlenging)" if period["periods"] > 1 else ""
+    return f"{period['title']}: {span}{extended} (regel {period['id']})"
+
+
+def period_answer(period: dict, hit: Hit, index: int) -> Answer:
+    """The answer line of a period question: the rule's period, quoted from the passage
+    (`hit`, whose quote is the source's phrase) that states it."""
+    quote = hit.passage.text[hit.quote_start : hit.quote_end]
+    return Answer(f"{period_text(period)}: “{quote}” ({hit.passage.citation})", quote, index, hit.passage.citation, period)
+
+
+def _dmy(iso: str) -> str:
+    y, m, d = iso[:10].split("-")
+    return f"{d}-{m}-{y}"

@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 SETS_FILE = Path(__file__).resolve().parents[1] / "eval" / "sets.yaml"
-ROLES = ("tune", "check")
+ROLES = ("tune", "check", "conversations")
 KEYS = ("file", "role", "description", "floors")
 
 
@@ -78,10 +78,8 @@ def load_sets(path: Path | str = SETS_FILE) -> tuple[EvalSet, ...]:
             raise EvalSetsError(f"{where}: a check set needs floors")
         _check_floors(floors, where)
         out.append(EvalSet(file, path.parent / file, role, description.strip(), floors))
-    tuning = [s.file for s in out if s.role == "tune"]
-    if len(tuning) != 1:
-        found = f"{len(tuning)} ({', '.join(tuning)})" if tuning else "none"
-        raise EvalSetsError(f"{path}: exactly one set must have role 'tune', found {found}")
+    if not any(s.role == "tune" for s in out):
+        raise EvalSetsError(f"{path}: at least one set must have role 'tune', found none")
     return tuple(out)
 
 
@@ -101,8 +99,19 @@ def _check_floors(floors: object, where: str) -> None:
 
 
 def tune_set(path: Path | str = SETS_FILE) -> EvalSet:
-    """The one set the parameters are fitted on (eval/questions.yaml)."""
+    """The first tuning set (eval/questions.yaml): the fusion weights are fitted on it, and it is
+    retrieval.evaluate's default."""
     return next(s for s in load_sets(path) if s.role == "tune")
+
+
+def tune_sets(path: Path | str = SETS_FILE) -> tuple[EvalSet, ...]:
+    """Every tuning set: the confidence model (retrieval.confidence) is fitted on all of them."""
+    return tuple(s for s in load_sets(path) if s.role == "tune")
+
+
+def conversation_sets(path: Path | str = SETS_FILE) -> tuple[EvalSet, ...]:
+    """The files of two-turn conversations (retrieval.evaluate --conversations)."""
+    return tuple(s for s in load_sets(path) if s.role == "conversations")
 
 
 def check_sets(path: Path | str = SETS_FILE) -> tuple[EvalSet, ...]:

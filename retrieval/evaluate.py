@@ -121,9 +121,12 @@ def run_question(retriever: Retriever, q: Question, mode: str, k: int, timed: bo
                 rank = i
                 break
     top = result.hits[0] if result.hits else None
+    answer = result.answer
     return {
         "id": q.id, "mode": mode, "lang": q.lang, "type": q.type, "in_scope": q.in_scope,
-        "rank": rank, "answerable": bool(result.answerable),
+        "rank": rank, "answerable": bool(result.answerable), "confidence": result.confidence,
+        # the answer line's passage holds an expected phrase (None: no answer line, or out of scope)
+        "answer_right": None if answer is None or not q.in_scope else answers(result.hits[answer.passage].passage.text, q.expect),
         "top_citation": top.passage.citation if top else None,
         "top_passage": top.passage.passage_id if top else None,
         "passage_chars": [len(h.passage.text) for h in result.hits],
@@ -145,6 +148,11 @@ def summarise(rows: list[dict], k: int) -> dict:
     out["abstention_recall"] = len(correct) / len(oos) if oos else None
     out["in_scope_answerable"] = _share(ins, lambda r: r["answerable"])
     out["out_of_scope_abstained"] = out["abstention_recall"]
+    for level in ("high", "low", "none"):  # shares of the confidence levels, in scope and out of scope
+        out[f"in_scope_{level}"] = _share(ins, lambda r: r.get("confidence") == level)
+        out[f"out_of_scope_{level}"] = _share(oos, lambda r: r.get("confidence") == level)
+    with_line = [r for r in ins if r.get("answer_right") is not None]
+    out["answer_line_right"] = _share(with_line, lambda r: r["answer_right"])
     chars = [c for r in rows for c in r["passage_chars"]]
     out["mean_passage_chars"] = sum(chars) / len(chars) if chars else None
     ms = [r["seconds"] * 1000 for r in rows]
@@ -235,6 +243,14 @@ def render(report: dict, questions: list[Question] | None = None) -> str:
                 + f" {_fmt(s['mean_passage_chars'], digits=0):>6} {_fmt(s['latency_ms_median'], digits=1):>7}"
                 + f" {_fmt(s['latency_ms_p95'], digits=1):>7}"
             )  # fmt: skip
+    lines += ["", "Confidence (share of questions high / low / none) and answer line (its passage holds an expected phrase):",
+              f"{'mode':8} {'lang':4} {'in scope h/l/n':>18} {'out of scope h/l/n':>20} {'line ok':>8}"]
+    for m in report["modes"]:
+        for lang in (*LANGS, "all"):
+            s = report["metrics"][m][lang]
+            ins = "/".join(_fmt(s[f"in_scope_{v}"], digits=2) for v in ("high", "low", "none"))
+            oos = "/".join(_fmt(s[f"out_of_scope_{v}"], digits=2) for v in ("high", "low", "none"))
+            lines.append(f"{m:8} {lang:4} {ins:>18} {oos:>20} {_fmt(s['answer_line_right']):>8}")
     lines += ["", f"By question type (R@{k} / MRR):", f"{'mode':8} " + " ".join(f"{t:>20}" for t in TYPES[:3])]
     for m in report["modes"]:
         cells = []

@@ -30,7 +30,7 @@ from indexer.background import background_vectors
 from indexer.encoders import Encoder, get_encoder
 from indexer.store import IndexError_, IndexReader
 from retrieval import fusion
-from retrieval.answer import quote_answer
+from retrieval.answer import Answer, period_answer, quote_answer, rule_period
 from retrieval.conversation import read
 from retrieval.fusion import MODES, Params, Signals
 from retrieval.hits import Hit, MissingReference, SearchResult
@@ -39,8 +39,10 @@ from retrieval.library import Library
 from retrieval.places import PLACES, Gazetteer, default_gazetteer, unknown_places
 from retrieval.quote import best_quote
 from retrieval.references import EXACT, Reference, ReferenceIndex, parse_references
+from retrieval.sources import find_source_passage
 from retrieval.thesaurus import THESAURUS, Thesaurus, default_thesaurus
 from retrieval.validity import status_on, valid_on
+from rules.suggest import asks_period
 
 log = logging.getLogger(__name__)
 
@@ -250,12 +252,31 @@ class Retriever:
         confidence = fusion.confidence(signals, mode, self.params)
         if missing and confidence == "high" and not exact:
             confidence = "low"  # the passages may fit the question's words, but they are not the reference named
+        answer = quote_answer(hits, confidence)
+        by_rule = None if missing or signals.unknown_places else self._period_answer(question, hits, k, on)
+        if by_rule is not None:  # a rule states when it applies, citing the passage shown with it
+            hits, answer, confidence = *by_rule, "high"
         thesaurus = query.thesaurus if mode != "dense" else ()
         return SearchResult(
             reading.question, confidence != "none", hits, refs, on, mode, timings, thesaurus, signals.unknown_places,
-            signals, confidence=confidence, answer=quote_answer(hits, confidence), interpreted_as=question,
-            missing_references=tuple(missing),
+            signals, confidence=confidence, answer=answer, interpreted_as=question, missing_references=tuple(missing),
         )  # fmt: skip
+
+    def _period_answer(self, question: str, hits: list[Hit], k: int, on: dt.date | None) -> tuple[list[Hit], Answer] | None:
+        """For a question about when a rule applies ("Tot wanneer geldt het BVM?"): the hits with
+        the passage that states the rule's end (first, when it was not among them) and the answer
+        line with the rule's period; None for other questions or when that passage is not indexed."""
+        rule_id = asks_period(question)
+        if rule_id is None:
+            return None
+        period = rule_period(rule_id)
+        source = find_source_passage(self.library, period["source"], on)
+        if source is None or (on is not None and not valid_on(source.passage.meta, on)):
+            return None
+        index = next((i for i, h in enumerate(hits) if h.passage.passage_id == source.passage.passage_id), None)
+        if index is None:
+            hits, index = [source, *hits[: k - 1]], 0
+        return hits, period_answer(period, source, index)
 
     def _allowed_rows(self, on: dt.date | None) -> frozenset[int] | None:
         if on is None:

@@ -73,6 +73,17 @@ def suggest(question: str) -> Suggestion | None:
     return best
 
 
+def asks_period(question: str) -> str | None:
+    """The rule whose validity period the question asks for ("Tot wanneer geldt het BVM?"): it
+    names the rule's subject and asks for a time (`period` in detection.yaml); None otherwise."""
+    text = fold(question)
+    for rule_id, spec in detection().items():
+        period = spec.get("period")
+        if period and _find(period["about"], text) and _find(period["asks"], text):
+            return rule_id
+    return None
+
+
 def _extract(spec: dict, question: str, text: str) -> tuple[Any, str]:
     kind = spec["kind"]
     if kind == "number":

@@ -95,3 +95,39 @@ def test_a_question_about_a_missing_reference_is_at_most_possibly_relevant(retri
     res = retriever.search("Wat zegt art. 44 Vw over de termijn die wordt verlengd?", k=3)
     assert res.missing_references and res.hits
     assert res.confidence == "low"
+
+
+@pytest.fixture(scope="module")
+def letters(tmp_path_factory):
+    """A fake-encoder index of the Kamerbrief that extends the BVM and the IND news item."""
+    import shutil
+
+    from indexer.build import build
+    from indexer.encoders.fake import FakeEncoder
+    from retrieval.retriever import Retriever
+    from tests.conftest import REPO
+
+    root = tmp_path_factory.mktemp("letters")
+    (root / "c").mkdir()
+    for name in ("kamerbrief-2022-12-13-kst-19637-3018.txt", "ind-nieuws-2022-12-28-bvm-verlengd.txt"):
+        shutil.copy(REPO / "corpus" / name, root / "c" / name)
+    build([root / "c"], root / "ix", FakeEncoder())
+    return Retriever(root / "ix", FakeEncoder())
+
+
+@pytest.mark.parametrize("question", ["Tot wanneer geldt het BVM?", "Until when does the departure moratorium apply?"])
+def test_a_question_about_when_the_bvm_applies_gets_the_rules_period_from_its_source(letters, question):
+    res = letters.search(question, k=3)
+    a = res.answer
+    assert res.confidence == "high" and a is not None and a.rule["id"] == "bvm-dienstplichtigen"
+    assert (a.rule["from"], a.rule["until"]) == ("2022-06-29", "2023-06-29")
+    assert "van 29-06-2022 tot 29-06-2023 (na verlenging)" in a.text
+    cited = res.hits[a.passage].passage
+    assert cited.doc_id == "kamerbrief-2022-12-13-kst-19637-3018" and a.quote in cited.text
+    assert a.quote == "te verlengen voor de duur van een half jaar tot 29 juni 2023"  # the rule's until_source phrase
+    assert len(res.hits) <= 3 and res.to_dict()["answer"]["rule"]["id"] == "bvm-dienstplichtigen"
+
+
+def test_other_questions_about_the_bvm_get_no_rule_answer(letters):
+    res = letters.search("Wat houdt het BVM in voor Russische dienstplichtigen?", k=3)
+    assert res.answer is None or res.answer.rule is None

@@ -7,7 +7,7 @@ import pytest
 
 from retrieval.evalsets import SETS_FILE, EvalSet, EvalSetsError, check_sets, load_sets, tune_set
 from retrieval.evaluate import LANGS, load_questions, summarise
-from retrieval.retriever import MODES
+from retrieval.fusion import MODES
 
 EVAL = Path(__file__).resolve().parents[1] / "eval"
 
@@ -29,14 +29,19 @@ def test_evaluate_and_calibrate_take_their_sets_from_the_list():
 
 @pytest.mark.parametrize("evalset", load_sets(), ids=lambda s: s.file)
 def test_every_listed_set_is_a_valid_question_file(evalset: EvalSet):
-    assert load_questions(evalset.path)
+    if evalset.role == "conversations":
+        from retrieval.conversation_eval import load_conversations
+
+        assert load_conversations(evalset.path)
+    else:
+        assert load_questions(evalset.path)
 
 
 def test_every_check_set_has_floors_on_figures_that_evaluate_reports():
     metrics = set(summarise([], 5))
     assert check_sets()
     for s in load_sets():
-        assert s.floors or s.role == "tune", s.file
+        assert s.floors or s.role in ("tune", "conversations"), s.file
         for mode, groups in s.floors.items():
             assert mode in MODES, (s.file, mode)
             for group, floors in groups.items():
@@ -61,7 +66,7 @@ FLOORS = "floors: {hybrid: {nl: {recall@5: 0.8}}}"
     [
         ("- questions.yaml", "entry 2 (?): each entry must be a mapping"),
         (f"- {{file: b.yaml, role: check, {FLOORS}}}", "entry 2 (b.yaml): missing description"),
-        (f"- {{file: b.yaml, role: blind, description: d, {FLOORS}}}", "entry 2 (b.yaml): role 'blind' is not one of tune, check"),
+        (f"- {{file: b.yaml, role: blind, description: d, {FLOORS}}}", "entry 2 (b.yaml): role 'blind' is not one of tune, check, conversations"),
         ("- {file: b.yaml, role: check, description: d, floor: 0.8}", "entry 2 (b.yaml): unknown key floor"),
         ("- {file: b.yaml, role: check, description: d}", "entry 2 (b.yaml): a check set needs floors"),
         ("- {file: b.yaml, role: check, description: d, floors: {hybrid: {nl: {recall@5: 80}}}}",
@@ -69,10 +74,9 @@ FLOORS = "floors: {hybrid: {nl: {recall@5: 0.8}}}"
         ("- {file: b.yaml, role: check, description: d, floors: {hybrid: 0.8}}", "entry 2 (b.yaml): floors of mode 'hybrid'"),
         (f"- {{file: ../b.yaml, role: check, description: d, {FLOORS}}}", "entry 2 (../b.yaml): file must be the name"),
         (f"- {{file: questions.yaml, role: check, description: d, {FLOORS}}}", "entry 2 (questions.yaml): questions.yaml is listed twice"),
-        (f"- {{file: b.yaml, role: tune, description: d, {FLOORS}}}", "exactly one set must have role 'tune', found 2"),
     ],
     ids=["not-a-mapping", "no-description", "unknown-role", "unknown-key", "check-without-floors", "floor-above-1",
-         "floors-not-nested", "file-in-another-folder", "file-twice", "two-tuning-sets"],
+         "floors-not-nested", "file-in-another-folder", "file-twice"],
 )
 def test_reader_names_the_malformed_entry(tmp_path, entry, message):
     f = tmp_path / "sets.yaml"
@@ -80,6 +84,13 @@ def test_reader_names_the_malformed_entry(tmp_path, entry, message):
     with pytest.raises(EvalSetsError) as err:
         load_sets(f)
     assert str(err.value).startswith(f"{f}") and message in str(err.value)
+
+
+def test_reader_needs_a_tuning_set(tmp_path):
+    f = tmp_path / "sets.yaml"
+    f.write_text(f"sets:\n- {{file: b.yaml, role: check, description: d, {FLOORS}}}\n", encoding="utf-8")
+    with pytest.raises(EvalSetsError, match="at least one set must have role 'tune', found none"):
+        load_sets(f)
 
 
 def test_reader_names_a_file_without_sets(tmp_path):

@@ -25,7 +25,8 @@ STRINGS: dict[str, dict[str, str]] = {
         # chat
         "chat_title": "Vraag het beleid",
         "chat_intro": "Stel een vraag in het Nederlands of Engels. U krijgt de passages uit het corpus die er het best bij passen, "
-        "met bronvermelding. Elke vraag wordt op zichzelf beantwoord.",
+        "met bronvermelding. Een korte vervolgvraag (\u201cEn tot wanneer?\u201d) wordt gelezen bij de vraag ervoor; "
+        "\u201cNieuw gesprek\u201d begint opnieuw.",
         "chat_placeholder": "Typ uw vraag, bijvoorbeeld: Wat is het vertrekmoratorium voor Russische dienstplichtigen?",
         "new_conversation": "Nieuw gesprek",
         "policy_on": "Beleid geldend op",
@@ -40,6 +41,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "thesaurus_used": "Ook gezocht met de termen van de documenten voor (thesaurus): {items}",
         "no_passages_on": "Er zijn geen documenten die op {date} golden. Kies een andere datum of laat het veld leeg.",
         "more_passages": "Andere passages",
+        "interpreted_as": "Opgevat als: {text}",
+        "reference_missing": "{reference} staat niet in het corpus.",
+        "reference_suggestions": "Bestaande verwijzingen in de buurt: {suggestions}",
+        "answer_high": "Antwoord",
+        "answer_low": "Mogelijk antwoord",
+        "answer_from": "Letterlijk uit passage {n}: {citation}",
+        "answer_rule_period": "Volgens de regel \u2018{title}\u2019 geldt deze van {start} tot {end}.",
+        "answer_rule_open": "Open de regelcontrole met alle stappen en bronnen",
+        "possibly_relevant": "Mogelijk relevant: deze passages lijken op de vraag, maar het is niet zeker dat ze haar beantwoorden. "
+        "Lees ze na voordat u ze gebruikt.",
         "search_failed": "Het zoeken is mislukt. Probeer het opnieuw; blijft dit gebeuren, meld het dan aan de beheerder.",
         # passage card
         "open_context": "Toon in context",
@@ -270,7 +281,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "nav_manage": "Management",
         "chat_title": "Ask the policy",
         "chat_intro": "Ask a question in Dutch or English. You get the corpus passages that match it best, "
-        "with their citations. Every question is answered on its own.",
+        "with their citations. A short follow-up (\u201cAnd until when?\u201d) is read with the question before it; "
+        "\u201cNew conversation\u201d starts afresh.",
         "chat_placeholder": "Type your question, e.g.: What is the departure moratorium for Russian conscripts?",
         "new_conversation": "New conversation",
         "policy_on": "Policy in force on",
@@ -285,6 +297,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "thesaurus_used": "Also searched with the documents' own terms for (thesaurus): {items}",
         "no_passages_on": "No documents were in force on {date}. Choose another date or leave the field empty.",
         "more_passages": "Other passages",
+        "interpreted_as": "Understood as: {text}",
+        "reference_missing": "{reference} is not in the corpus.",
+        "reference_suggestions": "Nearby references that are: {suggestions}",
+        "answer_high": "Answer",
+        "answer_low": "Possible answer",
+        "answer_from": "Verbatim from passage {n}: {citation}",
+        "answer_rule_period": "According to the rule \u2018{title}\u2019 it applies from {start} until {end}.",
+        "answer_rule_open": "Open the rule check with every step and source",
+        "possibly_relevant": "Possibly relevant: these passages resemble the question, but it is not certain that they answer it. "
+        "Read them before you use them.",
         "search_failed": "The search failed. Please try again; if it keeps happening, tell the administrator.",
         "open_context": "Show in context",
         "status_current": "in force",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+import rules
 from indexer.passage import Passage
 from retrieval.places import quoted
 from retrieval.references import EXACT
@@ -13,7 +14,8 @@ from retrieval.thesaurus import expansion_text
 from retrieval.validity import status_on
 from ui.context import context_button
 from ui.i18n import fmt_date, t
-from ui.text import md_escape, quote_html
+from ui.navigation import rule_page
+from ui.text import escape, md_escape, quote_html
 
 STATUSES = ("current", "superseded", "expired", "not-yet-valid", "unknown")  # of retrieval.validity.status_on
 STATUS_COLOURS = {"current": "green", "superseded": "red", "expired": "orange", "not-yet-valid": "blue"}
@@ -70,23 +72,58 @@ def folded_hits(hits: list[Hit], *, key: str, start: int = 1) -> None:
 
 
 def search_result(result: SearchResult, *, key: str) -> None:
-    """An answer: the best passage leads, the rest are folded; or the plain 'no answer'
-    message with the nearest passages under its own heading."""
+    """An answer: what was searched, references not in the corpus, then by confidence: `high`
+    the answer line over the leading passage, the rest folded; `low` the answer line marked as
+    possible and the best passages open, labelled possibly relevant; `none` the plain 'no
+    answer' message with the nearest passages under its own heading."""
     st.caption(t("answer_on", date=fmt_date(result.on.isoformat())) if result.on else t("answer_all_dates"))
+    if result.interpreted_as and result.interpreted_as != result.question:
+        st.caption(md_escape(t("interpreted_as", text=result.interpreted_as)))
+    for m in result.missing_references:
+        near = f" {t('reference_suggestions', suggestions=', '.join(m.suggestions))}" if m.suggestions else ""
+        st.warning(md_escape(t("reference_missing", reference=m.reference.text) + near), icon=":material/search_off:")
     if result.thesaurus:  # how the word search was widened, so an officer can judge it
         st.caption(md_escape(t("thesaurus_used", items=expansion_text((m.expression, m.terms) for m in result.thesaurus))))
     if not result.hits:
-        st.warning(t("no_passages_on", date=fmt_date(result.on.isoformat())) if result.on else t("no_answer"))
+        if not result.missing_references:
+            st.warning(t("no_passages_on", date=fmt_date(result.on.isoformat())) if result.on else t("no_answer"))
         return
-    if not result.answerable:
+    if result.confidence == "none":
         places = md_escape(quoted(result.unknown_places))  # the officer's own words
         why = f" {t('unknown_places', places=places)}" if result.unknown_places else ""
         st.warning(t("no_answer") + why, icon=":material/search_off:")
         st.markdown(f"**{t('nearest')}**")
         folded_hits(result.hits, key=key)
         return
+    if result.answer is not None:
+        answer_line(result, high=result.confidence == "high")
+    if result.confidence == "low":
+        st.info(t("possibly_relevant"), icon=":material/help:")
+        open_hits = result.hits[:3]
+        for i, hit in enumerate(open_hits):
+            with st.container(border=True):
+                st.caption(md_escape(f"{i + 1}."))
+                hit_card(hit, key=f"{key}_{i}")
+        if len(result.hits) > len(open_hits):
+            st.markdown(f"**{t('more_passages')}**")
+            folded_hits(result.hits[len(open_hits):], key=key, start=len(open_hits) + 1)
+        return
     with st.container(border=True):
         hit_card(result.hits[0], key=f"{key}_0")
     if len(result.hits) > 1:
         st.markdown(f"**{t('more_passages')}**")
         folded_hits(result.hits[1:], key=key, start=2)
+
+
+def answer_line(result: SearchResult, *, high: bool) -> None:
+    """The answer line: a rule's result when a rule computes it, the quote verbatim, and which
+    passage it comes from (and, for a rule, a link to its check with the trace)."""
+    a = result.answer
+    st.markdown(f"**{t('answer_high' if high else 'answer_low')}**")
+    if a.rule is not None:
+        st.markdown(md_escape(t("answer_rule_period", title=a.rule["title"], start=fmt_date(a.rule["from"]),
+                                end=fmt_date(a.rule["until"]))))  # fmt: skip
+    st.html(f'<blockquote style="margin:0 0 .25rem 0">“{escape(a.quote)}”</blockquote>')
+    st.caption(md_escape(t("answer_from", n=a.passage + 1, citation=a.citation)))
+    if a.rule is not None:
+        st.page_link(rule_page(rules.get_rule(a.rule["id"])), label=t("answer_rule_open"), icon=":material/rule:")
