@@ -22,24 +22,28 @@ MAX_OWN_TOPIC = 3  # a follow-up names at most this many topic words of its own
 # Words that open a continuation of the conversation (folded; a phrase matches at the start).
 OPENERS = (
     "en", "maar", "ook", "en als", "en wat als", "wat als", "hoe zit het met", "hoe zit dat met", "geldt dat",
-    "geldt dit", "geldt het", "is dat", "is dit", "welk artikel", "welke bron", "waar staat dat",
+    "geldt dit", "geldt het", "is dat", "is dit", "welk artikel", "welke bron", "waar staat",
     "and", "but", "also", "what about", "how about", "and what about", "what if", "and if", "does that",
     "does this", "does it", "is that", "is it", "same for", "which article", "where does it say",
 )  # fmt: skip
-# Words that point back to the earlier turn.
+# Words that point back to the earlier turn ("het", "die" and "deze" are left out: they are Dutch
+# articles and relative pronouns too), and words that mark a question as continuing it ("ook",
+# "the same", "as well").
 ANAPHORA = frozenset(
-    "dat dit die deze daar daarvan daarvoor daarna het hij zij ze hem haar hun zo "
-    "that this these those there it its they them he she his her such then".split()
+    "dat dit daar daarvan daarvoor daarna hij zij ze hem haar hun zo ook zelfde dezelfde hetzelfde allemaal beide "
+    "that this these those there it its they them he she his her such then too same well both".split()
 )
+# Words that ask where the earlier answer comes from ("Op grond van welk artikel?"): no topic of their own.
+SOURCE_WORDS = frozenset("artikel artikelen grond bron bronnen paragraaf bepaling article articles source sources provision".split())
 # Question words and verbs that carry no topic.
 QUESTION_WORDS = frozenset(
     """wat wie wiens hoe hoelang hoeveel wanneer welke welk waarom waar waarvoor kan kunnen mag mogen moet moeten
-    krijgt krijgen krijg geldt gelden gold golden gaat gaan gebeurt gebeurde zit staat stond is zijn was waren
+    krijgt krijgen krijg geldt gelden gold golden gaat gaan gebeurt gebeurde zit staat stond is zijn was waren lang
     wordt worden werd heeft hebben had nog dan ook wel niet geen al alleen even precies eigenlijk
     what who whose how long much many when which why where can could may might must should shall will would
     get gets got apply applies applied happen happens happened go goes is are was were been be do does did
     has have had still then also just even exactly actually only about zegt zeggen regelt betekent say says mean
-    means""".split()
+    means long""".split()
 )
 
 
@@ -58,7 +62,7 @@ def topic_words(question: str) -> list[str]:
     out: list[str] = []
     for w in WORD.findall(question):
         f = fold(w)
-        if f in STOPWORDS or f in QUESTION_WORDS or f in ANAPHORA or f in _OPENER_WORDS:
+        if f in STOPWORDS or f in QUESTION_WORDS or f in ANAPHORA or f in _OPENER_WORDS or f in SOURCE_WORDS:
             continue
         if len(f) >= 3 or f.isdigit():
             out.append(w)

@@ -40,6 +40,18 @@ def test_without_history_nothing_is_rewritten_and_a_chain_keeps_its_topic():
     assert read("En lid 4?", ["Wat zegt art. 45 Vw over opvang?"]).text == "En lid 4? (opvang art. 45 Vw)"
 
 
+@pytest.mark.parametrize("question", ["Op grond van welk artikel?", "Does the EU directive have the same rule?",
+                                      "Is er ook een decreet van Poetin?", "Vallen die allemaal onder het BVM?"])
+def test_a_question_for_the_source_or_that_continues_the_last_is_a_follow_up(question):
+    assert is_follow_up(question)
+
+
+@pytest.mark.parametrize("question", ["Wanneer moet een statushouder het inburgeringsexamen hebben gehaald?",
+                                      "Krijgen Russen die weigeren te vechten asiel?"])
+def test_the_dutch_article_het_and_the_relative_die_do_not_point_back(question):
+    assert not is_follow_up(question)
+
+
 def test_topic_words_leave_out_question_words_stop_words_and_pointers():
     assert topic_words("Wat zegt het over dienstplichtigen van 18 jaar?") == ["dienstplichtigen", "18", "jaar"]
 
