@@ -311,10 +311,13 @@ def calibrate(
 def write_calibration(
     model: str, chosen: dict, questions_file: Path, n: int, path: Path = CALIBRATION, checks: tuple[Path, ...] = ()
 ) -> None:
-    """Store the values under the model name, starting from "default"; keep every other entry."""
+    """Store the values under the model name, starting from "default"; keep every other entry and
+    the model's confidence model (fitted by retrieval.confidence, not here)."""
     data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     default = data.setdefault("default", {})
     entry = {key: val for key, val in default.items() if key in Params.__dataclass_fields__}
+    if (data.get(model) or {}).get("confidence") is not None:
+        entry["confidence"] = data[model]["confidence"]
     entry.update(chosen)
     entry["fitted_on"] = f"{_shown(questions_file)} ({n} questions), {dt.date.today().isoformat()}, python -m retrieval.calibrate"
     if checks:

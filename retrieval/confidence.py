@@ -3,21 +3,28 @@ on every evaluation set.
 
     python -m retrieval.confidence --index DIR [--dry-run]
 
-The model is a logistic regression of "the corpus answers the question" (in scope) on the
-signals of the retriever's own hybrid search (fusion.FEATURES). It is fitted on every question
-of the tuning sets of eval/sets.yaml that the model decides (not those an exact reference or an
-unknown state decides), with the features standardised on those questions, class-balanced
-weights (in-scope questions outnumber the others) and an L2 penalty on the weights. Nothing is
-searched over: the levels are fixed in advance, `low` at P >= 0.5 (the balanced decision
-boundary) and `high` at P >= 0.8, so no threshold is fitted into a narrow interval of the
-tuning questions. A 2-fold split of the tuning questions shows how the fit carries over; the
-check sets, never fitted on, show it too. The model is written into retrieval/calibration.json
-under the encoder's name ("confidence").
+The model is a logistic regression of "the corpus answers the question" (in scope) on signals
+of the retriever's own hybrid search: the dense margin over the background texts and the best
+cosine (FEATURES; the lexical coverage and the dense/lexical agreement added nothing in a 2-fold
+split of the tuning questions, and coverage is low for every English question). It is fitted
+on every question of the tuning sets of eval/sets.yaml that the model decides (not those an
+exact reference or an unknown state decides), with the features standardised on those
+questions, class-balanced weights (in-scope questions outnumber the others) and an L2 penalty
+on the weights.
+
+The levels are operating points with a stated meaning, not an accuracy optimum: `none` only
+below the probability under which at most MISSED (5 %) of the in-scope tuning questions fall
+(a false refusal is what officers complain of), `high` only above the one that at most
+OVERCONFIDENT (5 %) of the out-of-scope tuning questions reach; `low` (possibly relevant)
+between. A 2-fold split of the tuning questions shows how the fit carries over; the check
+sets, never fitted on, show it too. The model is written into retrieval/calibration.json under
+the encoder's name ("confidence").
 """
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -28,10 +35,12 @@ import numpy as np
 from retrieval import fusion
 from retrieval.evalsets import check_sets, tune_sets
 from retrieval.evaluate import LANGS, Question, load_questions
-from retrieval.fusion import CALIBRATION, FEATURES, ConfidenceModel, Signals
+from retrieval.fusion import CALIBRATION, ConfidenceModel, Signals
 from retrieval.retriever import Retriever
 
-LOW, HIGH = 0.5, 0.8  # P(answerable) from which a question is 'low' and 'high' (fixed, not fitted)
+FEATURES = ("margin", "top_cosine")  # the signals the model weighs (of fusion.FEATURES)
+MISSED = 0.05  # share of in-scope tuning questions the model may call 'none'
+OVERCONFIDENT = 0.05  # share of out-of-scope tuning questions the model may call 'high'
 L2 = 1.0  # penalty on the standardised weights (not on the bias)
 
 
@@ -77,9 +86,27 @@ def fit(signals: Sequence[Signals], in_scope: Sequence[bool], features: Sequence
     scale = raw.std(axis=0)
     scale[scale == 0] = 1.0
     weights, bias = fit_logistic((raw - center) / scale, y)
-    return ConfidenceModel(tuple(features), tuple(round(float(c), 6) for c in center),
-                           tuple(round(float(s), 6) for s in scale), tuple(round(float(w), 6) for w in weights),
-                           round(bias, 6), HIGH, LOW)  # fmt: skip
+    model = ConfidenceModel(tuple(features), tuple(round(float(c), 6) for c in center),
+                            tuple(round(float(s), 6) for s in scale), tuple(round(float(w), 6) for w in weights),
+                            round(bias, 6), 1.0, 0.0)  # fmt: skip
+    p = np.array([model.probability(row) for row in raw])
+    low = _quantile_floor(p[y == 1], MISSED)  # at most MISSED of the in-scope questions below it
+    high = max(low, _quantile_ceiling(p[y == 0], OVERCONFIDENT))  # at most OVERCONFIDENT out of scope at or above
+    # stored to 6 decimals, rounded outwards so that the stated shares still hold
+    return replace(model, low=math.floor(low * 1e6) / 1e6, high=math.ceil(high * 1e6) / 1e6)
+
+
+def _quantile_floor(values: np.ndarray, share: float) -> float:
+    """The largest threshold that leaves at most `share` of `values` below it."""
+    ordered = np.sort(values)
+    return float(ordered[int(np.floor(share * len(ordered)))])
+
+
+def _quantile_ceiling(values: np.ndarray, share: float) -> float:
+    """The smallest threshold that at most `share` of `values` reach (just above the rest)."""
+    ordered = np.sort(values)[::-1]
+    allowed = int(np.floor(share * len(ordered)))
+    return float(np.nextafter(ordered[allowed], 2.0)) if allowed < len(ordered) else 0.0
 
 
 def levels(signals: Sequence[Signals], model: ConfidenceModel, params: fusion.Params) -> list[str]:
@@ -146,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Model {retriever.encoder.name}: fitted on {decided} of {len(questions)} tuning questions "
           f"({', '.join(f for f, _ in tune)}); the rest an exact reference or an unknown state decides.")  # fmt: skip
     print("Standardised weights: " + ", ".join(f"{f} {w:+.3f}" for f, w in zip(model.features, model.weights))
-          + f"; bias {model.bias:+.3f}; low from P >= {LOW}, high from P >= {HIGH}")  # fmt: skip
+          + f"; bias {model.bias:+.3f}; low from P >= {model.low:.3f} (at most {MISSED:.0%} of in-scope tuning "
+          f"questions below), high from P >= {model.high:.3f} (at most {OVERCONFIDENT:.0%} out of scope at or above)")  # fmt: skip
     result: dict = {"model": model.to_dict(), "sets": {}, "folds": []}
     print("\nTuning sets (fitted on):")
     offset = 0

@@ -265,6 +265,15 @@ def test_write_calibration_keeps_other_entries(tmp_path):
     assert data["my-model"][cal.THRESHOLD] == 0.02 and "10 questions" in data["my-model"]["fitted_on"]
 
 
+def test_write_calibration_keeps_the_models_confidence_model(tmp_path):
+    path = tmp_path / "calibration.json"
+    model = {"features": ["margin"], "center": [0], "scale": [1], "weights": [1], "bias": 0, "high": 0.9, "low": 0.3}
+    path.write_text(json.dumps({"default": {"lexical_weight": 0.6}, "m": {"lexical_weight": 0.4, "confidence": model}}))
+    cal.write_calibration("m", {"lexical_weight": 0.8}, tmp_path / "q.yaml", 10, path)
+    data = json.loads(path.read_text())
+    assert data["m"]["confidence"] == model and data["m"]["lexical_weight"] == 0.8
+
+
 def test_calibrate_runs_on_the_fake_index(setup):
     retriever, questions, _ = setup
     lines: list[str] = []

@@ -14,7 +14,7 @@ import pytest
 from indexer import store
 from indexer.build import build
 from indexer.encoders import get_encoder
-from retrieval.evalsets import check_sets, tune_set
+from retrieval.evalsets import check_sets, conversation_sets, tune_sets
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration
@@ -107,16 +107,29 @@ def test_out_of_scope_questions_abstain(retriever, question):
     assert not res.answerable and res.hits
 
 
-def test_evaluation_set_keeps_its_measured_level(retriever):
-    """The tuning set's regression floors (eval/sets.yaml, a little under the figures measured for
+@pytest.mark.parametrize("name", [s.file for s in tune_sets()])
+def test_evaluation_set_keeps_its_measured_level(retriever, name):
+    """A tuning set's regression floors (eval/sets.yaml, a little under the figures measured for
     the closing note); the hybrid MRR above the dense-only and the lexical-only one."""
     from retrieval.evaluate import evaluate, load_questions
 
-    tuning = tune_set()
+    tuning = next(s for s in tune_sets() if s.file == name)
     report = evaluate(retriever, load_questions(tuning.path), k=5, timed=False)
     m = report["metrics"]
     assert not tuning.below_floor(m)
     assert m["hybrid"]["all"]["mrr"] > max(m["dense"]["all"]["mrr"], m["lexical"]["all"]["mrr"])
+
+
+@pytest.mark.parametrize("name", [s.file for s in conversation_sets()])
+def test_follow_ups_read_in_context_keep_their_measured_level(retriever, name):
+    """The conversations' floors (recall of the follow-up's answer read in context), and reading
+    in context does better than searching the follow-up alone."""
+    from retrieval.conversation_eval import evaluate_conversations, load_conversations
+
+    conv = next(s for s in conversation_sets() if s.file == name)
+    m = {"hybrid": evaluate_conversations(retriever, load_conversations(conv.path))["metrics"]}
+    assert not conv.below_floor(m)
+    assert m["hybrid"]["all"]["recall@5_in_context"] > m["hybrid"]["all"]["recall@5_alone"]
 
 
 # The check sets (never tuned on), with their floors and the figures measured, in eval/sets.yaml.
@@ -141,15 +154,37 @@ def test_every_check_set_of_calibrate_has_a_floor():
     assert all(p.is_file() and CHECK_SETS[p.name].floors for p in DEFAULT_CHECKS)
 
 
-@pytest.mark.parametrize("name", [tune_set().file, *sorted(CHECK_SETS)])
+@pytest.mark.parametrize("name", [*(s.file for s in tune_sets()), *sorted(CHECK_SETS), *(s.file for s in conversation_sets())])
 def test_every_expected_phrase_lies_within_one_passage(retriever, name):
     """A phrase that the chunking splits, or that is a heading, can never be found: such a
     question would count as a miss of the retriever."""
+    from retrieval.conversation_eval import load_conversations
     from retrieval.evaluate import answers, load_questions
 
-    missing = [(q.id, e) for q in load_questions(REPO / "eval" / name) for e in q.expect
-               if not any(answers(p.text, (e,)) for p in retriever.passages)]  # fmt: skip
+    path = REPO / "eval" / name
+    items = load_conversations(path) if name.startswith("conversations") else load_questions(path)
+    missing = [(q.id, e) for q in items for e in q.expect if not any(answers(p.text, (e,)) for p in retriever.passages)]
     assert not missing
+
+
+def test_the_officers_questions_of_the_review_get_an_answer(retriever):
+    """The questions of the product review that were refused or fragmented (issue: the chat answers
+    officers in their own words)."""
+    from retrieval.evaluate import answers
+
+    mobilised = retriever.search("Krijgt een gemobiliseerde Rus een vergunning?", k=5)
+    assert mobilised.confidence in ("high", "low")
+    decided = ("om op individuele gronden besluiten te nemen", "om te beslissen op aanvragen van personen die stellen gemobiliseerd te zijn")
+    assert any(answers(h.passage.text, decided) for h in mobilised.hits[:2])
+    assert retriever.search("Wat is het BVM?", k=5).confidence in ("high", "low")
+    until = retriever.search("Tot wanneer geldt het BVM?", k=5)
+    assert until.confidence == "high" and until.answer.rule["until"] == "2023-06-29"
+    assert until.answer.quote in until.hits[until.answer.passage].passage.text
+    follow = retriever.search("En wanneer loopt het af?", k=5, history=["Wat is het besluit- en vertrekmoratorium?"])
+    assert "vertrekmoratorium" in follow.interpreted_as and follow.answer.rule["id"] == "bvm-dienstplichtigen"
+    ref = retriever.search("art. 3.37 Vb", k=5)
+    assert ref.hits == [] and ref.confidence == "none"
+    assert "art. 3.37 VV" in ref.missing_references[0].suggestions
 
 
 def test_second_build_without_change_is_fast_and_one_changed_file_is_reembedded(full_index, encoder):
