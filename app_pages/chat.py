@@ -1,4 +1,5 @@
-"""Chat: a question in Dutch or English -> the retrieved passages with citations (no generated
+"""Chat: a question in Dutch or English (a follow-up read with the questions before it) -> an answer
+line quoted from the corpus and the retrieved passages with citations (no generated
 text); under them the matching rule check, if the question is about one (pre-filled, run only
 after the officer confirms), export for the case file and feedback."""
 from __future__ import annotations

@@ -148,7 +148,7 @@ def test_english_question_and_english_interface(app_env):
 def test_history_is_kept_and_new_conversation_clears_it(app_env):
     at = ask(start(), "besluit- en vertrekmoratorium")
     at = ask(at, "mobilisatie reservisten")
-    assert len(at.chat_message) == 4  # two questions, two answers; each answered on its own
+    assert len(at.chat_message) == 4  # two questions, two answers; neither question is a follow-up
     second = at.chat_message[3]
     assert "reservisten" in second.html[1].proto.body.lower()  # html[0] is the date caption's neighbour: the lead
     next(b for b in at.sidebar.button if b.label == NL["new_conversation"]).click().run()
@@ -346,3 +346,31 @@ def test_every_page_renders_in_both_languages(app_env, lang, page, title):
     assert not at.exception and not at.error, [e.value for e in at.exception] + [e.value for e in at.error]
     assert at.title[0].value == STRINGS[lang][title]
     assert at.dataframe  # the documents table
+
+
+def test_a_possibly_relevant_answer_shows_its_answer_line_and_passages_open(app_env, monkeypatch):
+    from retrieval.fusion import ConfidenceModel
+
+    between = ConfidenceModel(("margin",), (0.0,), (1.0,), (0.0,), 0.0, high=0.9, low=0.1)  # every P is 0.5: 'low'
+    monkeypatch.setattr(Params, "for_model", classmethod(lambda cls, model: cls(confidence=between)))
+    at = ask(start(), "Voor welke Russische dienstplichtigen geldt het besluit- en vertrekmoratorium?")
+    assert any(NL["possibly_relevant"] in i.value for i in at.info)
+    assert NL["answer_low"] in [m.value.strip("*") for m in at.markdown]
+    assert any("<blockquote" in h for h in htmls(at))
+    assert not at.expander or len(at.expander) <= 2  # the best three passages are open, the rest folded
+
+
+def test_a_follow_up_says_how_it_was_read(app_env):
+    at = ask(start(), "Wat is het besluit- en vertrekmoratorium voor dienstplichtigen?")
+    at = ask(at, "En tot wanneer?")
+    read = [c.value.replace("\\", "") for c in at.caption if "Opgevat als" in c.value.replace("\\", "")]
+    assert read and "vertrekmoratorium" in read[-1]
+    next(b for b in at.sidebar.button if b.label == NL["new_conversation"]).click().run()
+    at = ask(at, "En tot wanneer?")
+    assert not [c for c in at.caption if "Opgevat als" in c.value.replace("\\", "")]  # a new conversation forgets
+
+
+def test_a_reference_not_in_the_corpus_is_said_with_the_nearest_existing(app_env):
+    at = ask(start(), "art. 99 Procedurerichtlijn")
+    warning = " ".join(w.value.replace("\\", "") for w in at.warning)
+    assert "staat niet in het corpus" in warning and "art. 31" in warning
