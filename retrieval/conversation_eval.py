@@ -14,11 +14,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from retrieval.evalsets import conversation_sets
 from retrieval.evaluate import LANGS, answers
 from retrieval.retriever import Retriever
+from retrieval.yamlfile import entries
 
 
 class ConversationFileError(ValueError):
@@ -35,19 +34,10 @@ class Conversation:
 
 
 def load_conversations(path: Path | str) -> list[Conversation]:
+    """Conversations from a YAML file (`conversations: [{id, lang, turns, expect, doc}]`)."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConversationFileError(f"cannot read {path}: {exc}") from None
-    items = data.get("conversations") if isinstance(data, dict) else None
-    if not isinstance(items, list) or not items:
-        raise ConversationFileError(f"{path}: expected a list under 'conversations:'")
     out: list[Conversation] = []
-    for n, item in enumerate(items, 1):
-        where = f"{path}, entry {n} ({item.get('id', '?') if isinstance(item, dict) else '?'})"
-        if not isinstance(item, dict):
-            raise ConversationFileError(f"{where}: each entry must be a mapping")
+    for where, item in entries(path, "conversations", ConversationFileError):
         turns, expect = item.get("turns"), item.get("expect")
         if not item.get("id") or item.get("lang") not in LANGS:
             raise ConversationFileError(f"{where}: needs an id and a lang ({', '.join(LANGS)})")

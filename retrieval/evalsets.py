@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from retrieval.yamlfile import entries
 
 SETS_FILE = Path(__file__).resolve().parents[1] / "eval" / "sets.yaml"
 ROLES = ("tune", "check", "conversations")
@@ -46,18 +46,8 @@ class EvalSet:
 def load_sets(path: Path | str = SETS_FILE) -> tuple[EvalSet, ...]:
     """The sets listed in `path` (`sets: [{file, role, description, floors}]`), in its order."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise EvalSetsError(f"cannot read {path}: {exc}") from None
-    items = data.get("sets") if isinstance(data, dict) else None
-    if not isinstance(items, list) or not items:
-        raise EvalSetsError(f"{path}: expected a list under 'sets:'")
     out: list[EvalSet] = []
-    for n, item in enumerate(items, 1):
-        where = f"{path}, entry {n} ({item.get('file', '?') if isinstance(item, dict) else '?'})"
-        if not isinstance(item, dict):
-            raise EvalSetsError(f"{where}: each entry must be a mapping")
+    for where, item in entries(path, "sets", EvalSetsError, name="file"):
         unknown = [str(k) for k in item if k not in KEYS]
         if unknown:
             raise EvalSetsError(f"{where}: unknown key {', '.join(unknown)}; allowed: {', '.join(KEYS)}")

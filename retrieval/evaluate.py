@@ -19,12 +19,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable
 
-import yaml
-
 from indexer.text import comparable
 from retrieval.evalsets import tune_set
 from retrieval.fusion import MODES
 from retrieval.retriever import Retriever
+from retrieval.yamlfile import entries
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_QUESTIONS = tune_set().path  # eval/questions.yaml, the tuning set of eval/sets.yaml
@@ -55,19 +54,9 @@ class QuestionFileError(ValueError):
 def load_questions(path: Path | str) -> list[Question]:
     """Questions from a YAML file (`questions: [{id, question, lang, type, expect, doc}]`)."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise QuestionFileError(f"cannot read {path}: {exc}") from None
-    items = data.get("questions") if isinstance(data, dict) else data
-    if not isinstance(items, list) or not items:
-        raise QuestionFileError(f"{path}: expected a list under 'questions:'")
     out: list[Question] = []
     seen: set[str] = set()
-    for n, item in enumerate(items, 1):
-        where = f"{path}, entry {n} ({item.get('id', '?') if isinstance(item, dict) else '?'})"
-        if not isinstance(item, dict):
-            raise QuestionFileError(f"{where}: each entry must be a mapping")
+    for where, item in entries(path, "questions", QuestionFileError, bare_list=True):
         missing = [f for f in ("id", "question", "lang", "type") if not item.get(f)]
         if missing:
             raise QuestionFileError(f"{where}: missing {', '.join(missing)}")
