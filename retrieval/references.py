@@ -296,7 +296,13 @@ class ReferenceIndex:
 
     def rows(self, refs: Iterable[Reference]) -> dict[int, int]:
         """Row -> match strength for the passages that are or cite `refs`."""
+        return self.found(refs)[0]
+
+    def found(self, refs: Iterable[Reference]) -> tuple[dict[int, int], list[Reference]]:
+        """(row -> match strength for the passages that are or cite `refs`, the references that no
+        passage of the corpus is exactly: "art. 3.37 Vb" when the corpus holds the VV's)."""
         out: dict[int, int] = {}
+        missing: list[Reference] = []
         for ref in refs:
             rows: set[int] = set()
             if ref.kind == "article":
@@ -323,11 +329,15 @@ class ReferenceIndex:
                     if any(t in ident for t in terms) or (ref.kind == "vc" and terms and all(t in title for t in terms)):
                         rows |= self._by_doc.get(doc_id, set())
             rows |= self.postings.rarest_postings(terms)
+            exact = False
             for i in rows:
                 s = match_strength(ref, self.passages[i])
+                exact = exact or s >= EXACT
                 if s > out.get(i, 0):
                     out[i] = s
-        return out
+            if not exact:
+                missing.append(ref)
+        return out, missing
 
     def _document_terms(self) -> dict[str, tuple[frozenset[str], frozenset[str]]]:
         """Per document, the terms of its identifier and of its title; made once, on first use."""
@@ -358,11 +368,6 @@ class ReferenceIndex:
         return self._law_mentions[law]
 
     # ------------------------------------------------------------------ references not in the corpus
-
-    def missing(self, refs: Iterable[Reference]) -> list[Reference]:
-        """The references no passage of the corpus is exactly (a page reference never is missing
-        when its page exists; it is judged the same way)."""
-        return [r for r in refs if not any(s >= EXACT for s in self.rows([r]).values())]
 
     def suggest(self, ref: Reference, limit: int = 3) -> list[str]:
         """Existing references near a missing one, as an officer writes them ("art. 3.37 VV"):

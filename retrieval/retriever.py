@@ -214,7 +214,7 @@ class Retriever:
             timings["lexical"] = time.perf_counter() - t
             t = time.perf_counter()
 
-        ref_rows = self.references.rows(refs)
+        ref_rows, missing_refs = self.references.found(refs)
         # a question that is only a reference shows that reference's passages, nothing unrelated
         found = set(ref_rows) if bare_reference else set(dense_scores) | set(lex_scores) | set(ref_rows)
         candidates = {r for r in found if self._can_answer[r]}
@@ -239,16 +239,16 @@ class Retriever:
         timings["quote"] = time.perf_counter() - t
         exact = any(h.reference_match >= EXACT for h in hits)  # answerable whatever else is named
         top = max(dense_scores.values()) if dense_scores else -1.0
-        shown = {int(r) for r in cand}
+        in_cand = {int(r) for r in cand}
         signals = Signals(
             shown=len(hits), exact_reference=exact, coverage=coverage,
             margin=None if qv is None else fusion.margin(top, (self.background @ qv).max() if len(self.background) else None),
             unknown_places=() if exact else self._unknown_places(question, int(cand[order[0]]) if order else None),
             top_cosine=None if qv is None else top,
-            agreement=fusion.agreement({r: v for r, v in dense_scores.items() if r in shown},
-                                       {r: v for r, v in lex_scores.items() if r in shown}),
+            agreement=fusion.agreement({r: v for r, v in dense_scores.items() if r in in_cand},
+                                       {r: v for r, v in lex_scores.items() if r in in_cand}),
         )  # fmt: skip
-        missing = [MissingReference(r, tuple(self.references.suggest(r))) for r in self.references.missing(refs)]
+        missing = [MissingReference(r, tuple(self.references.suggest(r))) for r in missing_refs]
         confidence = fusion.confidence(signals, mode, self.params)
         if missing and confidence == "high" and not exact:
             confidence = "low"  # the passages may fit the question's words, but they are not the reference named
