@@ -28,9 +28,6 @@ def _date(value: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"'{value}' is not a date; write YYYY-MM-DD, e.g. 2022-11-01") from None
 
 
-CONFIDENCE_WORDS = {"high": "antwoord", "low": "mogelijk relevant", "none": "geen antwoord in het corpus"}
-
-
 def render_text(result: dict) -> str:
     """A readable rendering of one result with its citations."""
     lines = [f"Vraag: {result['question']}"]
@@ -39,17 +36,18 @@ def render_text(result: dict) -> str:
     for m in result.get("missing_references") or []:
         nearest = f" Bestaande verwijzingen in de buurt: {', '.join(m['suggestions'])}." if m["suggestions"] else ""
         lines.append(f"{m['reference']} staat niet in het corpus.{nearest}")
-    if "confidence" in result:
-        lines.append(f"Betrouwbaarheid: {CONFIDENCE_WORDS.get(result['confidence'], result['confidence'])}")
     if result.get("answer"):
-        lines.append(f"Antwoord: {result['answer']['text']}")
+        lines.append(f"{'Antwoord' if result.get('confidence') == 'high' else 'Mogelijk antwoord'}: {result['answer']['text']}")
     if result.get("thesaurus"):
         pairs = ((m["expression"], m["terms"]) for m in result["thesaurus"])
         lines.append(f"Ook gezocht met de termen van de documenten voor (thesaurus): {expansion_text(pairs)}")
     if not result["answerable"]:
         if result.get("unknown_places"):
             lines.append(f"Geen document van het corpus noemt {quoted(result['unknown_places'])}, waar de vraag over gaat.")
-        lines.append("Het corpus bevat geen passage die deze vraag beantwoordt. Dichtstbijzijnde passages (geen antwoord):")
+        nearest = " Dichtstbijzijnde passages (geen antwoord):" if result["passages"] else ""
+        lines.append(f"Het corpus bevat geen passage die deze vraag beantwoordt.{nearest}")
+    elif result.get("confidence") == "low":
+        lines.append("Mogelijk relevant: deze passages lijken op de vraag, maar het is niet zeker dat ze haar beantwoorden.")
     for i, p in enumerate(result["passages"], 1):
         flags = "" if p["status"] == "current" else f"  [{p['status']}]"
         lines.append(f"\n{i}. {p['citation']}{flags}  (score {p['score']})")
