@@ -67,6 +67,8 @@ def _read_facts(name: str) -> dict[str, Any]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise RuleError(f"--facts {label}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise RuleError(f"--facts {label}: nested too deeply; give one JSON object of facts and values") from None
     if not isinstance(data, dict):
         raise RuleError(f"--facts {label}: expected a JSON object {{\"fact\": value, ...}}, got {type(data).__name__}")
     return data

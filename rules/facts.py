@@ -29,7 +29,7 @@ def coerce_fact(fact: FactDef, value: Any) -> Any:
             raise _type_error(fact, value)
         return value
     if kind == "date":
-        return _date(fact, value)
+        return _plausible(fact, _date(fact, value))
     if kind == "enum":
         if not isinstance(value, str) or value not in fact.allowed_values:
             raise _choice_error(fact, value)
@@ -68,6 +68,11 @@ def validate_facts(rule: Rule, given: Mapping[str, Any]) -> dict[str, Any]:
         if value is None and fact.null_label is None:
             continue  # null means "not known": the fact stays missing
         known[name] = value
+    for name, value in known.items():
+        earlier = defs[name].not_before
+        if earlier and value is not None and known.get(earlier) is not None and value < known[earlier]:
+            raise FactError(f"fact '{name}' ({defs[name].label}): {value.isoformat()} lies before '{earlier}' "
+                            f"({known[earlier].isoformat()}); allowed: {known[earlier].isoformat()} or later")  # fmt: skip
     return known
 
 
@@ -92,6 +97,17 @@ def _date(fact: FactDef, value: Any) -> date:
         except ValueError:
             pass
     raise _type_error(fact, value)
+
+
+def _plausible(fact: FactDef, value: date) -> date:
+    """The date, when it lies in the fact's plausible range (rule file: earliest, latest)."""
+    latest = fact.latest_on(date.today())
+    if fact.earliest is not None and value < fact.earliest or latest is not None and value > latest:
+        low = fact.earliest.isoformat() if fact.earliest else "any date"
+        high = "today" if fact.latest == "today" else latest.isoformat() if latest else "any date"
+        raise FactError(f"fact '{fact.name}' ({fact.label}): {value.isoformat()} lies outside the plausible range; "
+                        f"allowed: {low} to {high}")  # fmt: skip
+    return value
 
 
 def _type_error(fact: FactDef, value: Any) -> FactError:

@@ -27,7 +27,7 @@ RULE_KEYS = {"id", "title", "description", "documents", "facts", "parameters", "
 SOURCE_KEYS = {"document", "page", "pages", "article", "lid", "point", "section", "phrase",
                "reference", "in_corpus"}
 FACT_KEYS = {"name", "type", "label", "question", "help", "values", "pattern", "normalize",
-             "minimum", "maximum", "null_label"}
+             "minimum", "maximum", "null_label", "earliest", "latest", "not_before"}
 RESERVED_FACTS = {"reference_date"}
 PRESET_KINDS = ("prefill", "hint")
 
@@ -104,10 +104,19 @@ class _Reader:
             parsed.append(Choice(value=str(item["value"]), label=str(item["label"])))
         if raw.get("normalize") not in (None, "upper", "lower"):
             self.fail(where, f"normalize '{raw['normalize']}' unknown; allowed: upper, lower")
+        bounds = [k for k in ("earliest", "latest", "not_before") if raw.get(k) is not None]
+        if bounds and kind != "date":
+            self.fail(where, f"{', '.join(bounds)} only apply to a fact of type 'date'")
+        earliest, latest = raw.get("earliest"), raw.get("latest")
+        if earliest is not None and not isinstance(earliest, date):
+            self.fail(where, f"earliest must be a date (YYYY-MM-DD), got {earliest!r}")
+        if latest is not None and not isinstance(latest, date) and latest != "today":
+            self.fail(where, f"latest must be a date (YYYY-MM-DD) or 'today', got {latest!r}")
         return FactDef(name=name, type=kind, label=raw["label"], question=raw["question"],
                        help=raw.get("help", ""), choices=tuple(parsed), pattern=raw.get("pattern"),
                        normalize=raw.get("normalize"), minimum=raw.get("minimum"),
-                       maximum=raw.get("maximum"), null_label=raw.get("null_label"))
+                       maximum=raw.get("maximum"), null_label=raw.get("null_label"), earliest=earliest,
+                       latest=latest, not_before=raw.get("not_before"))  # fmt: skip
 
     def parameter(self, name: str, raw: Any) -> Parameter:
         where = f"parameters.{name}"
@@ -167,6 +176,10 @@ def load_rule(path: Path) -> Rule:
     fact_map = {f.name: f for f in facts}
     if len(fact_map) != len(facts):
         reader.fail("facts", "fact names must be unique")
+    for i, f in enumerate(facts):
+        if f.not_before and (f.not_before not in fact_map or fact_map[f.not_before].type != "date"):
+            dates = [g.name for g in facts if g.type == "date" and g.name != f.name]
+            reader.fail(f"facts[{i}]", f"not_before '{f.not_before}' must name another date fact; allowed: {choices(dates)}")
     params = {name: reader.parameter(name, p) for name, p in (raw.get("parameters") or {}).items()}
     clash = set(params) & set(fact_map)
     if clash:

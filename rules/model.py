@@ -85,6 +85,15 @@ class FactDef:
     minimum: int | None = None
     maximum: int | None = None
     null_label: str | None = None  # set: null is a real value (e.g. "nog niet beslist"), not "unknown"
+    # plausible dates: none before `earliest`, none after `latest` (a date, or "today": the day of
+    # the check), and none before the date fact named by `not_before`
+    earliest: date | None = None
+    latest: date | str | None = None
+    not_before: str | None = None
+
+    def latest_on(self, today: date) -> date | None:
+        """The latest plausible date, with "today" as `today`."""
+        return today if self.latest == "today" else self.latest  # type: ignore[return-value]
 
     @property
     def allowed_values(self) -> list[str]:
@@ -107,6 +116,12 @@ class FactDef:
         out["nullable"] = self.null_label is not None
         if self.null_label:
             out["null_label"] = self.null_label
+        if self.earliest is not None:
+            out["earliest"] = self.earliest.isoformat()
+        if self.latest is not None:
+            out["latest"] = self.latest if isinstance(self.latest, str) else self.latest.isoformat()
+        if self.not_before:
+            out["not_before"] = self.not_before
         return out
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from rules.cli import main
 from tests.conftest import REPO
 
 EXAMPLE = {"application_date": "2022-06-01", "decision_date": None, "moratorium": False}
@@ -112,3 +113,25 @@ def test_errors_exit_2_with_one_line(args, stdin, message):
 def test_missing_arguments_exit_2():
     assert run("check", "beslistermijn").returncode == 2
     assert run("frobnicate").returncode == 2
+
+
+@pytest.mark.parametrize("facts, message", [
+    ({"application_date": "9999-12-31"}, "fact 'application_date' (Datum aanvraag): 9999-12-31 lies outside the plausible range; allowed: 2001-04-01 to today"),
+    ({"application_date": "2099-01-01"}, "2099-01-01 lies outside the plausible range"),
+    ({"application_date": "1850-01-01"}, "1850-01-01 lies outside the plausible range"),
+    ({"application_date": "2022-06-01", "decision_date": "2022-01-01"},
+     "fact 'decision_date' (Datum beslissing): 2022-01-01 lies before 'application_date' (2022-06-01); allowed: 2022-06-01 or later"),
+])  # fmt: skip
+def test_implausible_facts_are_refused_with_one_sentence_and_exit_code_2(tmp_path, capsys, facts, message):
+    f = tmp_path / "facts.json"
+    f.write_text(json.dumps(facts), encoding="utf-8")
+    assert main(["check", "beslistermijn", "--facts", str(f), "--on", "2022-10-01"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_deeply_nested_facts_are_refused_with_one_sentence(tmp_path, capsys):
+    f = tmp_path / "facts.json"
+    f.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    assert main(["check", "beslistermijn", "--facts", str(f)]) == 2
+    assert "nested too deeply" in capsys.readouterr().err

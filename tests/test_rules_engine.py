@@ -387,3 +387,22 @@ def test_readme_fourth_rule_phrases_are_verbatim(tmp_path: Path, shared_corpus: 
     rule = load_rule(_write(tmp_path, rule_data, rule_data["id"]))
     for where, source in rule.sources():
         assert normalise(source.phrase) in located_text(source, shared_corpus), where
+
+
+def test_a_rule_file_declares_plausible_dates_and_the_loader_checks_them(tmp_path):
+    import datetime as dt
+
+    import rules
+
+    fact = {f.name: f for f in rules.get_rule("beslistermijn").facts}
+    assert fact["application_date"].earliest == dt.date(2001, 4, 1) and fact["application_date"].latest == "today"
+    assert fact["decision_date"].not_before == "application_date"
+    assert fact["application_date"].to_dict()["latest"] == "today"
+    src = (rules.DEFINITIONS_DIR / "beslistermijn.yaml").read_text(encoding="utf-8")
+    for broken, message in [
+        (src.replace("not_before: application_date", "not_before: moratorium"), "not_before 'moratorium' must name another date fact"),
+        (src.replace("latest: today         #", "latest: morgen         #"), "latest must be a date (YYYY-MM-DD) or 'today'"),
+    ]:
+        (tmp_path / "beslistermijn.yaml").write_text(broken, encoding="utf-8")
+        with pytest.raises(rules.RuleDefinitionError, match=message.replace("(", r"\(").replace(")", r"\)")):
+            rules.load_rule(tmp_path / "beslistermijn.yaml")

@@ -164,8 +164,9 @@ def fact_input(rule_id: str, fact: rules.FactDef) -> tuple[bool, Any, str | None
         return value is not None, None if value is None else int(value), None
     if fact.type == "date":
         is_null = bool(fact.null_label) and st.checkbox(fact.null_label, key=null_key(rule_id, fact.name))
-        value = st.date_input(fact.label, value=None, min_value=DATE_RANGE[0], max_value=DATE_RANGE[1],
-                              format="DD-MM-YYYY", key=key, help=help_text, disabled=is_null)  # fmt: skip
+        value = st.date_input(fact.label, value=None, min_value=fact.earliest or DATE_RANGE[0],
+                              max_value=fact.latest_on(dt.date.today()) or DATE_RANGE[1], format="DD-MM-YYYY",
+                              key=key, help=help_text, disabled=is_null)  # fmt: skip
         if is_null:
             return True, None, None
         return value is not None, value, None
