@@ -45,7 +45,8 @@ def show(message: dict) -> None:
             st.error(t("search_failed"))
         question = next((m["text"] for m in messages if m["role"] == "user" and m["id"] == n), "")
         if message.get("suggestion"):
-            rule_view.offer(message["suggestion"], question=question, message_id=n, key=f"m{n}_offer")
+            rule_view.offer(message["suggestion"], question=question, message_id=n, key=f"m{n}_offer",
+                            policy_on=message.get("on"))
             for check in (message.get("checks") or {}).values():
                 st.caption(t("offer_done", title=md_escape(check.result["title"]),
                              outcome=md_escape(check.result["outcome_label"])))  # fmt: skip
@@ -72,7 +73,7 @@ if question and question.strip():
             log.exception("search failed for a question of %d characters", len(question))
             result = None
     offered = suggest(result.interpreted_as if result is not None else question)
-    messages.append({"role": "assistant", "result": result, "id": n,
+    messages.append({"role": "assistant", "result": result, "id": n, "on": on,
                      "suggestion": asdict(offered) if offered else None, "checks": {}})  # fmt: skip
     show(messages[-1])
 

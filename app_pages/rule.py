@@ -34,6 +34,9 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
                        key=rule_view.reference_key(rule.id), width=220)  # fmt: skip
     if st.button(t("rule_check"), key=f"check_{rule.id}", type="primary", icon=":material/fact_check:"):
         rule_view.run_check(rule, facts, on, presets, invalid)
+reference = (origin or {}).get("reference")
+if reference and reference["date"] == on.isoformat():  # the date offered, not one typed since
+    st.caption(rule_view.reference_caption(reference))
 
 stored = rule_view.stored_result(rule.id)
 if stored:

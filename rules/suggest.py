@@ -26,6 +26,7 @@ MONTHS = {
     "october": 10, "okt": 10, "oct": 10, "november": 11, "nov": 11, "december": 12, "dec": 12,
 }  # fmt: skip
 _MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
+_MONTH_YEAR = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{4}})\b")  # oktober 2022: the first of the month
 _DATE_PATTERNS = (
     re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"),  # ISO
     re.compile(rf"\b(\d{{1,2}})\s+({_MONTH_RE})\.?\s+(\d{{4}})\b"),  # 1 juni 2022 / 1 June 2022
@@ -40,6 +41,10 @@ class Suggestion:
     facts: dict[str, Any] = field(default_factory=dict)  # pre-filled values
     evidence: dict[str, str] = field(default_factory=dict)  # fact -> the words that gave it
     matched: list[str] = field(default_factory=list)  # trigger words found
+    # the date the question is about, when it names one no fact took ("in oktober 2022"): the
+    # rule check's reference date, with the words it came from
+    reference_date: str | None = None
+    reference_words: str = ""
 
 
 @lru_cache(maxsize=1)
@@ -70,7 +75,19 @@ def suggest(question: str) -> Suggestion | None:
                 if value is not None:
                     best.facts[name] = value
                     best.evidence[name] = evidence
+    if best is not None:
+        taken = set(best.evidence.values())
+        days = _dates(text)
+        months = {d: w for d, w in _month_years(text).items() if not any(w in day for day in days.values())}
+        named = {d: w for d, w in {**months, **days}.items() if w not in taken}
+        if len(named) == 1:  # one date, not used for a fact: the day the question is about
+            (best.reference_date, best.reference_words), = named.items()
     return best
+
+
+def _month_years(text: str) -> dict[str, str]:
+    """ISO date of the first of the month -> the words, for every 'oktober 2022' in `text`."""
+    return {dt.date(int(m.group(2)), MONTHS[m.group(1)], 1).isoformat(): m.group(0) for m in _MONTH_YEAR.finditer(text)}
 
 
 def asks_period(question: str) -> str | None:

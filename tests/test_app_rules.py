@@ -313,3 +313,23 @@ def test_a_new_conversation_forgets_the_rule_checks(app_env):
     next(b for b in at.sidebar.button if b.label == NL["new_conversation"]).click()
     at = ok(at.run())
     assert rule_view.result_key(BVM) not in at.session_state and rule_view.origin_key(BVM) not in at.session_state
+
+
+def test_a_check_opened_from_a_2022_question_takes_its_date_and_says_so(app_env):
+    question = "Geldt het BVM voor een 25-jarige Russische deserteur die in oktober 2022 vertrok?"
+    at = ask(start(), question)
+    assert any("Peildatum 01-10-2022, uit uw vraag" in c.value for c in at.caption)
+    at.button(key="m1_offer").click()
+    at = ok(at.run())
+    assert at.date_input(key=rule_view.reference_key(BVM)).value == dt.date(2022, 10, 1)
+    assert any("Peildatum 01-10-2022, uit uw vraag (“oktober 2022”)" in c.value for c in at.caption)
+
+
+def test_without_a_date_in_the_question_the_chats_policy_date_and_else_today_is_the_reference(app_env):
+    at = start()
+    at.sidebar.date_input(key="on_date").set_value(dt.date(2023, 3, 1)).run()
+    at = ask(at, BVM_QUESTION)
+    assert any("Peildatum 01-03-2023, uit ‘Beleid geldend op’" in c.value for c in at.caption)
+    at = ask(start(), BVM_QUESTION)
+    today = dt.date.today().strftime("%d-%m-%Y")
+    assert any(f"Peildatum {today}: vandaag" in c.value for c in at.caption)

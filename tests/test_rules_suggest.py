@@ -69,3 +69,14 @@ def test_prefilled_facts_are_valid_rule_input():
     result = rules.check(s.rule_id, s.facts, reference_date=__import__("datetime").date(2022, 10, 1)).to_dict()
     assert result["outcome"] == "insufficient-facts"  # category, war link, exclusions still to ask
     assert {"category", "related_to_ukraine_war"} <= set(result["missing_facts"])
+
+
+@pytest.mark.parametrize("question, date, words", [
+    ("Geldt het BVM voor een 25-jarige Russische deserteur die in oktober 2022 vertrok?", "2022-10-01", "oktober 2022"),
+    ("Geldt het BVM op 15 maart 2023 nog voor een Russische deserteur?", "2023-03-15", "15 maart 2023"),
+    ("Geldt het moratorium voor een 22-jarige Russische dienstweigeraar?", None, ""),
+    ("Wat is de beslistermijn voor een aanvraag ingediend op 1 juni 2022?", None, ""),  # the date is the application's
+])  # fmt: skip
+def test_the_date_a_question_is_about_becomes_the_reference_date(question, date, words):
+    s = suggest(question)
+    assert (s.reference_date, s.reference_words) == (date, words)

@@ -63,11 +63,29 @@ def reference_key(rule_id: str) -> str:
 # --------------------------------------------------------------------------- from the chat
 
 
-def offer(suggestion: dict, *, question: str, message_id: int, key: str) -> None:
+def reference_of(suggestion: dict, policy_on: dt.date | None) -> dict:
+    """The reference date of a check opened from the chat, and where it comes from: the date the
+    question names, else the chat's 'policy in force on' date, else today."""
+    if suggestion.get("reference_date"):
+        return {"date": suggestion["reference_date"], "origin": "question", "words": suggestion.get("reference_words", "")}
+    if policy_on is not None:
+        return {"date": policy_on.isoformat(), "origin": "setting", "words": ""}
+    return {"date": dt.date.today().isoformat(), "origin": "today", "words": ""}
+
+
+def reference_caption(reference: dict) -> str:
+    """Which reference date was used, in the officer's words."""
+    return t(f"reference_{'today' if reference['origin'] == 'today' else 'from_' + reference['origin']}",
+             date=fmt_date(reference["date"]), words=md_escape(reference["words"]))  # fmt: skip
+
+
+def offer(suggestion: dict, *, question: str, message_id: int, key: str, policy_on: dt.date | None = None) -> None:
     """Under a chat answer: the rule check that fits the question, the facts pre-filled from it
-    and the words they came from, and a button that opens the check (which the officer runs)."""
+    and the words they came from, the reference date it will use, and a button that opens the
+    check (which the officer runs)."""
     rule = rules.get_rule(suggestion["rule_id"])
     facts, evidence = suggestion.get("facts") or {}, suggestion.get("evidence") or {}
+    reference = reference_of(suggestion, policy_on)
     with st.container(border=True):
         st.markdown(f":material/rule: **{t('offer_title', title=md_escape(rule.title))}**")
         st.caption(t("offer_intro"))
@@ -80,9 +98,11 @@ def offer(suggestion: dict, *, question: str, message_id: int, key: str) -> None
         still = [md_escape(f.label) for f in rule.facts if f.name not in facts]
         if still:
             st.caption(t("offer_still_open", facts=", ".join(still)))
+        st.caption(reference_caption(reference))
         if st.button(t("offer_open"), key=key, icon=":material/fact_check:", type="primary"):
             st.session_state[PREFILL] = {"rule_id": rule.id, "facts": dict(facts), "evidence": dict(evidence),
-                                         "question": question, "message_id": message_id}  # fmt: skip
+                                         "question": question, "message_id": message_id,
+                                         "reference": reference}  # fmt: skip
             navigation.switch_to_rule(rule.id)
 
 
@@ -97,6 +117,8 @@ def apply_prefill(rule: rules.Rule) -> dict | None:
             st.session_state.pop(null_key(rule.id, fact.name), None)
         for name, value in offered["facts"].items():
             st.session_state[fact_key(rule.id, name)] = _widget_value(rule.fact(name), value)
+        if offered.get("reference"):
+            st.session_state[reference_key(rule.id)] = dt.date.fromisoformat(offered["reference"]["date"])
         st.session_state[origin_key(rule.id)] = offered
         st.session_state.pop(result_key(rule.id), None)
     return st.session_state.get(origin_key(rule.id))
