@@ -27,7 +27,8 @@ RULE_KEYS = {"id", "title", "description", "documents", "facts", "parameters", "
 SOURCE_KEYS = {"document", "page", "pages", "article", "lid", "point", "section", "phrase",
                "reference", "in_corpus"}
 FACT_KEYS = {"name", "type", "label", "question", "help", "values", "pattern", "normalize",
-             "minimum", "maximum", "null_label", "earliest", "latest", "not_before"}
+             "minimum", "maximum", "null_label", "earliest", "latest", "not_before", "options"}
+FACT_OPTIONS = ("states",)  # lists a form may offer for a 'str' fact
 RESERVED_FACTS = {"reference_date"}
 PRESET_KINDS = ("prefill", "hint")
 
@@ -107,6 +108,8 @@ class _Reader:
         bounds = [k for k in ("earliest", "latest", "not_before") if raw.get(k) is not None]
         if bounds and kind != "date":
             self.fail(where, f"{', '.join(bounds)} only apply to a fact of type 'date'")
+        if raw.get("options") is not None and (kind != "str" or raw["options"] not in FACT_OPTIONS):
+            self.fail(where, f"options '{raw['options']}' needs type 'str' and one of: {choices(FACT_OPTIONS)}")
         earliest, latest = raw.get("earliest"), raw.get("latest")
         if earliest is not None and not isinstance(earliest, date):
             self.fail(where, f"earliest must be a date (YYYY-MM-DD), got {earliest!r}")
@@ -116,7 +119,7 @@ class _Reader:
                        help=raw.get("help", ""), choices=tuple(parsed), pattern=raw.get("pattern"),
                        normalize=raw.get("normalize"), minimum=raw.get("minimum"),
                        maximum=raw.get("maximum"), null_label=raw.get("null_label"), earliest=earliest,
-                       latest=latest, not_before=raw.get("not_before"))  # fmt: skip
+                       latest=latest, not_before=raw.get("not_before"), options=raw.get("options"))  # fmt: skip
 
     def parameter(self, name: str, raw: Any) -> Parameter:
         where = f"parameters.{name}"

@@ -90,6 +90,7 @@ class FactDef:
     earliest: date | None = None
     latest: date | str | None = None
     not_before: str | None = None
+    options: str | None = None  # "states": a form offers the world's states (ISO code, Dutch name)
 
     def latest_on(self, today: date) -> date | None:
         """The latest plausible date, with "today" as `today`."""
@@ -122,6 +123,8 @@ class FactDef:
             out["latest"] = self.latest if isinstance(self.latest, str) else self.latest.isoformat()
         if self.not_before:
             out["not_before"] = self.not_before
+        if self.options:
+            out["options"] = self.options
         return out
 
 

@@ -62,7 +62,7 @@ def ask(at: AppTest, question: str) -> AppTest:
 
 
 def fill_bvm(at: AppTest, **overrides) -> AppTest:
-    values = {"nationality": "RUS", "category": "dienstplichtige", "age": 25, "refused_or_deserted": True,
+    values = {"nationality": "RU", "category": "dienstplichtige", "age": 25, "refused_or_deserted": True,
               "related_to_ukraine_war": True, "exclusions": [rule_view.NONE_APPLY], **overrides}  # fmt: skip
     for name, value in values.items():
         key = rule_view.fact_key(BVM, name)
@@ -127,11 +127,15 @@ def test_bvm_missing_facts_are_questions_to_ask(app_env):
     assert at.warning and "Onvoldoende feiten" in at.warning[0].value
 
 
-def test_invalid_nationality_is_refused_by_the_form(app_env):
+def test_the_nationality_is_chosen_from_the_states_by_their_dutch_names(app_env):
     at = open_rule(start(), BVM)
-    at = check(fill_bvm(at, nationality="Russisch"), BVM, dt.date(2022, 10, 1))
-    assert NL["rule_fix_first"] in [e.value for e in at.error]
-    assert not at.success
+    box = at.selectbox(key=rule_view.fact_key(BVM, "nationality"))
+    assert "RU" in box.options or "Rusland (RU)" in box.options
+    labels = rule_view.state_labels()
+    assert labels["RU"] == "Rusland (RU)" and labels["DE"] == "Duitsland (DE)" and len(labels) > 190
+    at = check(fill_bvm(at, nationality="UA"), BVM, dt.date(2022, 10, 1))
+    assert at.success  # a check runs; Oekraïne is not Russian, so the BVM does not apply
+    assert "Oekraïne (UA)" in labels.values()
 
 
 def test_beslistermijn_for_1_june_2022_is_1_september_2023_with_a_timeline(app_env):
@@ -158,13 +162,13 @@ def test_the_chat_offers_the_bvm_check_with_the_facts_pre_filled(app_env):
     offer = next(m.value for m in at.markdown if m.value.startswith(NL["offer_prefilled"]))
     assert "Leeftijd op de peildatum: **25** (uit “25\\-jarige”)" in offer
     assert "Dienstweigering of desertie: **ja** (uit “deserteur”)" in offer
-    assert "Nationaliteit: **RUS**" in offer and "Categorie" not in offer
+    assert "Nationaliteit: **RU**" in offer and "Categorie" not in offer
     assert not at.success and not at.get("graphviz_chart")  # nothing runs before the officer confirms
     at.button(key="m1_offer").click()
     at = ok(at.run())
     assert at.title[0].value == "Besluit- en vertrekmoratorium Russische dienstplichtigen"
     assert at.number_input(key=rule_view.fact_key(BVM, "age")).value == 25
-    assert at.text_input(key=rule_view.fact_key(BVM, "nationality")).value == "RUS"
+    assert at.selectbox(key=rule_view.fact_key(BVM, "nationality")).value == "RU"
     assert at.radio(key=rule_view.fact_key(BVM, "refused_or_deserted")).value is True
     assert at.selectbox(key=rule_view.fact_key(BVM, "category")).value is None  # not stated: left open
     captions = [c.value for c in at.caption]

@@ -10,7 +10,7 @@ from rules.suggest import detection, suggest
 def test_bvm_question_offers_bvm_with_age_nationality_and_desertion():
     s = suggest("Valt een 25-jarige Russische deserteur onder het moratorium?")
     assert s.rule_id == "bvm-dienstplichtigen"
-    assert s.facts == {"age": 25, "nationality": "RUS", "refused_or_deserted": True}
+    assert s.facts == {"age": 25, "nationality": "RU", "refused_or_deserted": True}
     assert s.evidence["age"] == "25-jarige" and s.evidence["refused_or_deserted"] == "deserteur"
     assert "category" not in s.facts  # a deserter may be a conscript or a soldier: not stated
 
@@ -40,7 +40,7 @@ def test_dates_are_prefilled_only_when_unambiguous(question, facts):
 def test_english_bvm_question_and_category():
     s = suggest("Does the moratorium apply to a 30-year-old Russian conscript who deserted?")
     assert s.rule_id == "bvm-dienstplichtigen"
-    assert s.facts == {"age": 30, "nationality": "RUS", "category": "dienstplichtige", "refused_or_deserted": True}
+    assert s.facts == {"age": 30, "nationality": "RU", "category": "dienstplichtige", "refused_or_deserted": True}
 
 
 def test_refugee_ground_question_offers_dienstweigering():

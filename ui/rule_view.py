@@ -20,7 +20,9 @@ from rules.diagram import rule_dot
 from rules.errors import FactError, RuleError
 from rules.facts import coerce_fact
 from rules.timeline import term_timeline
+from indexer.text import fold
 from retrieval.hits import Hit
+from retrieval.places import default_gazetteer
 from retrieval.retriever import Retriever
 from retrieval.sources import HEADING_MATCH, PHRASE_MATCH, find_source_passage, trace_passages
 from ui import charts, context, navigation
@@ -192,6 +194,11 @@ def fact_input(rule_id: str, fact: rules.FactDef) -> tuple[bool, Any, str | None
         if is_null:
             return True, None, None
         return value is not None, value, None
+    if fact.options == "states":
+        labels = state_labels()
+        value = st.selectbox(fact.label, [None, *labels], key=key, help=help_text,
+                             format_func=lambda v: t("value_unknown") if v is None else labels.get(v, v))  # fmt: skip
+        return value is not None, None if value is None else coerce_fact(fact, value), None
     if fact.type == "enum":
         labels = {c.value: c.label for c in fact.choices}
         value = st.selectbox(fact.label, [None, *labels], key=key, help=help_text,
@@ -214,6 +221,13 @@ def fact_input(rule_id: str, fact: rules.FactDef) -> tuple[bool, Any, str | None
         return True, coerce_fact(fact, text), None
     except FactError:
         return False, None, t("fact_invalid", label=md_escape(fact.label), help=md_escape(fact.help or fact.question))
+
+
+def state_labels() -> dict[str, str]:
+    """ISO 3166-1 alpha-2 code -> 'Dutch name (code)', by name: the states of retrieval/places.yaml."""
+    gazetteer = default_gazetteer()
+    states = gazetteer.states if gazetteer else {}
+    return {code: f"{forms[0]} ({code})" for code, forms in sorted(states.items(), key=lambda kv: fold(kv[1][0]))}
 
 
 def preset_picker(rule: rules.Rule) -> list[str]:
