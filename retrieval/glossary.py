@@ -9,7 +9,9 @@
    spell out (Vw, Vc, 1F, spoor 2, ambtsbericht, ...).
 
 Each term comes with the passage that defines it or, failing that, the first passage that
-uses it, in the order the passages are given.
+uses it, in the order the passages are given. A term needs a meaning to help a new officer: an
+abbreviation that the corpus only uses and the curated list does not explain (a political party,
+a broadcaster) is left out.
 """
 from __future__ import annotations
 
@@ -206,4 +208,5 @@ def build_glossary(passages: Iterable[Passage], curated: Iterable[CuratedTerm] |
         for term in seen_here:
             entries[term].uses += 1
             entries[term].documents.add(p.doc_id)
-    return sorted((e for e in entries.values() if e.passage is not None), key=lambda e: e.term.casefold())
+    return sorted((e for e in entries.values() if e.passage is not None and e.origin != "usage"),
+                  key=lambda e: e.term.casefold())  # fmt: skip
