@@ -100,6 +100,11 @@ def blocks(case: CaseFile) -> list[tuple[str, str]]:
                 out.append(("p", f'Citaat: "{p.quote}"'))
     for check in case.checks:
         out += _check_blocks(check)
+    if case.checks:  # the codes that make a check reproducible, apart from the officer's text
+        out.append(("h2", "Technische bijlage"))
+        for check in case.checks:
+            r = check.result
+            out.append(("item", f"{r['title']}: regel {r['rule']}, versie {r['rule_version']}, uitkomstcode {r['outcome']}"))
     return out
 
 
@@ -107,9 +112,8 @@ def _check_blocks(check: RuleCheck) -> list[tuple[str, str]]:
     r = check.result
     defs = fact_defs(r["rule"])
     out = [("h2", f"Regelcheck: {r['title']}"),
-           ("item", f"Regel: {r['rule']}, versie {r['rule_version']}"),
            ("item", f"Peildatum: {_date(r['reference_date'])}"),
-           ("item", f"Uitkomst: {r['outcome_label']} ({r['outcome']})")]  # fmt: skip
+           ("item", f"Uitkomst: {r['outcome_label']}")]  # fmt: skip
     if r.get("deadline"):
         out.append(("item", f"Uiterste beslisdatum: {_date(r['deadline'])} ({r.get('months')} maanden)"))
     if r.get("grounds_met"):

@@ -179,7 +179,7 @@ def rule_dot(rule: Rule, result: dict | None = None) -> str:
     for i, entry in enumerate(rule.outcomes):
         reached = entry.id == decided
         o_name = _sid("o_", entry.id)
-        lines.append(_node(o_name, f"{entry.outcome}\n{wrap(entry.label)}", "true" if reached else None, bold=reached,
+        lines.append(_node(o_name, wrap(entry.label), "true" if reached else None, bold=reached,
                            mark=REACHED if reached else ""))  # fmt: skip
         if entry.otherwise:
             lines.append(_edge(previous, o_name, previous_label if previous != "validity" else "ja",
@@ -198,7 +198,7 @@ def rule_dot(rule: Rule, result: dict | None = None) -> str:
         previous, previous_label = d_name, "nee"
 
     if outcome == "insufficient-facts":
-        missing = ", ".join((result or {}).get("missing_facts") or [])
+        missing = ", ".join(rule.fact(n).label for n in (result or {}).get("missing_facts") or [])
         lines.append(_node("o_insufficient", wrap(f"Onvoldoende feiten: {missing}"), "unknown", bold=True,
                            mark=REACHED))  # fmt: skip
         for s in trace:

@@ -272,7 +272,7 @@ def _insufficient(result: RuleResult, run: Run, missing: frozenset[str]) -> Rule
     """Outcome insufficient-facts, listing the missing facts that keep the outcome open."""
     order = run.rule.fact_names
     result.missing_facts = sorted(missing, key=lambda n: order.index(n) if n in order else len(order))
-    label = "Onvoldoende feiten: " + ", ".join(result.missing_facts)
+    label = "Onvoldoende feiten: " + ", ".join(run.rule.fact(n).label for n in result.missing_facts)  # codes: missing_facts
     run.step("decision", "insufficient-facts", label, None, None, missing=missing, outcome="insufficient-facts")
     return _finish(result, run, "insufficient-facts", label)
 

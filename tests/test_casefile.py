@@ -58,8 +58,8 @@ def test_the_case_holds_question_trace_reference_date_and_rule_version():
     c = case()
     version = c.checks[0].result["rule_version"]
     md, pdf = case_markdown(c), squeezed(pdf_text(case_pdf(c)))
-    for text in ("Valt een 25-jarige Russische deserteur onder het moratorium?", f"versie {version}",
-                 "Peildatum: 01-10-2022", "Uitkomst: Het BVM voor Russische dienstplichtigen is van toepassing (applies)",
+    for text in ("Valt een 25-jarige Russische deserteur onder het moratorium?", f"versie {version}, uitkomstcode applies",
+                 "Peildatum: 01-10-2022", "Uitkomst: Het BVM voor Russische dienstplichtigen is van toepassing",
                  '(voorgevuld uit de vraag: "25-jarige")', "Passage in de index: Beleidsconsequenties mobilisatie Rusland",
                  "Het brondocument staat niet in de index.", "Categorie: Dienstplichtige (opgeroepen voor de militaire dienstplicht)",
                  "[voldaan] De vreemdeling heeft de Russische nationaliteit", "Tekst met ë, ï, é, ‘aanhalingstekens’ en — streepjes."):  # fmt: skip

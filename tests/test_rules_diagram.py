@@ -67,7 +67,8 @@ def test_unknown_steps_are_dashed_and_lead_to_insufficient_facts():
     dot = rule_dot(rule, result)
     conscript = node(dot, "c_conscript")
     assert "? onbekend" in conscript and "dashed" in conscript
-    assert "Onvoldoende feiten: category, related_to_ukraine_war, exclusions" in node(dot, "o_insufficient").replace("\\n", " ")
+    assert "Onvoldoende feiten: Categorie, Verband met de oorlog in Oekraïne, Uitzonderingsgronden" in node(
+        dot, "o_insufficient").replace("\\n", " ")  # the officer's labels, not the facts' codes
     assert ("d_gemobiliseerde", "o_insufficient") in edges(dot)
     assert "d_insufficient_facts" not in dot  # no node for the engine's own closing step
 

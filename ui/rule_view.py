@@ -334,8 +334,7 @@ def outcome_sentence(result: dict) -> None:
         sentence += " " + t("rule_grounds", grounds=", ".join(str(g) for g in result["grounds_met"]))
     box = st.warning if result["outcome"] in UNDECIDED else st.success
     box(sentence, icon=":material/help:" if result["outcome"] in UNDECIDED else ":material/gavel:")
-    st.caption(t("rule_meta", outcome=result["outcome"], date=fmt_date(result["reference_date"]),
-                 version=result["rule_version"]))  # fmt: skip
+    st.caption(t("rule_meta", date=fmt_date(result["reference_date"])))  # codes and version: JSON and the export's annex
 
 
 def step_view(rule: rules.Rule, step: dict, hit: Hit | None, *, key: str) -> None:
