@@ -14,6 +14,7 @@ from rules.vocabulary import result_word
 
 STATUS_WORDS = {"current": "geldend", "superseded": "vervangen", "expired": "verlopen",
                 "not-yet-valid": "nog niet geldend", "unknown": "status onbekend"}  # fmt: skip
+QUOTE_OPEN, QUOTE_CLOSE = "\ue000", "\ue001"  # mark the quote inside a "cited" block (private-use characters)
 DISCLAIMER = ("Beleidsondersteuning, geen besluit: hieronder staan letterlijke passages uit het corpus en de "
               "uitkomst van een regelcheck met haar stappen en bronnen.")  # fmt: skip
 
@@ -79,9 +80,10 @@ def _source_line(source: dict | None) -> str:
 
 def blocks(case: CaseFile) -> list[tuple[str, str]]:
     """The case as (kind, text) blocks: h1, h2, h3, p, meta, quote, item, sub."""
-    out: list[tuple[str, str]] = [("h1", "Beleidswijzer — export voor het dossier"),
-                                  ("meta", f"Aangemaakt op {case.created.strftime('%d-%m-%Y %H:%M')}"),
-                                  ("meta", DISCLAIMER)]  # fmt: skip
+    out: list[tuple[str, str]] = [("h1", "Beleidswijzer — export voor het dossier")]
+    if case.case_number.strip():
+        out.append(("p", f"V-nummer: {' '.join(case.case_number.split())}"))
+    out += [("meta", f"Aangemaakt op {case.created.strftime('%d-%m-%Y %H:%M')}"), ("meta", DISCLAIMER)]
     if case.question:
         out += [("h2", "Vraag"), ("quote", case.question)]
         out.append(("meta", f"Beleid geldend op {case.on.strftime('%d-%m-%Y')}" if case.on
@@ -95,9 +97,11 @@ def blocks(case: CaseFile) -> list[tuple[str, str]]:
                 meta.append(p.title)
             if meta:
                 out.append(("meta", " · ".join(meta)))
-            out.append(("quote", p.text))
-            if p.quote and p.quote.strip() != p.text.strip():
-                out.append(("p", f'Citaat: "{p.quote}"'))
+            if p.quote and p.quote.strip() != p.text.strip() and p.quote in p.text:
+                a = p.text.index(p.quote)  # the passage once, its quote marked (shown bold)
+                out.append(("cited", p.text[:a] + QUOTE_OPEN + p.quote + QUOTE_CLOSE + p.text[a + len(p.quote):]))
+            else:
+                out.append(("quote", p.text))
     for check in case.checks:
         out += _check_blocks(check)
     if case.checks:  # the codes that make a check reproducible, apart from the officer's text

@@ -1,7 +1,7 @@
 """The case file as Markdown, rendered from the same blocks as the PDF."""
 from __future__ import annotations
 
-from casefile.content import blocks
+from casefile.content import QUOTE_CLOSE, QUOTE_OPEN, blocks
 from casefile.model import CaseFile
 
 
@@ -11,7 +11,9 @@ def case_markdown(case: CaseFile) -> str:
     for kind, text in blocks(case):
         if kind in ("h1", "h2", "h3"):
             lines += ["", "#" * int(kind[1]) + " " + " ".join(text.split()), ""]
-        elif kind == "quote":
+        elif kind in ("quote", "cited"):
+            if kind == "cited":  # the quote in bold, literal asterisks escaped
+                text = text.replace("*", "\\*").replace(QUOTE_OPEN, "**").replace(QUOTE_CLOSE, "**")
             lines += ["> " + line if line.strip() else ">" for line in text.splitlines()] + [""]
         elif kind == "item":
             lines.append(f"- {text}")

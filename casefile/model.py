@@ -42,6 +42,7 @@ class CaseFile:
     passages: list[CitedPassage] = field(default_factory=list)
     checks: list[RuleCheck] = field(default_factory=list)
     created: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
+    case_number: str = ""  # the V-nummer the officer types for the export; never stored by the app
 
     @classmethod
     def from_search(cls, result: SearchResult | None, question: str | None = None,

@@ -11,7 +11,7 @@ import subprocess
 from functools import lru_cache
 from pathlib import Path
 
-from casefile.content import blocks
+from casefile.content import QUOTE_CLOSE, QUOTE_OPEN, blocks
 from casefile.model import CaseFile
 
 FONT_ENV = "BELEIDSWIJZER_PDF_FONT"
@@ -85,13 +85,18 @@ def case_pdf(case: CaseFile) -> bytes:
         pdf.set_font("Case", "", 9 if kind in ("meta", "sub") else 10)
         grey = 90 if kind == "meta" else 0
         pdf.set_text_color(grey, grey, grey)
-        indent = {"quote": 5, "item": 3, "sub": 9}.get(kind, 0)
+        indent = {"quote": 5, "cited": 5, "item": 3, "sub": 9}.get(kind, 0)
         pdf.set_x(pdf.l_margin + indent)
-        if kind == "quote":
+        if kind in ("quote", "cited"):
             pdf.set_fill_color(245, 245, 240)
         prefix = "• " if kind == "item" and not text[:1].isdigit() else ("– " if kind == "sub" else "")
-        pdf.multi_cell(pdf.epw - indent, 4.6, prefix + text, new_x="LMARGIN", new_y="NEXT", fill=kind == "quote",
-                       align="L")  # fmt: skip
-        if kind in ("p", "quote", "meta"):
+        # the quote of a cited passage in bold; fpdf's markdown would also read '__' and '--' in a
+        # text, so a text holding those markers is shown plain
+        bold = kind == "cited" and not any(m in text for m in ("**", "__", "--"))
+        if kind == "cited":
+            text = text.replace(QUOTE_OPEN, "**" if bold else "").replace(QUOTE_CLOSE, "**" if bold else "")
+        pdf.multi_cell(pdf.epw - indent, 4.6, prefix + text, new_x="LMARGIN", new_y="NEXT",
+                       fill=kind in ("quote", "cited"), align="L", markdown=bold)  # fmt: skip
+        if kind in ("p", "quote", "cited", "meta"):
             pdf.ln(1.5)
     return bytes(pdf.output())

@@ -115,3 +115,29 @@ def test_a_missing_font_is_a_sentence_naming_the_setting(monkeypatch, tmp_path):
     finally:
         find_font.cache_clear()
 
+
+
+def test_each_passage_is_in_the_export_once_with_its_quote_marked():
+    c = case()
+    md, pdf = case_markdown(c), squeezed(pdf_text(case_pdf(c)))
+    assert "> Op 29 juni jl. is er een **besluit- en vertrekmoratorium (BVM)** afgekondigd." in md
+    passages = md.split("## Geciteerde passages")[1].split("## Regelcheck")[0]
+    assert "Citaat" not in md and passages.count("besluit- en vertrekmoratorium (BVM)") == 1
+    pdf_passages = pdf.split(squeezed("Geciteerde passages"))[1].split(squeezed("Regelcheck"))[0]
+    assert pdf_passages.count(squeezed("besluit- en vertrekmoratorium (BVM)")) == 1  # not repeated under it
+    assert squeezed("Op 29 juni jl. is er een besluit- en vertrekmoratorium (BVM) afgekondigd.") in pdf
+
+
+def test_the_case_number_is_in_the_export_only_when_the_officer_types_it():
+    c = case()
+    assert "V-nummer" not in case_markdown(c)
+    c.case_number = " 1234567890 "
+    assert "V-nummer: 1234567890" in case_markdown(c)
+    assert squeezed("V-nummer: 1234567890") in squeezed(pdf_text(case_pdf(c)))
+
+
+def test_a_passage_with_markdown_markers_is_shown_plain_in_the_pdf():
+    c = CaseFile(passages=[CitedPassage("X, p. 1", "Een tekst met -- en ** erin, en het citaat hier.", "het citaat hier.")])
+    text = pdf_text(case_pdf(c))
+    assert "Een tekst met -- en ** erin, en het citaat hier." in " ".join(text.split())
+    assert "\\*\\*" in case_markdown(c)  # literal asterisks escaped in the Markdown

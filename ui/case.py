@@ -2,6 +2,7 @@
 same CaseFile) and feedback (useful / not useful, optional comment) stored by ui.feedback."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import re
@@ -50,7 +51,11 @@ def attach_check(state: Mapping, origin: Mapping | None, check: RuleCheck) -> No
 
 
 def export_buttons(case: CaseFile, *, key: str, name: str) -> None:
-    """Download buttons for the case as Markdown and PDF (rendered when clicked)."""
+    """The case number (V-nummer, only in the export: the app never stores it) and download buttons
+    for the case as Markdown and PDF (rendered when clicked)."""
+    number = st.text_input(t("export_case_number"), key=f"{key}_vnr", max_chars=40, width=180,
+                           placeholder=t("export_case_number_placeholder"), help=t("export_case_number_help"))  # fmt: skip
+    case = dataclasses.replace(case, case_number=number)
     stem = f"beleidswijzer-{dt.date.today().isoformat()}-{re.sub(r'[^a-z0-9-]+', '-', name.lower()).strip('-')}"
     st.download_button(t("export_md"), data=partial(case_markdown, case), file_name=f"{stem}.md",
                        mime="text/markdown", key=f"{key}_md", on_click="ignore", icon=":material/description:",
