@@ -3,12 +3,15 @@ claims, the loopback rule of an app without login, the [auth] keys the login nee
 AppTest shows each kind of user (st.user seeded; the real login is tests/test_login_browser.py)."""
 from __future__ import annotations
 
+import re
+import tomllib
 from pathlib import Path
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import REPO
 from tests.test_app import APP, NOTE, make_index
 from ui import auth, settings
 from ui.auth import BEHEERDER, OFFICER
@@ -199,3 +202,9 @@ def test_without_login_another_address_gets_no_beheer(login_env, monkeypatch):
     assert [i.value for i in at.sidebar.info] == [NL["auth_local_only"]]
     at.switch_page("app_pages/manage.py").run()
     assert [w.value for w in at.warning] == [NL["auth_local_only"]] and not at.file_uploader
+
+
+def test_the_readme_secrets_example_has_every_key_the_login_needs():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```toml\n(# \.streamlit/secrets\.toml.*?)```", readme, re.S).group(1)
+    assert auth.missing_secrets(tomllib.loads(block)["auth"]) == []
