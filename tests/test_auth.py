@@ -104,6 +104,13 @@ def test_other_addresses_are_not_loopback(address):
     assert not auth.is_loopback(address)
 
 
+def test_an_address_that_is_not_a_string_is_not_loopback():
+    from unittest.mock import MagicMock
+
+    assert not auth.is_loopback(MagicMock())  # what AppTest's stand-in runtime reports (tests/conftest.py)
+    assert not auth.is_loopback(b"127.0.0.1")
+
+
 def test_without_login_another_address_is_an_anonymous_officer(monkeypatch):
     cfg = settings.load({})
     monkeypatch.setattr(auth, "client_address", lambda: None)

@@ -48,9 +48,11 @@ REMOTE_USER = User(REMOTE_SUBJECT, "Anonieme gebruiker", frozenset({OFFICER}))
 
 def is_loopback(address: str | None) -> bool:
     """Whether a client address is this machine. Streamlit reports a loopback peer as None
-    (st.context.ip_address); an address that does not parse is not loopback."""
+    (st.context.ip_address); anything that is not an address string that parses is not loopback."""
     if address is None:
         return True
+    if not isinstance(address, str):
+        return False
     try:
         ip = ipaddress.ip_address(address.strip())
     except ValueError:
