@@ -49,9 +49,9 @@ NAV = "[data-testid='stSidebarNav']"
 
 
 def missing(msg: str) -> None:
-    """A missing tool: a failure under CI=true (.ci/run installs it), a skip elsewhere."""
+    """A missing tool: a failure under CI=true (.ci/run installs what these tests need), a skip elsewhere."""
     if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(msg + " (.ci/run installs it)")
+        pytest.fail(msg)
     pytest.skip(msg)
 
 
@@ -59,7 +59,7 @@ def require_node() -> tuple[str, str]:
     """Paths of node and npm, at least Node.js 18.12."""
     node, npm = shutil.which("node"), shutil.which("npm")
     if not node or not npm:
-        missing("node or npm not found; install the Debian packages nodejs and npm")
+        missing("node or npm not found; install the Debian packages nodejs and npm (.ci/run installs them)")
     out = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30).stdout.strip()
     found = tuple(int(n) for n in re.findall(r"\d+", out)[:2])
     if found < NODE_MIN:
