@@ -1,10 +1,10 @@
-"""Beleidswijzer: `streamlit run app.py`. Sets up the page, the language, the index (built on
-first start with progress) and the navigation; each page lives in app_pages/."""
+"""Beleidswijzer: `streamlit run app.py`. Sets up the page, the language, the login (ui/auth.py),
+the index (built on first start with progress) and the navigation; each page lives in app_pages/."""
 from __future__ import annotations
 
 import streamlit as st
 
-from ui import index_guard, navigation, settings
+from ui import auth, index_guard, navigation, settings
 from ui.i18n import LANGUAGES, t
 
 st.set_page_config(page_title="Beleidswijzer", page_icon=":material/policy:", layout="wide")
@@ -19,6 +19,9 @@ except settings.SettingsError as exc:
     st.caption(str(exc))
     st.stop()
 
+user = auth.gate(cfg)  # with a login: the login page until a user with a role has signed in
+auth.sidebar(user, cfg)
+
 pages = {
     "": [
         st.Page("app_pages/chat.py", title=t("nav_chat"), icon=":material/chat:", default=True),
@@ -27,8 +30,10 @@ pages = {
     ],
     t("nav_rules"): list(navigation.rule_pages().values()),
 }
-if cfg.management:
-    pages[""].append(st.Page("app_pages/manage.py", title=t("nav_manage"), icon=":material/settings:", url_path="manage"))
+if cfg.management:  # shown to a beheerder; for anyone else a link to it reaches only the page's refusal
+    visibility = "visible" if user.is_beheerder else "hidden"
+    pages[""].append(st.Page("app_pages/manage.py", title=t("nav_manage"), icon=":material/settings:",
+                             url_path="manage", visibility=visibility))  # fmt: skip
 page = st.navigation(pages)
 navigation.set_current_rule(page)
 

@@ -9,6 +9,7 @@ import streamlit as st
 from indexer.build import BuildLocked, NothingIndexed, scan
 from indexer.parsers import SUPPORTED_SUFFIXES
 from ui import feedback, index_guard, resources, settings, tables, uploads
+from ui.auth import require_beheerder
 from ui.i18n import t
 from ui.text import md_escape
 
@@ -17,6 +18,7 @@ cfg = settings.load()
 if not cfg.management:  # reached only by a stale link: the page is not in the navigation then
     st.info(t("manage_disabled"))
     st.stop()
+require_beheerder()  # anyone else (a stale link, another address) gets a sentence saying why
 
 st.title(t("manage_title"))
 

@@ -1,5 +1,6 @@
 """Shared fixtures: repo paths, ../shared (skipped on a user's clone, a failure under CI=true),
-and a temp folder for all user data so tests never touch the real cache or index."""
+a temp folder for all user data so tests never touch the real cache or index, and AppTest
+sessions that count as local."""
 from __future__ import annotations
 
 import os
@@ -20,6 +21,13 @@ def require_shared() -> Path:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(msg + "; under CI=true it must be present")
     pytest.skip(msg)
+
+
+@pytest.fixture(autouse=True)
+def apptest_is_local(monkeypatch) -> None:
+    """An AppTest session is the local user's, as a browser on 127.0.0.1 is: AppTest's stand-in
+    runtime reports a mock as the client address, which ui.auth rightly takes for another address."""
+    monkeypatch.setattr("ui.auth.client_address", lambda: None)
 
 
 @pytest.fixture

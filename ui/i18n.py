@@ -22,6 +22,20 @@ STRINGS: dict[str, dict[str, str]] = {
         "nav_chat": "Vraag stellen",
         "nav_lookup": "Bron opzoeken",
         "nav_manage": "Beheer",
+        # login and roles (ui/auth.py)
+        "auth_login_intro": "Log in met uw account van de organisatie om het beleid te raadplegen.",
+        "auth_login_button": "Inloggen",
+        "auth_logout": "Uitloggen",
+        "auth_signed_in": "Ingelogd als {name} ({roles})",
+        "auth_role_officer": "medewerker",
+        "auth_role_beheerder": "beheerder",
+        "auth_no_access": "U bent ingelogd als {name}, maar uw account heeft geen toegang tot de Beleidswijzer "
+        "(niet de rol medewerker of beheerder). Vraag toegang aan bij de beheerder.",
+        "auth_manage_refused": "Beheer is alleen voor gebruikers met de rol beheerder.",
+        "auth_local_only": "Beheer is alleen bereikbaar op de computer waarop de app draait: zonder login "
+        "(BELEIDSWIJZER_AUTH=none) krijgt een ander adres alleen de pagina's voor medewerkers.",
+        "auth_not_configured": "Inloggen staat aan (BELEIDSWIJZER_AUTH=oidc), maar het blok [auth] in "
+        ".streamlit/secrets.toml mist deze sleutels:",
         # chat
         "chat_title": "Vraag het beleid",
         "chat_intro": "Stel een vraag in het Nederlands of Engels. U krijgt de passages uit het corpus die er het best bij passen, "
@@ -285,6 +299,20 @@ STRINGS: dict[str, dict[str, str]] = {
         "nav_chat": "Ask a question",
         "nav_lookup": "Look up a source",
         "nav_manage": "Management",
+        # login and roles (ui/auth.py)
+        "auth_login_intro": "Sign in with your organisation account to consult the policy.",
+        "auth_login_button": "Sign in",
+        "auth_logout": "Sign out",
+        "auth_signed_in": "Signed in as {name} ({roles})",
+        "auth_role_officer": "officer",
+        "auth_role_beheerder": "administrator",
+        "auth_no_access": "You are signed in as {name}, but your account has no access to Beleidswijzer "
+        "(neither the officer nor the administrator role). Ask the administrator for access.",
+        "auth_manage_refused": "Management is only for users with the administrator role.",
+        "auth_local_only": "Management is only available on the computer the app runs on: without login "
+        "(BELEIDSWIJZER_AUTH=none) another address gets the officer pages only.",
+        "auth_not_configured": "Login is on (BELEIDSWIJZER_AUTH=oidc), but the [auth] block of "
+        ".streamlit/secrets.toml lacks these keys:",
         "chat_title": "Ask the policy",
         "chat_intro": "Ask a question in Dutch or English. You get the corpus passages that match it best, "
         "with their citations. A short follow-up (\u201cAnd until when?\u201d) is read with the question before it; "

@@ -12,6 +12,13 @@
                                  the index folder)
     BELEIDSWIJZER_STORE_QUESTIONS on/off: store the question text with feedback (default off:
                                  a question may hold personal data)
+    BELEIDSWIJZER_AUTH           none (default: no login, Beheer only from 127.0.0.1) or oidc
+                                 (login through the OpenID Connect provider of .streamlit/secrets.toml)
+    BELEIDSWIJZER_ROLES_CLAIM    the ID-token claim that holds the user's groups or roles (default
+                                 groups; a dotted path such as realm_access.roles reaches a nested one)
+    BELEIDSWIJZER_OFFICER_GROUP  the claim value that makes a user an officer (default officer)
+    BELEIDSWIJZER_BEHEERDER_GROUP the claim value that makes a user a beheerder, who is also an
+                                 officer (default beheerder)
 """
 from __future__ import annotations
 
@@ -27,6 +34,10 @@ SWITCH_VALUES = {
     "off": False, "false": False, "0": False, "no": False, "uit": False, "nee": False,
 }  # fmt: skip
 DEFAULT_MAX_UPLOAD_MB = 50
+AUTH_MODES = ("none", "oidc")  # none: no login, the app serves 127.0.0.1 only; oidc: st.login
+DEFAULT_ROLES_CLAIM = "groups"
+DEFAULT_OFFICER_GROUP = "officer"
+DEFAULT_BEHEERDER_GROUP = "beheerder"
 FEEDBACK_FILE = "feedback.sqlite"  # in the index folder, beside CURRENT (builds never touch it)
 
 
@@ -43,6 +54,10 @@ class Settings:
     max_upload_mb: int
     feedback_db: Path = Path("feedback.sqlite")
     store_questions: bool = False
+    auth: str = "none"  # one of AUTH_MODES
+    roles_claim: str = DEFAULT_ROLES_CLAIM
+    officer_group: str = DEFAULT_OFFICER_GROUP
+    beheerder_group: str = DEFAULT_BEHEERDER_GROUP
 
     @property
     def upload_dir(self) -> Path:
@@ -72,6 +87,31 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return allowed[0]
+    if raw not in allowed:
+        raise SettingsError(f"{name}={env[name]!r} is not allowed; use one of {', '.join(allowed)} (default {allowed[0]}).")
+    return raw
+
+
+def _text(env: Mapping[str, str], name: str, default: str) -> str:
+    """A name such as a claim or a group: surrounding spaces are dropped; blank means the default."""
+    return env.get(name, "").strip() or default
+
+
+def _groups(env: Mapping[str, str]) -> tuple[str, str]:
+    officer = _text(env, "BELEIDSWIJZER_OFFICER_GROUP", DEFAULT_OFFICER_GROUP)
+    beheerder = _text(env, "BELEIDSWIJZER_BEHEERDER_GROUP", DEFAULT_BEHEERDER_GROUP)
+    if officer == beheerder:
+        raise SettingsError(
+            f"BELEIDSWIJZER_OFFICER_GROUP and BELEIDSWIJZER_BEHEERDER_GROUP are both {officer!r}: every officer "
+            f"would be a beheerder; give them different values (defaults {DEFAULT_OFFICER_GROUP}, {DEFAULT_BEHEERDER_GROUP})."
+        )
+    return officer, beheerder
+
+
 def load(env: Mapping[str, str] | None = None) -> Settings:
     """Settings from the environment (read on every script run, so tests can set them)."""
     env = os.environ if env is None else env
@@ -80,6 +120,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     index = env.get("BELEIDSWIJZER_INDEX", "").strip()
     index_dir = Path(index).expanduser() if index else default_index_dir()
     feedback = env.get("BELEIDSWIJZER_FEEDBACK_DB", "").strip()
+    officer_group, beheerder_group = _groups(env)
     return Settings(
         index_dir=index_dir,
         corpora=corpora,
@@ -88,4 +129,8 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         max_upload_mb=_positive_int(env, "BELEIDSWIJZER_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB),
         feedback_db=Path(feedback).expanduser() if feedback else index_dir / FEEDBACK_FILE,
         store_questions=_switch(env, "BELEIDSWIJZER_STORE_QUESTIONS", False),
+        auth=_choice(env, "BELEIDSWIJZER_AUTH", AUTH_MODES),
+        roles_claim=_text(env, "BELEIDSWIJZER_ROLES_CLAIM", DEFAULT_ROLES_CLAIM),
+        officer_group=officer_group,
+        beheerder_group=beheerder_group,
     )
