@@ -10,10 +10,9 @@ from typing import Any
 
 import rules
 from casefile.model import CaseFile, RuleCheck
+from retrieval.validity import STATUS_WORDS
 from rules.vocabulary import result_word
 
-STATUS_WORDS = {"current": "geldend", "superseded": "vervangen", "expired": "verlopen",
-                "not-yet-valid": "nog niet geldend", "unknown": "status onbekend"}  # fmt: skip
 QUOTE_OPEN, QUOTE_CLOSE = "\ue000", "\ue001"  # mark the quote inside a "cited" block (private-use characters)
 DISCLAIMER = ("Beleidsondersteuning, geen besluit: hieronder staan letterlijke passages uit het corpus en de "
               "uitkomst van een regelcheck met haar stappen en bronnen.")  # fmt: skip
@@ -93,6 +92,8 @@ def blocks(case: CaseFile) -> list[tuple[str, str]]:
         for i, p in enumerate(case.passages, 1):
             out.append(("h3", f"{i}. {p.citation}"))
             meta = [STATUS_WORDS.get(p.status, p.status)] if p.status else []
+            if p.measure:
+                meta.append(p.measure)
             if p.title:
                 meta.append(p.title)
             if meta:

@@ -7,22 +7,27 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from retrieval.hits import Hit, SearchResult
+from retrieval.measures import for_document
 
 
 @dataclass
 class CitedPassage:
-    """A passage as shown to the officer: citation, text, the quote highlighted in it, status."""
+    """A passage as shown to the officer: citation, text, the quote highlighted in it, the status of
+    its text and, when the corpus states it, the period of the measure it describes."""
 
     citation: str
     text: str
     quote: str = ""
     status: str = ""
     title: str = ""
+    measure: str = ""  # e.g. 'BVM Russische dienstplichtigen: van 29-06-2022 tot 29-06-2023'
 
     @classmethod
     def from_hit(cls, hit: Hit) -> "CitedPassage":
         p = hit.passage
-        return cls(p.citation, p.text, hit.quote, hit.status, p.meta.title if p.meta else p.doc_id)
+        m = for_document(p.doc_id)
+        return cls(p.citation, p.text, hit.quote, hit.status, p.meta.title if p.meta else p.doc_id,
+                   m.period_text() if m else "")  # fmt: skip
 
 
 @dataclass

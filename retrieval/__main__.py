@@ -18,6 +18,7 @@ from pathlib import Path
 
 from indexer.config import default_index_dir
 from retrieval.places import quoted
+from retrieval.validity import STATUS_WORDS
 from retrieval.thesaurus import expansion_text
 
 
@@ -49,7 +50,11 @@ def render_text(result: dict) -> str:
     elif result.get("confidence") == "low":
         lines.append("Mogelijk relevant: deze passages lijken op de vraag, maar het is niet zeker dat ze haar beantwoorden.")
     for i, p in enumerate(result["passages"], 1):
-        flags = "" if p["status"] == "current" else f"  [{p['status']}]"
+        flags = "" if p["status"] == "current" else f"  [{STATUS_WORDS.get(p['status'], p['status'])}]"
+        if p.get("measure"):
+            m = p["measure"]
+            span = " ".join(x for x in (f"van {_dmy(m['from'])}" if m["from"] else "", f"tot {_dmy(m['until'])}" if m["until"] else "") if x)
+            flags += f"  [{m['label']}: {span}, {'geldt' if m['applies'] else 'afgelopen'}]"
         lines.append(f"\n{i}. {p['citation']}{flags}  (score {p['score']})")
         lines.append(textwrap.indent(textwrap.fill(f"“{p['quote']}”", 100), "   "))
     return "\n".join(lines)
@@ -123,6 +128,11 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(render_text(result) + "\n", flush=True)
     return 0
+
+
+def _dmy(iso: str) -> str:
+    y, m, d = iso[:10].split("-")
+    return f"{d}-{m}-{y}"
 
 
 def conversation_turns(lines: list[str]) -> list[tuple[str, list[str]]]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from indexer.passage import Passage
+from retrieval.measures import for_document
 from retrieval.references import Reference
 from retrieval.thesaurus import Match
 
@@ -26,7 +27,8 @@ class Hit:
     quote_start: int
     quote_end: int
     reference_match: int  # 0 none, 1 mentions, 2 in the named part, 3 is the reference
-    status: str
+    status: str  # of the passage's text on `on` (retrieval.validity.status_on)
+    on: dt.date | None = None  # the date the status is for (None: today)
 
     def to_dict(self) -> dict:
         p, m = self.passage, self.passage.meta
@@ -47,7 +49,8 @@ class Hit:
             "dense_score": None if self.dense is None else round(float(self.dense), 4),
             "lexical_score": None if self.lexical is None else round(float(self.lexical), 4),
             "reference_match": self.reference_match,
-            "status": self.status,
+            "status": self.status,  # of the text (retrieval.validity); when the measure applies: "measure"
+            "measure": measure.to_dict(self.on) if (measure := for_document(p.doc_id)) else None,
             "valid_from": m.valid_from if m else None,
             "valid_until": m.valid_until if m else None,
             "completeness": m.completeness if m else "",

@@ -176,7 +176,7 @@ class Retriever:
         q = best_quote(quote_with, p.text, self.idf, self.lexical.tokens)
         return Hit(passage=p, score=score, dense=dense_score, lexical=lexical_score, quote=q.text,
                    quote_start=q.start, quote_end=q.end, reference_match=reference_match,
-                   status=status_on(p.meta, on))  # fmt: skip
+                   status=status_on(p.meta, on), on=on)  # fmt: skip
 
     # ------------------------------------------------------------------ search
 

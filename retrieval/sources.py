@@ -159,7 +159,7 @@ def _at_place(doc: _DocText, source: Mapping[str, Any]) -> Passage | None:
 def _hit(passage: Passage, score: float, start: int, end: int, on: dt.date | None) -> Hit:
     return Hit(
         passage=passage, score=score, dense=None, lexical=None, quote=passage.text[start:end],
-        quote_start=start, quote_end=end, reference_match=0, status=status_on(passage.meta, on),
+        quote_start=start, quote_end=end, reference_match=0, status=status_on(passage.meta, on), on=on,
     )  # fmt: skip
 
 

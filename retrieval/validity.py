@@ -1,9 +1,17 @@
-"""Validity of documents on a date, and the status shown beside every passage."""
+"""Validity of a document's TEXT on a date, and the status shown beside every passage: whether
+the stored text is the current version (a statute's older consolidation, a superseded circular).
+When the measure a document describes applies is another matter: retrieval.measures."""
 from __future__ import annotations
 
 import datetime as dt
 
 from indexer.passage import DocumentMeta
+
+
+# The officer's Dutch words for a text's status (codes of status_on); the case file, the CLI and
+# the Dutch interface use these.
+STATUS_WORDS = {"current": "huidige tekst", "expired": "oudere versie van de tekst", "superseded": "vervangen tekst",
+                "not-yet-valid": "tekst nog niet geldend", "unknown": "status onbekend"}  # fmt: skip
 
 
 def _d(s: str | None) -> dt.date | None:

@@ -265,8 +265,11 @@ def test_onboarding_page_has_documents_outline_and_glossary(app_env):
     at = ok(at.run())
     assert at.title[0].value == NL["onboarding_title"]
     table = at.dataframe[0].value
-    assert list(table.columns) == [NL["col_title"], NL["col_type"], NL["col_date"], NL["col_validity"], NL["col_status"]]
+    assert list(table.columns) == [NL["col_title"], NL["col_type"], NL["col_date"], NL["col_validity"], NL["col_status"],
+                                   NL["col_measure"]]  # the text's status apart from when the measure applies
     assert "Beleidsconsequenties mobilisatie Rusland" in list(table[NL["col_title"]])
+    note = list(table[NL["col_title"]]).index("Beleidsconsequenties mobilisatie Rusland")
+    assert table[NL["col_measure"]][note] == "BVM Russische dienstplichtigen: 29-06-2022 tot 29-06-2023"
     assert at.selectbox(key="onboarding_doc").value == "beleidsconsequenties-mobilisatie-rusland"  # the note
     outline = [e.label for e in at.expander]
     assert outline.index("3\\. Kernpunten") < outline.index("4\\. Toelichting")

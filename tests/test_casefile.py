@@ -141,3 +141,9 @@ def test_a_passage_with_markdown_markers_is_shown_plain_in_the_pdf():
     text = pdf_text(case_pdf(c))
     assert "Een tekst met -- en ** erin, en het citaat hier." in " ".join(text.split())
     assert "\\*\\*" in case_markdown(c)  # literal asterisks escaped in the Markdown
+
+
+def test_a_passage_in_the_export_names_its_texts_status_and_its_measures_period():
+    c = CaseFile(passages=[CitedPassage("Nota, p. 1", "Tekst.", status="current", title="Nota",
+                                        measure="BVM Russische dienstplichtigen: van 29-06-2022 tot 29-06-2023")])  # fmt: skip
+    assert "*huidige tekst · BVM Russische dienstplichtigen: van 29-06-2022 tot 29-06-2023 · Nota*" in case_markdown(c)

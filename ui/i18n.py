@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from retrieval.validity import STATUS_WORDS
 from rules.vocabulary import RESULT_WORDS
 
 DEFAULT = "nl"
@@ -68,11 +69,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "search_failed": "Het zoeken is mislukt. Probeer het opnieuw; blijft dit gebeuren, meld het dan aan de beheerder.",
         # passage card
         "open_context": "Toon in context",
-        "status_current": "geldend",
-        "status_superseded": "vervangen",
-        "status_expired": "verlopen",
-        "status_not-yet-valid": "nog niet geldend",
-        "status_unknown": "status onbekend",
+        # the status of a document's text: the officer's words of retrieval.validity, as in the CLI and the case file
+        **{f"status_{code}": word for code, word in STATUS_WORDS.items()},
+        "status_help": "Of de opgeslagen tekst de huidige versie is. Wanneer een maatregel geldt, staat in het label ernaast.",
+        "measure_period": "{label}: {start} tot {end}",
+        "measure_applies": "geldt",
+        "measure_ended": "afgelopen",
+        "measure_help": "Wanneer de maatregel geldt, volgens de regelcontrole \u2018{rule}\u2019: {sources}",
+        "col_measure": "Maatregel",
         "partial_text": "gedeeltelijke tekst",
         "valid_from_until": "geldig {start} t/m {end}",
         "valid_from": "geldig vanaf {start}",
@@ -108,7 +112,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_title": "Titel",
         "col_file": "Bestand",
         "col_date": "Datum",
-        "col_status": "Status",
+        "col_status": "Tekst",
         "col_valid_from": "Geldig vanaf",
         "col_valid_until": "Geldig t/m",
         "col_pages": "Pagina's",
@@ -343,11 +347,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "Read them before you use them.",
         "search_failed": "The search failed. Please try again; if it keeps happening, tell the administrator.",
         "open_context": "Show in context",
-        "status_current": "in force",
-        "status_superseded": "superseded",
-        "status_expired": "expired",
-        "status_not-yet-valid": "not yet in force",
+        "status_current": "current text",
+        "status_superseded": "superseded text",
+        "status_expired": "older version of the text",
+        "status_not-yet-valid": "text not yet in force",
         "status_unknown": "status unknown",
+        "status_help": "Whether the stored text is the current version. When a measure applies is in the label beside it.",
+        "measure_period": "{label}: {start} until {end}",
+        "measure_applies": "applies",
+        "measure_ended": "ended",
+        "measure_help": "When the measure applies, according to the rule check \u2018{rule}\u2019: {sources}",
+        "col_measure": "Measure",
         "partial_text": "partial text",
         "valid_from_until": "valid {start} to {end}",
         "valid_from": "valid from {start}",
@@ -381,7 +391,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_title": "Title",
         "col_file": "File",
         "col_date": "Date",
-        "col_status": "Status",
+        "col_status": "Text",
         "col_valid_from": "Valid from",
         "col_valid_until": "Valid to",
         "col_pages": "Pages",

@@ -3,6 +3,8 @@ quote highlighted, a button that opens it in context), folded hits and the answe
 Pages show these; rule traces reuse `passage_card`. Document text goes through ui.text, escaped."""
 from __future__ import annotations
 
+import datetime as dt
+
 import streamlit as st
 
 import rules
@@ -10,6 +12,7 @@ from indexer.passage import Passage
 from retrieval.places import quoted
 from retrieval.references import EXACT
 from retrieval.hits import Hit, SearchResult
+from retrieval.measures import for_document
 from retrieval.thesaurus import expansion_text
 from retrieval.validity import status_on
 from ui.context import context_button
@@ -21,11 +24,20 @@ STATUSES = ("current", "superseded", "expired", "not-yet-valid", "unknown")  # o
 STATUS_COLOURS = {"current": "green", "superseded": "red", "expired": "orange", "not-yet-valid": "blue"}
 
 
-def badges(passage: Passage, status: str, reference_match: int = 0) -> None:
-    """Status, partial text, validity period and 'requested provision' badges in one row."""
+def badges(passage: Passage, status: str, reference_match: int = 0, on: dt.date | None = None) -> None:
+    """The text's status, partial text, the text's validity period, the period of the measure it
+    describes (when the corpus states it) and 'requested provision' badges in one row."""
     meta = passage.meta
     with st.container(horizontal=True, gap="small"):
-        st.badge(status_label(status), color=STATUS_COLOURS.get(status, "gray"))
+        st.badge(status_label(status), color=STATUS_COLOURS.get(status, "gray"), help=t("status_help"))
+        measure = for_document(passage.doc_id)
+        if measure is not None:
+            applies = measure.applies_on(on or dt.date.today())
+            label = t("measure_period", label=measure.label, start=fmt_date(measure.start and measure.start.isoformat()),
+                      end=fmt_date(measure.until and measure.until.isoformat()))  # fmt: skip
+            st.badge(md_escape(f"{label} ({t('measure_applies' if applies else 'measure_ended')})"),
+                     color="green" if applies else "orange",
+                     help=md_escape(t("measure_help", rule=rules.get_rule(measure.rule).title, sources="; ".join(measure.sources))))  # fmt: skip
         if meta and meta.completeness:
             st.badge(t("partial_text"), color="gray", help=md_escape(meta.completeness))
         if meta and (meta.valid_from or meta.valid_until):
@@ -48,11 +60,12 @@ def passage_card(
     quote: tuple[int, int] | None = None,
     status: str | None = None,
     reference_match: int = 0,
+    on: dt.date | None = None,
 ) -> None:
     """One cited passage: the citation (st.code: one click copies it), badges, the text with its
     quote highlighted, and a button that opens it in context (the page calls `context_dialog`)."""
     st.code(passage.citation, language=None, wrap_lines=True)
-    badges(passage, status or status_on(passage.meta), reference_match)
+    badges(passage, status or status_on(passage.meta), reference_match, on)
     st.html(quote_html(passage.text, *(quote or (None, None))))
     context_button(passage, quote, key=f"{key}_ctx")
 
@@ -60,7 +73,7 @@ def passage_card(
 def hit_card(hit: Hit, *, key: str) -> None:
     passage_card(
         hit.passage, key=key, quote=(hit.quote_start, hit.quote_end),
-        status=hit.status, reference_match=hit.reference_match,
+        status=hit.status, reference_match=hit.reference_match, on=hit.on,
     )  # fmt: skip
 
 

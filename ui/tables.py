@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from retrieval.library import Library
+from retrieval.measures import for_document
 from retrieval.validity import status_on
 from ui.i18n import fmt_date, t
 from ui.passages import status_label
@@ -24,12 +25,23 @@ def corpus_table(library: Library) -> None:
             t("col_date"): fmt_date(meta.date),
             t("col_validity"): validity,
             t("col_status"): status_label(status_on(meta)),
+            t("col_measure"): measure_cell(doc.doc_id),
         })  # fmt: skip
     narrow = st.column_config.TextColumn(width="small")
     st.dataframe(rows, hide_index=True, width="stretch", column_config={
         t("col_title"): st.column_config.TextColumn(width="large"), t("col_type"): narrow, t("col_date"): narrow,
         t("col_validity"): st.column_config.TextColumn(width="medium"), t("col_status"): narrow,
+        t("col_measure"): st.column_config.TextColumn(width="medium"),
     })  # fmt: skip
+
+
+def measure_cell(doc_id: str) -> str:
+    """The period of the measure a document describes, when the corpus states it; else ''."""
+    m = for_document(doc_id)
+    if m is None:
+        return ""
+    return t("measure_period", label=m.label, start=fmt_date(m.start and m.start.isoformat()),
+             end=fmt_date(m.until and m.until.isoformat()))  # fmt: skip
 
 
 def documents_table(library: Library) -> None:
@@ -42,6 +54,7 @@ def documents_table(library: Library) -> None:
             t("col_file"): meta.file,
             t("col_date"): fmt_date(meta.date),
             t("col_status"): status_label(status_on(meta)),
+            t("col_measure"): measure_cell(doc.doc_id),
             t("col_valid_from"): fmt_date(meta.valid_from),
             t("col_valid_until"): fmt_date(meta.valid_until),
             t("col_pages"): doc.n_pages if doc.is_pdf else None,
