@@ -9,6 +9,7 @@ import streamlit as st
 from indexer.build import BuildLocked, NothingIndexed, scan
 from indexer.parsers import SUPPORTED_SUFFIXES
 from ui import feedback, index_guard, resources, settings, tables, uploads
+from ui.build_runner import DiskFull
 from ui.i18n import t
 from ui.text import md_escape
 
@@ -32,9 +33,14 @@ def rebuild() -> None:
         st.error(t("index_nothing"))
         st.caption(md_escape(str(exc)))
         return
-    except Exception:
+    except DiskFull as exc:
+        st.error(t("index_disk_full", index=md_escape(str(cfg.index_dir))))
+        st.caption(md_escape(str(exc)))
+        return
+    except Exception as exc:  # the model or the index cannot be used: its message says what to do
         log.exception("index build failed")
         st.error(t("index_failed"))
+        st.caption(md_escape(str(exc)))
         return
     finally:
         bar.empty()

@@ -1,6 +1,7 @@
 """App rebuilds in a child process (ui/build_runner.py, ui/resources.build_index): the indexer's
 `--progress json` lines reach the progress callback, the last line is the report, each exit code
-becomes the app's exception, and an interrupted build kills its child."""
+becomes the app's exception, an interrupted build kills its child, and the server process never
+loads the model for a build."""
 from __future__ import annotations
 
 import fcntl
@@ -12,11 +13,14 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
 
 from indexer.build import BuildLocked, NothingIndexed
 from tests.conftest import REPO
-from ui import build_runner
+from ui import build_runner, resources, settings
 from ui.build_runner import BuildFailed, DiskFull
+from ui.i18n import STRINGS
 
 NOTE = "---\ntitle: Nota\n---\nKernpunten\nHet moratorium geldt voor dienstplichtigen.\n\nTweede\nNog een alinea.\n"
 
@@ -116,3 +120,31 @@ def test_an_interrupted_build_kills_its_child(corpus, tmp_path):
         build_runner.run([corpus], tmp_path / "ix", None, rerun, cmd=slow)
     with pytest.raises(ProcessLookupError):
         os.kill(int(pid_file.read_text()), 0)  # killed and reaped
+
+
+def test_build_index_keeps_the_report_and_loads_no_model(corpus, tmp_path, monkeypatch):
+    st.cache_resource.clear()
+    monkeypatch.setenv("BELEIDSWIJZER_MODEL", "fake")
+    cfg = settings.load({"BELEIDSWIJZER_INDEX": str(tmp_path / "ix"), "BELEIDSWIJZER_CORPUS": str(corpus),
+                         "BELEIDSWIJZER_MODEL": "fake"})  # fmt: skip
+    result = resources.build_index(cfg)
+    assert result.documents == 2 and resources.last_report(cfg)["added"] == ["nota.md", "tweede.txt"]
+    assert resources._encoders()[0] == {}  # the model was loaded by the build process, not here
+    with pytest.raises(NothingIndexed):
+        resources.build_index(settings.load({"BELEIDSWIJZER_INDEX": str(tmp_path / "ix"),
+                                             "BELEIDSWIJZER_CORPUS": str(tmp_path / "leeg"), "BELEIDSWIJZER_MODEL": "fake"}))  # fmt: skip
+    st.cache_resource.clear()
+
+
+def test_a_full_disk_on_first_start_is_one_sentence(corpus, tmp_path, monkeypatch):
+    def full(*a, **k):
+        raise DiskFull("No space left on device: /ix/builds/.tmp-1")
+
+    monkeypatch.setattr(build_runner, "run", full)
+    monkeypatch.setenv("BELEIDSWIJZER_INDEX", str(tmp_path / "ix"))
+    monkeypatch.setenv("BELEIDSWIJZER_CORPUS", str(corpus))
+    monkeypatch.setenv("BELEIDSWIJZER_MODEL", "fake")
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
+    errors = [e.value.replace("\\", "") for e in at.error]  # the folder is Markdown-escaped
+    assert errors[0] == STRINGS["nl"]["index_disk_full"].format(index=tmp_path / "ix")
+    assert any("No space left" in c.value for c in at.caption)

@@ -270,6 +270,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "manage_feedback_file": "Bestand",
         "manage_feedback_questions_on": "vragen worden opgeslagen (BELEIDSWIJZER_STORE_QUESTIONS=on)",
         "manage_feedback_questions_off": "vragen worden niet opgeslagen",
+        # corpus changes, the audit trail and builds in a child process (issue 20)
+        "index_disk_full": "De schijf is vol: de index kon niet worden bijgewerkt; de vorige index blijft in gebruik. Maak ruimte vrij op de schijf van {index} en bouw opnieuw.",
     },
     "en": {
         "app_title": "Beleidswijzer",
@@ -516,6 +518,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "manage_feedback_file": "File",
         "manage_feedback_questions_on": "questions are stored (BELEIDSWIJZER_STORE_QUESTIONS=on)",
         "manage_feedback_questions_off": "questions are not stored",
+        # corpus changes, the audit trail and builds in a child process (issue 20)
+        "index_disk_full": "The disk is full: the index could not be updated; the previous index stays in use. Free space on the disk of {index} and build again.",
     },
 }
 

@@ -1,8 +1,10 @@
 """What the app shares across sessions: the encoder and the retriever, loaded once per server
 process (st.cache_resource), and index builds with a progress callback.
 
-A session holds only its chat (st.session_state). A rebuild publishes a new build folder;
-the retriever cache is keyed by the build's name, so the next question uses the new index.
+A session holds only its chat (st.session_state). A rebuild runs in a child process
+(ui/build_runner.py: the server neither parses documents nor loads the model for it) and
+publishes a new build folder; the retriever cache is keyed by the build's name, so the next
+question uses the new index.
 """
 from __future__ import annotations
 
@@ -15,9 +17,11 @@ from pathlib import Path
 import streamlit as st
 
 from indexer import store
-from indexer.build import BuildProgress, BuildReport, build
+from indexer.build import BuildProgress
 from indexer.encoders import Encoder, get_encoder
 from retrieval.retriever import RetrievalError, Retriever
+from ui import build_runner
+from ui.build_runner import BuildResult
 from ui.settings import Settings
 
 log = logging.getLogger("beleidswijzer.app")
@@ -30,10 +34,11 @@ def _encoders() -> tuple[dict[str | None, Encoder], threading.Lock]:
 
 
 def encoder(spec: str | None) -> Encoder:
-    """The encoder for a spec (None: the default model); one per model per process.
+    """The retriever's encoder for a spec (None: the default model); one per model per process
+    (builds load theirs in the build process).
 
     Registered under the spec asked for and under the one it reports (None -> 'e5-small'), so
-    the first build (spec None) and the retriever (the manifest's spec) share one model.
+    retrievers asking by either name share one model.
     """
     known, lock = _encoders()
     with lock:
@@ -94,22 +99,23 @@ def retriever(cfg: Settings) -> Retriever:
     return _retriever(str(cfg.index_dir), name, model_spec(cfg, name))
 
 
-def build_index(cfg: Settings, progress: BuildProgress | None = None) -> BuildReport:
-    """Build or update the index from the corpus folders (incremental, atomic) and record the report.
+def build_index(cfg: Settings, progress: BuildProgress | None = None) -> BuildResult:
+    """Build or update the index from the corpus folders in a child process (incremental, atomic)
+    and keep its report.
 
-    Raises BuildLocked, NothingIndexed, or the encoder's error when the model cannot be loaded.
+    Raises BuildLocked, NothingIndexed, DiskFull or BuildFailed (the model or the index cannot be
+    used); each message says what to do.
     """
     say = progress or (lambda *a: None)
     say("model", 0, 1, "")
-    enc = encoder(model_spec(cfg, current_build(cfg)))
-    report = build(list(cfg.corpora), cfg.index_dir, enc, progress=say)
-    save_report(cfg, report)
-    log.info("index build: %s", json.dumps(report.to_dict(), ensure_ascii=False))
-    return report
+    result = build_runner.run(list(cfg.corpora), cfg.index_dir, model_spec(cfg, current_build(cfg)), say)
+    save_report(cfg, result.report)
+    log.info("index build: %s", json.dumps(result.report, ensure_ascii=False))
+    return result
 
 
-def save_report(cfg: Settings, report: BuildReport) -> None:
-    data = {**report.to_dict(), "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+def save_report(cfg: Settings, report: dict) -> None:
+    data = {**report, "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     tmp = cfg.index_dir / f".{LAST_REPORT}.tmp"
     tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
     tmp.replace(cfg.index_dir / LAST_REPORT)
