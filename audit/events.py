@@ -11,9 +11,22 @@ nothing the officer types reaches these functions.
 """
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 from audit.record import Event
 
 ACTIONS = ("upload", "upload-refused", "replace", "remove", "rebuild", "login")
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file's bytes, as `sha256sum` prints it: the hash every event records for a file
+    (OSError when it cannot be read)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def document(file: str, sha256: str, title: str | None = None, doc_id: str | None = None) -> dict:
@@ -35,13 +48,15 @@ def upload_refused(subject: str, *, file: str, sha256: str, existing: list[str],
     return Event("upload-refused", subject, {"file": file, "sha256": sha256, "existing": existing, "reason": reason})
 
 
-def replace(subject: str, *, doc_id: str, old: list[dict], new: dict, moved_to: str) -> Event:
-    """`old` and `new` as made by document(): file, title and sha256 of each."""
-    return Event("replace", subject, {"doc_id": doc_id, "old": old, "new": new, "moved_to": moved_to})
+def replace(subject: str, *, doc_id: str, old: list[dict], new: dict, folder: str, moved_to: str) -> Event:
+    """`old` and `new` as made by document(): file, title and sha256 of each; `folder` holds the
+    new file, `moved_to` the old one(s)."""
+    return Event("replace", subject, {"doc_id": doc_id, "old": old, "new": new, "folder": folder, "moved_to": moved_to})
 
 
-def remove(subject: str, *, doc: dict, moved_to: str) -> Event:
-    return Event("remove", subject, {**doc, "moved_to": moved_to})
+def remove(subject: str, *, doc: dict, folder: str, moved_to: str) -> Event:
+    """`doc` as made by document(); `folder` is where it was, `moved_to` where it is now."""
+    return Event("remove", subject, {**doc, "folder": folder, "moved_to": moved_to})
 
 
 def rebuild(subject: str, *, outcome: str, report: dict | None = None, files: list[dict] | None = None,

@@ -125,7 +125,7 @@ def test_appends_after_damage_keep_chaining_to_the_last_record(tmp_path):
     log = trail(tmp_path, 2)
     with open(log.path, "a", encoding="utf-8") as fh:
         fh.write("kapot\n")
-    record = log.append(events.remove("lokaal", doc=events.document("a.md", "0" * 64), moved_to="/x"))
+    record = log.append(events.remove("lokaal", doc=events.document("a.md", "0" * 64), folder="/c", moved_to="/x"))
     assert record.seq == 3 and record.prev == log.events()[1].hash
     assert kinds(log) == [("unreadable", 3, 0)]
 
@@ -199,3 +199,42 @@ def test_events_hold_only_their_own_fields():
     assert set(events.ACTIONS) >= {e.action, "login", "replace", "remove", "upload", "upload-refused"}
     with pytest.raises(TypeError):
         events.upload("lokaal", file="a", folder="b", sha256="c", size=1, question="Is Ivan een deserteur?")
+
+
+def test_a_beheerders_login_is_recorded_once_per_session_and_an_officers_not(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    def page() -> None:
+        import streamlit as st
+
+        from ui import auth, audit_trail
+
+        beheerder = auth.User("b-7", "Beheerder Zeven", frozenset(auth.ROLES))
+        officer = auth.User("o-3", "Officer Drie", frozenset({auth.OFFICER}))
+        st.write(audit_trail.record_login(beheerder), audit_trail.record_login(beheerder),
+                 audit_trail.record_login(officer))  # fmt: skip
+
+    monkeypatch.setenv("BELEIDSWIJZER_INDEX", str(tmp_path / "ix"))
+    monkeypatch.delenv("BELEIDSWIJZER_AUDIT_LOG", raising=False)
+    at = AppTest.from_function(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.run()  # a rerun of the same session records nothing more
+    records = open_store(tmp_path / "ix" / "audit.jsonl").events()
+    assert [(r.action, r.subject, r.details) for r in records] == [
+        ("login", "b-7", {"name": "Beheerder Zeven", "roles": ["beheerder", "officer"]})]
+
+
+def test_the_trail_is_in_the_index_folder_unless_the_setting_names_another_file(tmp_path):
+    from ui import settings
+
+    assert settings.load({"BELEIDSWIJZER_INDEX": str(tmp_path)}).audit_log == tmp_path / "audit.jsonl"
+    elsewhere = settings.load({"BELEIDSWIJZER_INDEX": str(tmp_path), "BELEIDSWIJZER_AUDIT_LOG": str(tmp_path / "a" / "t.jsonl")})
+    assert elsewhere.audit_log == tmp_path / "a" / "t.jsonl"
+
+
+def test_a_files_hash_is_what_sha256sum_prints(tmp_path):
+    import hashlib
+
+    f = tmp_path / "nota.md"
+    f.write_bytes(b"x" * (3 << 20))
+    assert events.file_sha256(f) == hashlib.sha256(f.read_bytes()).hexdigest()

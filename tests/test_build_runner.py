@@ -122,7 +122,9 @@ def test_an_interrupted_build_kills_its_child(corpus, tmp_path):
         os.kill(int(pid_file.read_text()), 0)  # killed and reaped
 
 
-def test_build_index_keeps_the_report_and_loads_no_model(corpus, tmp_path, monkeypatch):
+def test_build_index_keeps_the_report_records_the_build_and_loads_no_model(corpus, tmp_path, monkeypatch):
+    from audit import open_store
+
     st.cache_resource.clear()
     monkeypatch.setenv("BELEIDSWIJZER_MODEL", "fake")
     cfg = settings.load({"BELEIDSWIJZER_INDEX": str(tmp_path / "ix"), "BELEIDSWIJZER_CORPUS": str(corpus),
@@ -130,9 +132,15 @@ def test_build_index_keeps_the_report_and_loads_no_model(corpus, tmp_path, monke
     result = resources.build_index(cfg)
     assert result.documents == 2 and resources.last_report(cfg)["added"] == ["nota.md", "tweede.txt"]
     assert resources._encoders()[0] == {}  # the model was loaded by the build process, not here
+    rebuilt = open_store(cfg.audit_log).events()[-1]
+    assert (rebuilt.action, rebuilt.subject, rebuilt.details["outcome"], rebuilt.details["passages"]) == (
+        "rebuild", "anoniem", "ok", result.passages)
+    assert [f["file"] for f in rebuilt.details["files"]] == ["nota.md", "tweede.txt"]
     with pytest.raises(NothingIndexed):
         resources.build_index(settings.load({"BELEIDSWIJZER_INDEX": str(tmp_path / "ix"),
                                              "BELEIDSWIJZER_CORPUS": str(tmp_path / "leeg"), "BELEIDSWIJZER_MODEL": "fake"}))  # fmt: skip
+    failed = open_store(cfg.audit_log).events()[-1]
+    assert failed.details["outcome"] == "nothing-indexed" and "Nothing could be indexed" in failed.details["message"]
     st.cache_resource.clear()
 
 

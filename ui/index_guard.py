@@ -11,6 +11,7 @@ import streamlit as st
 from indexer.build import BuildLocked, BuildProgress, NothingIndexed
 from retrieval.retriever import RetrievalError, Retriever
 from ui import resources
+from ui.auth import current_user
 from ui.build_runner import DiskFull
 from ui.i18n import t
 from ui.settings import Settings
@@ -45,7 +46,7 @@ def ensure_index(cfg: Settings) -> None:
     note.info(t("index_building", corpus=md_escape(", ".join(str(c) for c in cfg.corpora))))
     bar = st.progress(0.0, text=t("stage_model"))
     try:
-        report = resources.build_index(cfg, progress_callback(bar))
+        report = resources.build_index(cfg, progress_callback(bar), user=current_user())
     except BuildLocked:
         st.info(t("index_busy"))
         time.sleep(2)

@@ -2,9 +2,9 @@
 process (st.cache_resource), and index builds with a progress callback.
 
 A session holds only its chat (st.session_state). A rebuild runs in a child process
-(ui/build_runner.py: the server neither parses documents nor loads the model for it) and
-publishes a new build folder; the retriever cache is keyed by the build's name, so the next
-question uses the new index.
+(ui/build_runner.py: the server neither parses documents nor loads the model for it), publishes a
+new build folder and is recorded in the audit trail; the retriever cache is keyed by the build's
+name, so the next question uses the new index.
 """
 from __future__ import annotations
 
@@ -13,16 +13,20 @@ import logging
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from indexer import store
-from indexer.build import BuildProgress
+from indexer.build import BuildProgress, NothingIndexed
 from indexer.encoders import Encoder, get_encoder
 from retrieval.retriever import RetrievalError, Retriever
-from ui import build_runner
-from ui.build_runner import BuildResult
+from ui import audit_trail, build_runner
+from ui.build_runner import BuildFailed, BuildResult, DiskFull
 from ui.settings import Settings
+
+if TYPE_CHECKING:
+    from ui.auth import User
 
 log = logging.getLogger("beleidswijzer.app")
 LAST_REPORT = "last_build.json"  # beside CURRENT in the index folder: the app's record of the last build
@@ -99,19 +103,36 @@ def retriever(cfg: Settings) -> Retriever:
     return _retriever(str(cfg.index_dir), name, model_spec(cfg, name))
 
 
-def build_index(cfg: Settings, progress: BuildProgress | None = None) -> BuildResult:
-    """Build or update the index from the corpus folders in a child process (incremental, atomic)
-    and keep its report.
+def build_index(cfg: Settings, progress: BuildProgress | None = None, user: User | None = None) -> BuildResult:
+    """Build or update the index from the corpus folders in a child process (incremental, atomic),
+    keep its report and record the build, with `user`, in the audit trail.
 
-    Raises BuildLocked, NothingIndexed, DiskFull or BuildFailed (the model or the index cannot be
-    used); each message says what to do.
+    Raises AuditUnavailable (before anything is built), BuildLocked, NothingIndexed, DiskFull or
+    BuildFailed (the model or the index cannot be used); each message says what to do.
     """
+    audit_trail.ready(cfg)
     say = progress or (lambda *a: None)
     say("model", 0, 1, "")
-    result = build_runner.run(list(cfg.corpora), cfg.index_dir, model_spec(cfg, current_build(cfg)), say)
+    try:
+        result = build_runner.run(list(cfg.corpora), cfg.index_dir, model_spec(cfg, current_build(cfg)), say)
+    except (NothingIndexed, DiskFull, BuildFailed) as exc:
+        outcome = "nothing-indexed" if isinstance(exc, NothingIndexed) else "disk-full" if isinstance(exc, DiskFull) else "failed"
+        _record_build(cfg, user, outcome, message=str(exc))
+        raise
     save_report(cfg, result.report)
     log.info("index build: %s", json.dumps(result.report, ensure_ascii=False))
+    _record_build(cfg, user, "ok", result.report)
     return result
+
+
+def _record_build(cfg: Settings, user: User | None, outcome: str, report: dict | None = None, message: str = "") -> None:
+    """The build in the audit trail. The trail was writable a moment ago (ready()); if it fails
+    now, the build has happened all the same: the server log keeps what was not recorded."""
+    try:
+        audit_trail.record_rebuild(cfg, user, outcome, report, message)
+    except audit_trail.AuditUnavailable as exc:
+        log.error("%s The build (%s, by %s) was NOT recorded: %s", exc, outcome, audit_trail.subject(user),
+                  json.dumps(report or {"message": message}, ensure_ascii=False))  # fmt: skip
 
 
 def save_report(cfg: Settings, report: dict) -> None:

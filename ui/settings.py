@@ -12,6 +12,8 @@
                                  the index folder)
     BELEIDSWIJZER_STORE_QUESTIONS on/off: store the question text with feedback (default off:
                                  a question may hold personal data)
+    BELEIDSWIJZER_AUDIT_LOG      the audit trail, a JSON Lines file (default: audit.jsonl in the
+                                 index folder); see audit/
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ SWITCH_VALUES = {
 }  # fmt: skip
 DEFAULT_MAX_UPLOAD_MB = 50
 FEEDBACK_FILE = "feedback.sqlite"  # in the index folder, beside CURRENT (builds never touch it)
+AUDIT_FILE = "audit.jsonl"  # likewise
 
 
 class SettingsError(ValueError):
@@ -43,6 +46,7 @@ class Settings:
     max_upload_mb: int
     feedback_db: Path = Path("feedback.sqlite")
     store_questions: bool = False
+    audit_log: Path = Path(AUDIT_FILE)
 
     @property
     def upload_dir(self) -> Path:
@@ -80,6 +84,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     index = env.get("BELEIDSWIJZER_INDEX", "").strip()
     index_dir = Path(index).expanduser() if index else default_index_dir()
     feedback = env.get("BELEIDSWIJZER_FEEDBACK_DB", "").strip()
+    audit = env.get("BELEIDSWIJZER_AUDIT_LOG", "").strip()
     return Settings(
         index_dir=index_dir,
         corpora=corpora,
@@ -88,4 +93,5 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         max_upload_mb=_positive_int(env, "BELEIDSWIJZER_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB),
         feedback_db=Path(feedback).expanduser() if feedback else index_dir / FEEDBACK_FILE,
         store_questions=_switch(env, "BELEIDSWIJZER_STORE_QUESTIONS", False),
+        audit_log=Path(audit).expanduser() if audit else index_dir / AUDIT_FILE,
     )
