@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import auth, index_guard, navigation, settings
+from ui import audit_trail, auth, index_guard, navigation, settings
 from ui.i18n import LANGUAGES, t
 
 st.set_page_config(page_title="Beleidswijzer", page_icon=":material/policy:", layout="wide")
@@ -20,6 +20,8 @@ except settings.SettingsError as exc:
     st.stop()
 
 user = auth.gate(cfg)  # with a login: the login page until a user with a role has signed in
+if cfg.auth == "oidc":
+    audit_trail.record_login(user, cfg)  # a beheerder's login, once per session, goes into the audit trail
 auth.sidebar(user, cfg)
 
 pages = {

@@ -1,7 +1,12 @@
-"""CLI: python -m indexer build --corpus DIR [--corpus DIR ...] --index DIR [--model SPEC]."""
+"""CLI: python -m indexer build --corpus DIR [--corpus DIR ...] --index DIR [--model SPEC].
+
+Exit codes: 0 ok, 1 nothing indexed, 2 unusable arguments, index or model, 3 another build is
+running, 4 the disk is full.
+"""
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 from pathlib import Path
@@ -30,6 +35,11 @@ def _progress_printer():
     return progress
 
 
+def _progress_json(stage: str, done: int, total: int, detail: str) -> None:
+    """One JSON object per line on stdout, for a program that runs the build (the app)."""
+    print(json.dumps({"stage": stage, "done": done, "total": total, "detail": detail}, ensure_ascii=False), flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m indexer", description="Build the Beleidswijzer index.")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -39,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--model", default=None, help="'e5-small' (default), 'fake', or a sentence-transformers folder")
     b.add_argument("--json", action="store_true", help="print the summary as JSON")
     b.add_argument("--quiet", action="store_true", help="no progress bars")
+    b.add_argument("--progress", choices=("bars", "json"), default="bars",
+                   help="'json': progress as JSON lines on stdout, and the --json report on one last line")  # fmt: skip
     args = ap.parse_args(argv)
 
     from indexer.build import BuildLocked, NothingIndexed, build
@@ -48,15 +60,23 @@ def main(argv: list[str] | None = None) -> int:
     index_dir = args.index or default_index_dir()
     try:
         encoder = get_encoder(args.model)
-        report = build(corpora, index_dir, encoder, progress=None if args.quiet else _progress_printer())
-    except (NothingIndexed, BuildLocked) as exc:
+        progress = _progress_json if args.progress == "json" else None if args.quiet else _progress_printer()
+        report = build(corpora, index_dir, encoder, progress=progress)
+    except NothingIndexed as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except (FileNotFoundError, RuntimeError, OSError) as exc:
+    except BuildLocked as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 4 if exc.errno == errno.ENOSPC else 2
+    except RuntimeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        indent = None if args.progress == "json" else 2
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=indent))
         return 0
     print(f"Index: {index_dir}")
     print(f"Documents: {report.documents}   passages: {report.passages}   embedded now: {report.embedded}")

@@ -259,7 +259,7 @@ def test_first_start_builds_the_index_then_answers(tmp_path, monkeypatch):
     at = start()
     assert not at.success
     at.switch_page("app_pages/manage.py").run()
-    skipped = at.dataframe[-1].value
+    skipped = next(d.value for d in at.dataframe if d.value.columns[0] == NL["manage_skipped_col_file"])
     assert list(skipped.iloc[:, 0]) == ["kapot.pdf"] and skipped.iloc[0, 1]  # with its reason
 
 

@@ -180,6 +180,20 @@ def test_a_beheerder_gets_beheer(login_env):
     assert not at.exception and at.title[0].value == NL["manage_title"] and at.file_uploader
 
 
+def test_a_beheerders_login_goes_into_the_audit_trail_once_an_officers_not(login_env, tmp_path, monkeypatch):
+    from audit import open_store
+
+    trail = tmp_path / "audit.jsonl"
+    monkeypatch.setenv("BELEIDSWIJZER_AUDIT_LOG", str(trail))
+    app_as({"sub": "u-1", "name": "Olga Officier", "groups": ["officer"]})
+    assert not trail.exists() or not list(open_store(trail).events())
+    at = app_as({"sub": "u-2", "name": "Bert Beheerder", "groups": ["beheerder"]})
+    at.run()  # the same session again: recorded once
+    logins = [e for e in open_store(trail).events() if e.action == "login"]
+    assert [(e.subject, e.action) for e in logins] == [("u-2", "login")]
+    assert open_store(trail).verify().problems == ()
+
+
 def test_a_signed_in_user_without_a_role_is_told_so(login_env):
     at = app_as({"sub": "u-3", "name": "Gijs *Geen* Rol", "groups": ["andere"]})
     assert [w.value for w in at.warning] == [NL["auth_no_access"].format(name=r"Gijs \*Geen\* Rol")]

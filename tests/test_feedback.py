@@ -33,3 +33,22 @@ def test_feedback_settings(tmp_path):
     assert cfg.feedback_db == tmp_path / "f.db" and cfg.store_questions is True
     with pytest.raises(settings.SettingsError, match="BELEIDSWIJZER_STORE_QUESTIONS"):
         settings.load({"BELEIDSWIJZER_STORE_QUESTIONS": "misschien"})
+
+
+def test_the_feedback_file_is_readable_by_the_service_user_only(tmp_path):
+    import stat
+
+    folder = tmp_path / "index"
+    folder.mkdir()
+    folder.chmod(0o755)
+    db = folder / "feedback.sqlite"
+    feedback.record(db, kind="answer", useful=True)
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o755  # the folder keeps its mode
+    assert feedback.counts(db)["all"].total == 1
+    db.chmod(0o644)  # a file written by an older version is narrowed on the next feedback
+    feedback.record(db, kind="rule", useful=False, rule_id="beslistermijn", outcome="computed")
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600 and feedback.counts(db)["all"].total == 2
+    fresh = tmp_path / "new" / "feedback.sqlite"
+    feedback.record(fresh, kind="answer", useful=True)
+    assert stat.S_IMODE(fresh.parent.stat().st_mode) == 0o700 and stat.S_IMODE(fresh.stat().st_mode) == 0o600

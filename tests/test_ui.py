@@ -88,11 +88,12 @@ def test_upload_checks_type_size_and_content():
     assert uploads.check("a.md", "# Titel\nTekst".encode(), 1) is None
 
 
-def test_upload_is_stored_once_unless_replaced(tmp_path):
-    first = uploads.store(tmp_path, "Nota 1.txt", b"een", replace=False)
+def test_upload_is_stored_once_and_never_over_an_existing_file(tmp_path):
+    first = uploads.store([tmp_path], "Nota 1.txt", b"een")
     assert first == tmp_path / "Nota-1.txt" and first.read_bytes() == b"een"
-    assert uploads.store(tmp_path, "Nota 1.txt", b"twee", replace=False).key == "manage_exists"
-    assert uploads.store(tmp_path, "Nota 1.txt", b"twee", replace=True).read_bytes() == b"twee"
+    again = uploads.store([tmp_path], "Nota 1.txt", b"twee")
+    assert again.key == "manage_exists_id" and again.values == {"id": "Nota-1", "files": "Nota-1.txt"}
+    assert first.read_bytes() == b"een"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["Nota-1.txt"]  # no temp file left
 
 

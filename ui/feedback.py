@@ -2,7 +2,7 @@
 
 The question is stored only when the setting allows it (BELEIDSWIJZER_STORE_QUESTIONS=on):
 a question may name an applicant. Rule checks store the rule id and outcome, never the facts.
-Nothing here is logged.
+Nothing here is logged. The file is readable by the service user only (mode 0600).
 """
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+
+from audit import private
 
 KINDS = ("answer", "rule")
 MAX_COMMENT = 2000  # characters kept of a comment
@@ -41,7 +43,7 @@ class Counts:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private.ensure_file(path)  # SQLite would create it readable by all; its journal takes the file's mode
     con = sqlite3.connect(path, timeout=10)
     con.executescript(_SCHEMA)
     return con

@@ -1,5 +1,6 @@
-"""The index guard: build the index on first start with a progress bar, and hand a page the
-shared retriever or, when the index cannot be used, a sentence saying what to do."""
+"""The index guard: build the index on first start with a progress bar (in a child process, see
+ui/build_runner.py), and hand a page the shared retriever or, when the index cannot be used, a
+sentence saying what to do."""
 from __future__ import annotations
 
 import logging
@@ -10,6 +11,8 @@ import streamlit as st
 from indexer.build import BuildLocked, BuildProgress, NothingIndexed
 from retrieval.retriever import RetrievalError, Retriever
 from ui import resources
+from ui.auth import current_user
+from ui.build_runner import DiskFull
 from ui.i18n import t
 from ui.settings import Settings
 from ui.text import md_escape
@@ -43,7 +46,7 @@ def ensure_index(cfg: Settings) -> None:
     note.info(t("index_building", corpus=md_escape(", ".join(str(c) for c in cfg.corpora))))
     bar = st.progress(0.0, text=t("stage_model"))
     try:
-        report = resources.build_index(cfg, progress_callback(bar))
+        report = resources.build_index(cfg, progress_callback(bar), user=current_user())
     except BuildLocked:
         st.info(t("index_busy"))
         time.sleep(2)
@@ -51,6 +54,11 @@ def ensure_index(cfg: Settings) -> None:
     except NothingIndexed as exc:
         log.error("%s", exc)
         st.error(t("index_nothing"))
+        st.caption(md_escape(str(exc)))
+        return
+    except DiskFull as exc:
+        log.error("%s", exc)
+        st.error(t("index_disk_full", index=md_escape(str(cfg.index_dir))))
         st.caption(md_escape(str(exc)))
         return
     except Exception as exc:  # the model or a file system error: say so, never a traceback

@@ -1,8 +1,10 @@
 """What the app shares across sessions: the encoder and the retriever, loaded once per server
 process (st.cache_resource), and index builds with a progress callback.
 
-A session holds only its chat (st.session_state). A rebuild publishes a new build folder;
-the retriever cache is keyed by the build's name, so the next question uses the new index.
+A session holds only its chat (st.session_state). A rebuild runs in a child process
+(ui/build_runner.py: the server neither parses documents nor loads the model for it), publishes a
+new build folder and is recorded in the audit trail; the retriever cache is keyed by the build's
+name, so the next question uses the new index.
 """
 from __future__ import annotations
 
@@ -11,14 +13,20 @@ import logging
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from indexer import store
-from indexer.build import BuildProgress, BuildReport, build
+from indexer.build import BuildProgress, NothingIndexed
 from indexer.encoders import Encoder, get_encoder
 from retrieval.retriever import RetrievalError, Retriever
+from ui import audit_trail, build_runner
+from ui.build_runner import BuildFailed, BuildResult, DiskFull
 from ui.settings import Settings
+
+if TYPE_CHECKING:
+    from ui.auth import User
 
 log = logging.getLogger("beleidswijzer.app")
 LAST_REPORT = "last_build.json"  # beside CURRENT in the index folder: the app's record of the last build
@@ -30,10 +38,11 @@ def _encoders() -> tuple[dict[str | None, Encoder], threading.Lock]:
 
 
 def encoder(spec: str | None) -> Encoder:
-    """The encoder for a spec (None: the default model); one per model per process.
+    """The retriever's encoder for a spec (None: the default model); one per model per process
+    (builds load theirs in the build process).
 
     Registered under the spec asked for and under the one it reports (None -> 'e5-small'), so
-    the first build (spec None) and the retriever (the manifest's spec) share one model.
+    retrievers asking by either name share one model.
     """
     known, lock = _encoders()
     with lock:
@@ -94,22 +103,40 @@ def retriever(cfg: Settings) -> Retriever:
     return _retriever(str(cfg.index_dir), name, model_spec(cfg, name))
 
 
-def build_index(cfg: Settings, progress: BuildProgress | None = None) -> BuildReport:
-    """Build or update the index from the corpus folders (incremental, atomic) and record the report.
+def build_index(cfg: Settings, progress: BuildProgress | None = None, user: User | None = None) -> BuildResult:
+    """Build or update the index from the corpus folders in a child process (incremental, atomic),
+    keep its report and record the build, with `user`, in the audit trail.
 
-    Raises BuildLocked, NothingIndexed, or the encoder's error when the model cannot be loaded.
+    Raises AuditUnavailable (before anything is built), BuildLocked, NothingIndexed, DiskFull or
+    BuildFailed (the model or the index cannot be used); each message says what to do.
     """
+    audit_trail.ready(cfg)
     say = progress or (lambda *a: None)
     say("model", 0, 1, "")
-    enc = encoder(model_spec(cfg, current_build(cfg)))
-    report = build(list(cfg.corpora), cfg.index_dir, enc, progress=say)
-    save_report(cfg, report)
-    log.info("index build: %s", json.dumps(report.to_dict(), ensure_ascii=False))
-    return report
+    try:
+        result = build_runner.run(list(cfg.corpora), cfg.index_dir, model_spec(cfg, current_build(cfg)), say)
+    except (NothingIndexed, DiskFull, BuildFailed) as exc:
+        outcome = "nothing-indexed" if isinstance(exc, NothingIndexed) else "disk-full" if isinstance(exc, DiskFull) else "failed"
+        _record_build(cfg, user, outcome, message=str(exc))
+        raise
+    save_report(cfg, result.report)
+    log.info("index build: %s", json.dumps(result.report, ensure_ascii=False))
+    _record_build(cfg, user, "ok", result.report)
+    return result
 
 
-def save_report(cfg: Settings, report: BuildReport) -> None:
-    data = {**report.to_dict(), "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+def _record_build(cfg: Settings, user: User | None, outcome: str, report: dict | None = None, message: str = "") -> None:
+    """The build in the audit trail. The trail was writable a moment ago (ready()); if it fails
+    now, the build has happened all the same: the server log keeps what was not recorded."""
+    try:
+        audit_trail.record_rebuild(cfg, user, outcome, report, message)
+    except audit_trail.AuditUnavailable as exc:
+        log.error("%s The build (%s, by %s) was NOT recorded: %s", exc, outcome, audit_trail.subject(user),
+                  json.dumps(report or {"message": message}, ensure_ascii=False))  # fmt: skip
+
+
+def save_report(cfg: Settings, report: dict) -> None:
+    data = {**report, "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     tmp = cfg.index_dir / f".{LAST_REPORT}.tmp"
     tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
     tmp.replace(cfg.index_dir / LAST_REPORT)

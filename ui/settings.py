@@ -19,6 +19,8 @@
     BELEIDSWIJZER_OFFICER_GROUP  the claim value that makes a user an officer (default officer)
     BELEIDSWIJZER_BEHEERDER_GROUP the claim value that makes a user a beheerder, who is also an
                                  officer (default beheerder)
+    BELEIDSWIJZER_AUDIT_LOG      the audit trail, a JSON Lines file (default: audit.jsonl in the
+                                 index folder); see audit/
 """
 from __future__ import annotations
 
@@ -39,6 +41,7 @@ DEFAULT_ROLES_CLAIM = "groups"
 DEFAULT_OFFICER_GROUP = "officer"
 DEFAULT_BEHEERDER_GROUP = "beheerder"
 FEEDBACK_FILE = "feedback.sqlite"  # in the index folder, beside CURRENT (builds never touch it)
+AUDIT_FILE = "audit.jsonl"  # likewise
 
 
 class SettingsError(ValueError):
@@ -58,6 +61,7 @@ class Settings:
     roles_claim: str = DEFAULT_ROLES_CLAIM
     officer_group: str = DEFAULT_OFFICER_GROUP
     beheerder_group: str = DEFAULT_BEHEERDER_GROUP
+    audit_log: Path = Path(AUDIT_FILE)
 
     @property
     def upload_dir(self) -> Path:
@@ -121,6 +125,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     index_dir = Path(index).expanduser() if index else default_index_dir()
     feedback = env.get("BELEIDSWIJZER_FEEDBACK_DB", "").strip()
     officer_group, beheerder_group = _groups(env)
+    audit = env.get("BELEIDSWIJZER_AUDIT_LOG", "").strip()
     return Settings(
         index_dir=index_dir,
         corpora=corpora,
@@ -133,4 +138,5 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         roles_claim=_text(env, "BELEIDSWIJZER_ROLES_CLAIM", DEFAULT_ROLES_CLAIM),
         officer_group=officer_group,
         beheerder_group=beheerder_group,
+        audit_log=Path(audit).expanduser() if audit else index_dir / AUDIT_FILE,
     )
