@@ -8,10 +8,10 @@ date and rule version - as Markdown and as PDF, both rendered from one list of b
 """
 from __future__ import annotations
 
-from casefile.content import blocks, case_citations, fact_value, input_label, plain_value
+from casefile.content import blocks, case_citations, fact_value, input_label, named, plain_value
 from casefile.markdown import case_markdown
 from casefile.model import CaseFile, CitedPassage, RuleCheck
 from casefile.pdf import FONT_ENV, ExportError, case_pdf, find_font, pdf_problem
 
 __all__ = ["CaseFile", "CitedPassage", "RuleCheck", "blocks", "case_citations", "case_markdown", "case_pdf",
-           "pdf_problem", "find_font", "ExportError", "FONT_ENV", "fact_value", "input_label", "plain_value"]
+           "pdf_problem", "find_font", "ExportError", "FONT_ENV", "fact_value", "input_label", "named", "plain_value"]

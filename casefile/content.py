@@ -11,7 +11,7 @@ from typing import Any
 import rules
 from casefile.model import CaseFile, RuleCheck
 from retrieval.validity import STATUS_WORDS
-from rules.vocabulary import result_word
+from rules.vocabulary import VALUE_WORDS, result_word
 
 QUOTE_OPEN, QUOTE_CLOSE = "\ue000", "\ue001"  # mark the quote inside a "cited" block (private-use characters)
 DISCLAIMER = ("Beleidsondersteuning, geen besluit: hieronder staan letterlijke passages uit het corpus en de "
@@ -59,6 +59,19 @@ def fact_value(fact: Any, value: Any) -> str:
 def input_label(defs: dict, name: str) -> str:
     """The label of a fact (or of an engine input such as the reference date) for display."""
     return defs[name].label if name in defs else INPUT_LABELS.get(name, name)
+
+
+def named(values: dict, names: dict[str, str]) -> str:
+    """'name = value, ...' with each code replaced by its word in `names` (a value as plain_value)."""
+    return ", ".join(f"{names.get(k, k)} = {plain_value(v)}" for k, v in values.items())
+
+
+def parameter_names(rule_id: str) -> dict[str, str]:
+    """Parameter name -> its description in the rule file ({} for a rule no longer defined)."""
+    try:
+        return {name: p.description for name, p in rules.get_rule(rule_id).parameters.items()}
+    except rules.UnknownRuleError:
+        return {}
 
 
 def fact_defs(rule_id: str) -> dict:
@@ -160,9 +173,9 @@ def _check_blocks(check: RuleCheck) -> list[tuple[str, str]]:
             shown = ", ".join(f"{input_label(defs, k)} = {fact_value(defs.get(k), v)}" for k, v in used.items())
             out.append(("sub", f"Gebruikt: {shown}"))
         if step.get("parameters"):
-            out.append(("sub", "Parameters: " + plain_value(step["parameters"])))
+            out.append(("sub", "Parameters: " + named(step["parameters"], parameter_names(r["rule"]))))
         if isinstance(step.get("value"), dict):
-            out.append(("sub", "Waarde: " + plain_value(step["value"])))
+            out.append(("sub", "Waarde: " + named(step["value"], VALUE_WORDS)))
         if step.get("missing"):
             out.append(("sub", "Ontbreekt: " + ", ".join(input_label(defs, m) for m in step["missing"])))
         if step.get("reason"):

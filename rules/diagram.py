@@ -52,30 +52,32 @@ def refs(node: Any) -> Iterator[str]:
             yield from refs(item)
 
 
-def when_text(node: Any) -> str:
-    """A compact reading of a condition node: 'niet (russian en conscript)', 'age tussen ...'."""
+def when_text(node: Any, names: dict[str, str] | None = None) -> str:
+    """A compact reading of a condition node: 'niet (V1 en V2)', 'Leeftijd tussen ...'; `names`
+    gives the words shown for condition ids and fact names (the officer's V1, V2 and labels)."""
+    names = names or {}
     if not isinstance(node, dict):
         return str(node)
     if "all" in node or "any" in node:
-        parts = [when_text(n) for n in node.get("all", node.get("any"))]
+        parts = [when_text(n, names) for n in node.get("all", node.get("any"))]
         joined = (" en " if "all" in node else " of ").join(parts)
         return f"({joined})" if len(parts) > 1 else joined
     if "not" in node:
-        return f"niet {when_text(node['not'])}"
+        return f"niet {when_text(node['not'], names)}"
     if "ref" in node:
-        return node["ref"]
+        return names.get(node["ref"], node["ref"])
     subject = "fact" if "fact" in node else "value"
     (op, rhs), = ((k, v) for k, v in node.items() if k != subject)
-    return f"{_operand(node[subject] if subject == 'value' else node['fact'])} {OPS.get(op, op)} {_operand(rhs)}"
+    return f"{_operand(node[subject] if subject == 'value' else node['fact'], names)} {OPS.get(op, op)} {_operand(rhs, names)}"
 
 
-def _operand(value: Any) -> str:
+def _operand(value: Any, names: dict[str, str]) -> str:
     if isinstance(value, dict):
         (kind, arg), = value.items()
-        return "peildatum" if kind == "reference_date" else str(arg)
+        return "peildatum" if kind == "reference_date" else names.get(str(arg), str(arg))
     if isinstance(value, list):
-        return "[" + ", ".join(_operand(v) for v in value) + "]"
-    return str(value)
+        return "[" + ", ".join(_operand(v, names) for v in value) + "]"
+    return names.get(str(value), str(value)) if isinstance(value, str) else str(value)
 
 
 def short(text: str, limit: int = 110) -> str:
@@ -118,13 +120,16 @@ def rule_dot(rule: Rule, result: dict | None = None) -> str:
     by_kind_id = {(s["kind"], s["id"]): s["result"] for s in trace}
     outcome = (result or {}).get("outcome")
     checked = result is not None
+    # the officer's words for the rule's codes: V1, V2, ... for its conditions, labels for its facts
+    names = {c.id: f"V{i}" for i, c in enumerate(rule.conditions, 1)} | {f.name: f.label for f in rule.facts}
 
     lines = ["digraph rule {", '  graph [rankdir=TB, nodesep=0.25, ranksep=0.35, fontname="Helvetica"];',
              '  node [fontname="Helvetica", fontsize=10, margin="0.12,0.06"];',
              '  edge [fontname="Helvetica", fontsize=9, color="#868e96"];']  # fmt: skip
 
     ref_date = (result or {}).get("reference_date")
-    lines.append(_node("start", "Peildatum" + (f" {ref_date}" if ref_date else ""), None, shape="oval"))
+    shown_date = ".".join(reversed(str(ref_date)[:10].split("-"))).replace(".", "-") if ref_date else ""
+    lines.append(_node("start", "Peildatum" + (f" {shown_date}" if ref_date else ""), None, shape="oval"))
     validity = by_kind_id.get(("validity", "in-force"))
     lines.append(_node("validity", "Regel in werking\nop de peildatum?", validity, shape="diamond"))
     lines.append(_edge("start", "validity", on_path=checked))
@@ -140,7 +145,7 @@ def rule_dot(rule: Rule, result: dict | None = None) -> str:
         lines.append('  subgraph cluster_conditions { label="Voorwaarden"; color="#dee2e6"; fontsize=10;')
         for cond in rule.conditions:
             res = by_kind_id.get(("condition", cond.id)) if checked else None
-            lines.append("  " + _node(_sid("c_", cond.id), f"{cond.id}\n{wrap(short(cond.description))}", res))
+            lines.append("  " + _node(_sid("c_", cond.id), f"{names[cond.id]}\n{wrap(short(cond.description))}", res))
         lines.append("  }")
         for cond in rule.conditions:
             for r in dict.fromkeys(refs(cond.test)):
@@ -189,7 +194,7 @@ def rule_dot(rule: Rule, result: dict | None = None) -> str:
         if res is None and checked and in_force and i < last_traced:
             res = "false"  # an entry before the one traced last was false: the walk went past it
         d_name = _sid("d_", entry.id)
-        lines.append(_node(d_name, wrap(when_text(entry.when), 28) + " ?", res, shape="diamond"))
+        lines.append(_node(d_name, wrap(when_text(entry.when, names), 28) + " ?", res, shape="diamond"))
         lines.append(_edge(previous, d_name, previous_label, on_path=on_path))
         for r in dict.fromkeys(refs(entry.when)):
             lines.append(_edge(_sid("c_", r), d_name, style="style=dashed, arrowhead=empty"))

@@ -89,8 +89,10 @@ class Run:
         if isinstance(node, dict) and "param" in node:
             name = node["param"]
             if self.rule.parameters[name].at(self.reference_date) is None:
-                return (f"parameter '{name}' heeft geen waarde op de peildatum "
-                        f"{self.reference_date.isoformat()} ({self._param_dates(name)})")
+                starts = ", ".join(v.start.strftime("%d-%m-%Y") if v.start else "het begin"
+                                   for v in self.rule.parameters[name].values)  # fmt: skip
+                return (f"{self.rule.parameters[name].description} geldt nog niet of niet meer op de peildatum "
+                        f"{self.reference_date.strftime('%d-%m-%Y')} (geldt vanaf {starts})")
         return None
 
     def _param_dates(self, name: str) -> str:
@@ -169,13 +171,13 @@ def _decide(rule: Rule, result: RuleResult, run: Run) -> RuleResult:
         possible.append(entry.outcome)
         if holds is None:
             missing |= why
-            run.step("decision", entry.id, f"Uitkomst '{entry.outcome}'? {entry.label}", None, entry.source,
+            run.step("decision", entry.id, f"Uitkomst? {entry.label}", None, entry.source,
                      reading, why)
             continue
         if set(possible) != {entry.outcome}:
             return _insufficient(result, run, frozenset(missing))
-        run.step("decision", entry.id, f"Uitkomst '{entry.outcome}': {entry.label}", True, entry.source,
-                 reading, outcome=entry.outcome)
+        run.step("decision", entry.id, f"Uitkomst: {entry.label}", True, entry.source,
+                 reading, outcome=entry.outcome)  # the code stays in the step's 'outcome' 
         result.explanation = entry.explanation
         result.consequences = [{"text": c.text, "source": c.source.to_dict()} for c in entry.consequences]
         return _finish(result, run, entry.outcome, entry.label)
@@ -209,7 +211,7 @@ def _apply_presets(rule: Rule, known: dict[str, Any], preset_ids: Sequence[str],
             if not overridden:
                 known[pf.fact] = pf.value
             run.step("preset", f"{preset.id}:{pf.fact}",
-                     f"Voorinvulling '{preset.label}': {pf.fact} = {json.dumps(jsonable(pf.value))}"
+                     f"Voorinvulling '{preset.label}': {run.rule.fact(pf.fact).label} = {_word(pf.value)}"
                      + (" (overschreven door opgegeven feit)" if overridden else ""),
                      not overridden, pf.source, value=known[pf.fact])
             applied.append({"preset": preset.id, "fact": pf.fact, "value": jsonable(pf.value),
@@ -266,6 +268,15 @@ def _condition(cond: Condition, run: Run) -> None:
         extra["reason"] = f"{cond.only_if.reason} (nog onbekend)"
     ctx.results[cond.id] = (result, missing)
     run.step("condition", cond.id, cond.description, result, cond.source, reading, missing, **extra)
+
+
+def _word(value: Any) -> str:
+    """A preset's value as the officer reads it: ja / nee, a date, a list joined."""
+    if isinstance(value, bool):
+        return "ja" if value else "nee"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_word(v) for v in value) or "geen"
+    return str(jsonable(value))
 
 
 def _insufficient(result: RuleResult, run: Run, missing: frozenset[str]) -> RuleResult:

@@ -96,6 +96,8 @@ def test_helpers_quote_and_read_conditions():
     node_ = {"not": {"all": [{"ref": "russian"}, {"fact": "age", "between": [{"param": "min_age"}, 27]}]}}
     assert list(refs(node_)) == ["russian"]
     assert when_text(node_) == "niet (russian en age tussen [min_age, 27])"
+    shown = when_text(node_, {"russian": "V1", "age": "Leeftijd"})
+    assert shown == "niet (V1 en Leeftijd tussen [min_age, 27])"  # the officer's words for the codes
 
 
 def test_timeline_of_an_application_of_1_june_2022():

@@ -15,10 +15,11 @@ from typing import Any
 import streamlit as st
 
 import rules
-from casefile import RuleCheck, fact_value, input_label, plain_value
+from casefile import RuleCheck, fact_value, input_label, named, plain_value
 from rules.diagram import rule_dot
 from rules.errors import FactError, RuleError
 from rules.facts import coerce_fact
+from rules.vocabulary import VALUE_WORDS
 from rules.timeline import term_timeline
 from indexer.text import fold
 from retrieval.hits import Hit
@@ -349,9 +350,10 @@ def step_view(rule: rules.Rule, step: dict, hit: Hit | None, *, key: str) -> Non
             details.append(t("step_used", values=", ".join(f"{input_label(defs, k)} = {fact_value(defs.get(k), v)}"
                                                             for k, v in step["inputs"].items())))  # fmt: skip
         if step.get("parameters"):
-            details.append(t("step_parameters", values=plain_value(step["parameters"])))
+            params = {name: p.description for name, p in rule.parameters.items()}
+            details.append(t("step_parameters", values=named(step["parameters"], params)))
         if isinstance(step.get("value"), dict):
-            details.append(t("step_value", values=plain_value(step["value"])))
+            details.append(t("step_value", values=named(step["value"], VALUE_WORDS)))
         if step.get("missing"):
             details.append(t("step_missing", facts=", ".join(input_label(defs, m) for m in step["missing"])))
         if step.get("reason"):
