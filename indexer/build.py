@@ -17,26 +17,19 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from indexer import store
+from indexer import sources, store
 from indexer.encoders import Encoder
 from indexer.analysis import LEXICAL_VERSION
 from indexer.parsers import SIDECAR_SUFFIX, UnreadableDocument, parser_for
 from indexer.passage import DocumentMeta, Passage
+from indexer.sources import Skipped
+
+__all__ = ["BuildLocked", "BuildProgress", "BuildReport", "NothingIndexed", "Skipped", "build", "scan"]
 
 PARSER_VERSION = "2"  # bump when parsing changes, so every file is parsed again
 
 # progress(stage, done, total, detail): stage is "scan", "parse", "embed" or "write"
 BuildProgress = Callable[[str, int, int, str], None]
-
-
-@dataclass
-class Skipped:
-    file: str
-    reason: str
-    remedy: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.reason} {self.remedy}"
 
 
 @dataclass
@@ -89,29 +82,23 @@ def _lock(index_dir: Path) -> Iterator[None]:
 
 
 def scan(corpora: list[Path]) -> tuple[list[Path], list[Skipped]]:
-    """Candidate document files under the corpus folders (sidecars and hidden files excluded)."""
-    files: list[Path] = []
-    problems: list[Skipped] = []
-    for corpus in corpora:
-        if not corpus.is_dir():
-            problems.append(
-                Skipped(str(corpus), "the corpus folder does not exist.", "Check the --corpus path.")
-            )
-            continue
-        for p in sorted(corpus.rglob("*")):
-            if p.is_file() and not p.name.startswith(".") and not p.name.endswith(SIDECAR_SUFFIX):
-                files.append(p)
-    return files, problems
+    """Candidate document files under the corpus folders (sidecars and hidden files excluded),
+    and the files skipped while looking (links out of the folder, dangling links, bad names)."""
+    found, skipped = sources.find([Path(c) for c in corpora])
+    return [s.path for s in found], skipped
 
 
 def file_key(path: Path) -> str:
     """The content hash that decides whether a file must be parsed again."""
     h = hashlib.sha256()
     h.update(PARSER_VERSION.encode())
-    h.update(path.read_bytes())
+    with open(path, "rb") as fh:
+        hashlib.file_digest(fh, lambda: h)
     sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
     if sidecar.is_file():
-        h.update(b"\0sidecar\0" + sidecar.read_bytes())
+        h.update(b"\0sidecar\0")
+        with open(sidecar, "rb") as fh:
+            hashlib.file_digest(fh, lambda: h)
     return h.hexdigest()
 
 
@@ -141,8 +128,12 @@ def _previous(index_dir: Path, encoder: Encoder) -> tuple[dict[str, tuple[store.
     return out, m
 
 
-def parse_file(path: Path) -> tuple[DocumentMeta, list[Passage], list[str]]:
-    """Parse one file into metadata, passages and the page texts their offsets index."""
+def parse_file(path: Path, root: Path) -> tuple[DocumentMeta, list[Passage], list[str]]:
+    """Parse one file of the corpus folder `root` (resolved) into metadata, passages and the page
+    texts their offsets index; a link that now leads out of `root` is refused."""
+    problem = sources.link_problem(path, root) or sources.sidecar_problem(path, root)
+    if problem is not None:
+        raise UnreadableDocument(path.name, *problem)
     meta, passages, pages = parser_for(path).parse_document(path, path.name)
     if not passages:
         raise UnreadableDocument(path, "no text passages could be extracted.", "Check that the file has text content.")
@@ -163,13 +154,13 @@ def build(
     with _lock(index_dir):
         store.remove_stale_tmp(index_dir)
         report = BuildReport(index_dir=str(index_dir))
-        files, report.skipped = scan([Path(c) for c in corpora])
+        files, report.skipped = sources.find([Path(c) for c in corpora])
         previous, prev_manifest = _previous(index_dir, encoder)
         docs: list[store.DocRecord] = []
         vec_parts: list[np.ndarray | None] = []
         to_embed: list[int] = []
         seen_ids: dict[str, str] = {}
-        for i, path in enumerate(files):
+        for i, (path, root) in enumerate((f.path, f.root) for f in files):
             say("parse", i, len(files), path.name)
             key = str(path.resolve())
             try:
@@ -183,7 +174,7 @@ def build(
                 report.unchanged.append(path.name)
             else:
                 try:
-                    meta, passages, pages = parse_file(path)
+                    meta, passages, pages = parse_file(path, root)
                 except UnreadableDocument as exc:
                     report.skipped.append(Skipped(path.name, exc.reason, exc.remedy))
                     continue
