@@ -276,6 +276,21 @@ def test_sidecar_with_bad_yaml(note_copy):
     assert "Fix" in err.value.remedy
 
 
+@pytest.mark.parametrize(
+    "sidecar, reason",
+    [
+        ("title: &t [a, a, a]\nsource: [*t, *t, *t]\n", "metadata file nota.pdf.yaml uses an anchor or alias"),
+        ("title: Nota\n" + "# opmerking\n" * 40_000, "more than the 16,384 allowed"),
+        ("title: Nota\ndate: 2022-13-01\n", "date: '2022-13-01', which is not a date in the form YYYY-MM-DD"),
+    ],
+)
+def test_hostile_sidecar_is_refused(note_copy, sidecar, reason):
+    (note_copy.parent / "nota.pdf.yaml").write_text(sidecar, encoding="utf-8")
+    with pytest.raises(UnreadableDocument) as err:
+        PdfParser().parse(note_copy, "nota.pdf")
+    assert reason in err.value.reason
+
+
 def test_sidecar_with_unknown_key(note_copy):
     (note_copy.parent / "nota.pdf.yaml").write_text("titel: Nota\n", encoding="utf-8")
     with pytest.raises(UnreadableDocument) as err:

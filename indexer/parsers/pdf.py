@@ -28,7 +28,7 @@ from pypdf import PdfReader
 
 from indexer.parsers import SIDECAR_SUFFIX, UnreadableDocument
 from indexer.parsers.chunking import Block, Chunk, Piece, chunk_blocks
-from indexer.parsers.frontmatter import make_meta, parse_yaml_meta
+from indexer.parsers.frontmatter import MAX_META_CHARS, make_meta, parse_yaml_meta
 from indexer.passage import DocumentMeta, Passage
 
 log = logging.getLogger(__name__)
@@ -255,8 +255,10 @@ def _read_sidecar(path: Path, name: str) -> dict:
     sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
     if not sidecar.exists():
         return {}
+    with open(sidecar, "rb") as fh:
+        data = fh.read(4 * MAX_META_CHARS + 4)  # enough to tell that it is over the limit
     try:
-        text = sidecar.read_text(encoding="utf-8")
+        text = data.decode("utf-8", "replace" if len(data) > 4 * MAX_META_CHARS else "strict")
     except UnicodeDecodeError:
         raise UnreadableDocument(
             name, f"its metadata file {sidecar.name} is not UTF-8 text.", f"Save {sidecar.name} as UTF-8."
