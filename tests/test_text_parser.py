@@ -7,6 +7,7 @@ import pytest
 
 from indexer.parsers import UnreadableDocument, parser_for
 from indexer.parsers.text import MAX_CHARS, TextParser, body_of
+from tests import hostile
 
 LAW = """---
 title: Testwet 2000 — artikelen 42–43
@@ -111,17 +112,10 @@ def test_bad_text_files_say_what_and_what_to_do(tmp_path, content, encoding, rea
     assert "doc.txt" in str(exc.value)
 
 
-def alias_bomb(levels: int = 9) -> str:
-    """A 'billion laughs' front matter: each level lists the one before nine times (9**9 titles)."""
-    lines = ['title: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    lines += [f"t{i}: &l{i} [" + ",".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, levels)]
-    return "\n".join(lines) + "\n"
-
-
 @pytest.mark.parametrize(
     "front, reason",
     [
-        (alias_bomb(), "uses an anchor or alias (&name, *name) at line 1"),
+        (hostile.alias_bomb(), "uses an anchor or alias (&name, *name) at line 1"),
         ("title: &t Nota\nsource: *t\n", "uses an anchor or alias"),
         ("title: " + "[" * 5000 + "]" * 5000 + "\n", "nested more than 3 levels deep"),
         ("title: " + "x" * 20_000 + "\n", "20,008 characters long, more than the 16,384 allowed"),
