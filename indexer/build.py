@@ -20,8 +20,9 @@ import numpy as np
 from indexer import sources, store
 from indexer.encoders import Encoder
 from indexer.analysis import LEXICAL_VERSION
-from indexer.parsers import SIDECAR_SUFFIX, UnreadableDocument, parser_for
-from indexer.passage import DocumentMeta, Passage
+from indexer.config import ParseLimits, parse_limits
+from indexer.parsers import SIDECAR_SUFFIX, UnreadableDocument
+from indexer.sandbox import ParseWorker
 from indexer.sources import Skipped
 
 __all__ = ["BuildLocked", "BuildProgress", "BuildReport", "NothingIndexed", "Skipped", "build", "scan"]
@@ -128,30 +129,23 @@ def _previous(index_dir: Path, encoder: Encoder) -> tuple[dict[str, tuple[store.
     return out, m
 
 
-def parse_file(path: Path, root: Path) -> tuple[DocumentMeta, list[Passage], list[str]]:
-    """Parse one file of the corpus folder `root` (resolved) into metadata, passages and the page
-    texts their offsets index; a link that now leads out of `root` is refused."""
-    problem = sources.link_problem(path, root) or sources.sidecar_problem(path, root)
-    if problem is not None:
-        raise UnreadableDocument(path.name, *problem)
-    meta, passages, pages = parser_for(path).parse_document(path, path.name)
-    if not passages:
-        raise UnreadableDocument(path, "no text passages could be extracted.", "Check that the file has text content.")
-    return meta, passages, pages
-
-
 def build(
     corpora: list[Path],
     index_dir: Path,
     encoder: Encoder,
     progress: BuildProgress | None = None,
     dense_kind: str | None = None,
+    limits: ParseLimits | None = None,
 ) -> BuildReport:
-    """Build or update the index in `index_dir` from `corpora`; see the module docstring."""
+    """Build or update the index in `index_dir` from `corpora`; see the module docstring.
+
+    New and changed files are parsed in a child process under `limits` (default: from the
+    environment, see indexer.config.parse_limits); a file over a limit is reported and skipped."""
     t0 = time.perf_counter()
     say = progress or (lambda *a: None)
     index_dir = Path(index_dir)
-    with _lock(index_dir):
+    limits = limits or parse_limits()
+    with _lock(index_dir), ParseWorker(limits) as worker:
         store.remove_stale_tmp(index_dir)
         report = BuildReport(index_dir=str(index_dir))
         files, report.skipped = sources.find([Path(c) for c in corpora])
@@ -174,15 +168,9 @@ def build(
                 report.unchanged.append(path.name)
             else:
                 try:
-                    meta, passages, pages = parse_file(path, root)
-                except UnreadableDocument as exc:
+                    meta, passages, pages = worker.parse(path, root)
+                except UnreadableDocument as exc:  # also a parser bug: the rest of the corpus is indexed
                     report.skipped.append(Skipped(path.name, exc.reason, exc.remedy))
-                    continue
-                except Exception as exc:  # a parser bug must not lose the rest of the corpus
-                    report.skipped.append(
-                        Skipped(path.name, f"could not be parsed ({type(exc).__name__}: {exc}).",
-                                "Report this file to the maintainers; the rest of the corpus was indexed.")
-                    )  # fmt: skip
                     continue
                 rec, vecs = store.DocRecord(meta, key, sha, passages, pages), None
                 (report.changed if old else report.added).append(path.name)
@@ -197,6 +185,7 @@ def build(
                 to_embed.append(len(docs))
             docs.append(rec)
             vec_parts.append(vecs)
+        worker.close()  # parsing is done: the child does not wait through the embedding
         say("parse", len(files), len(files), "")
         indexed = {d.path for d in docs}  # a file indexed before and skipped now counts as removed
         report.removed = sorted(Path(k).name for k in previous if k not in indexed)
@@ -247,8 +236,9 @@ def build(
 
 def build_manifest(encoder: Encoder, docs: list[store.DocRecord]) -> dict:
     """What a build records about itself: the model, the versions that made it, and its files."""
+    from importlib.metadata import version
+
     import faiss
-    import pypdf
 
     return {
         "model": encoder.name,
@@ -260,7 +250,7 @@ def build_manifest(encoder: Encoder, docs: list[store.DocRecord]) -> dict:
         "versions": {
             "python": platform.python_version(),
             "faiss": faiss.__version__,
-            "pypdf": pypdf.__version__,
+            "pypdf": version("pypdf"),  # not imported here: PDFs are parsed in indexer.sandbox
             "numpy": np.__version__,
         },
         "files": [

@@ -1,6 +1,6 @@
 """Hostile corpus files for the tests, written from raw PDF objects and text: huge and deep page
-trees, a decompression bomb in a form, PDFs that are slow or need much memory to read, AES
-encryption, and the YAML alias bomb."""
+trees, a decompression bomb in a form, a PDF that is slow to read, AES encryption, a text that
+fills memory, and the YAML alias bomb."""
 from __future__ import annotations
 
 import io
@@ -111,12 +111,6 @@ def form_bomb_pdf(path: Path, megabytes: int = 80) -> Path:
     return path
 
 
-def memory_pdf(path: Path, pages: int = 40, megabytes: int = 60) -> Path:
-    """`pages` pages that all show one string of `megabytes` MB (under pypdf's limits), so the
-    page texts add up to far more memory than the file's 60 KB."""
-    return _shared_content_pdf(path, pages, show("x" * (megabytes * 1_000_000)))
-
-
 def slow_pdf(path: Path, pages: int = 2_000) -> Path:
     """`pages` pages that share one content stream of many small text operations: under every
     size limit, but slow to read (tens of milliseconds per page)."""
@@ -132,6 +126,14 @@ def _shared_content_pdf(path: Path, pages: int, content: bytes) -> Path:
     ]  # fmt: skip
     objects += [b"<< /Type /Page /Parent 2 0 R /Contents 4 0 R >>"] * pages
     path.write_bytes(raw_pdf(objects))
+    return path
+
+
+def zeros_text(path: Path, megabytes: int = 300) -> Path:
+    """A sparse text file of NUL bytes: no room on disk, but `megabytes` MB (twice, as bytes and
+    as text) in the memory of whoever reads it."""
+    with open(path, "wb") as fh:
+        fh.truncate(megabytes * 1_000_000)
     return path
 
 
