@@ -25,7 +25,7 @@ from indexer.parsers import SIDECAR_SUFFIX, UnreadableDocument
 from indexer.sandbox import ParseWorker
 from indexer.sources import Skipped
 
-__all__ = ["BuildLocked", "BuildProgress", "BuildReport", "NothingIndexed", "Skipped", "build", "scan"]
+__all__ = ["BuildLocked", "BuildProgress", "BuildReport", "DiskFull", "NothingIndexed", "Skipped", "build", "scan"]
 
 PARSER_VERSION = "2"  # bump when parsing changes, so every file is parsed again
 
@@ -67,6 +67,10 @@ class NothingIndexed(RuntimeError):
 
 class BuildLocked(RuntimeError):
     """Another build of the same index is running."""
+
+
+class DiskFull(RuntimeError):
+    """The disk of the index is full; the build removed what it had written."""
 
 
 @contextmanager
@@ -140,11 +144,25 @@ def build(
     """Build or update the index in `index_dir` from `corpora`; see the module docstring.
 
     New and changed files are parsed in a child process under `limits` (default: from the
-    environment, see indexer.config.parse_limits); a file over a limit is reported and skipped."""
+    environment, see indexer.config.parse_limits); a file over a limit is reported and skipped.
+    Raises NothingIndexed, BuildLocked, or DiskFull (what was written is removed again)."""
+    index_dir = Path(index_dir)
+    try:
+        return _build(corpora, index_dir, encoder, progress, dense_kind, limits or parse_limits())
+    except (NothingIndexed, BuildLocked):  # their messages quote files, which might say anything
+        raise
+    except Exception as exc:
+        if store.disk_full(exc):
+            raise DiskFull(
+                f"The disk is full: the new index could not be written to {index_dir} (any previous index is "
+                "unchanged); free space on that disk and build again."
+            ) from None
+        raise
+
+
+def _build(corpora, index_dir: Path, encoder: Encoder, progress, dense_kind, limits: ParseLimits) -> BuildReport:
     t0 = time.perf_counter()
     say = progress or (lambda *a: None)
-    index_dir = Path(index_dir)
-    limits = limits or parse_limits()
     with _lock(index_dir), ParseWorker(limits) as worker:
         store.remove_stale_tmp(index_dir)
         report = BuildReport(index_dir=str(index_dir))
@@ -223,10 +241,14 @@ def build(
         )
         say("write", 0, 1, "")
         tmp = store.new_build_folder(index_dir)
-        store.write_build(
-            tmp, docs, vectors, build_manifest(encoder, docs), dense_kind, encoder, store.current_build(index_dir)
-        )
-        store.publish(index_dir, tmp)
+        try:
+            store.write_build(
+                tmp, docs, vectors, build_manifest(encoder, docs), dense_kind, encoder, store.current_build(index_dir)
+            )
+            store.publish(index_dir, tmp)
+        except BaseException:  # a failed build leaves nothing behind (a killed one: see remove_stale_tmp)
+            store.discard(index_dir, tmp)
+            raise
         say("write", 1, 1, "")
         report.published = True
         report.lexical_rewritten = bool(previous) and not same_lexical

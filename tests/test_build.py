@@ -1,6 +1,7 @@
 """Index build: summary, incremental rebuild, atomic replacement, bad input, model check."""
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -132,11 +133,67 @@ def test_build_killed_while_writing_leaves_previous_index(corpus, tmp_path, monk
     with pytest.raises(KeyboardInterrupt):
         build([corpus], tmp_path / "ix", FakeEncoder())
     assert store.current_build(tmp_path / "ix") == current and snapshot(current) == before
-    assert list((tmp_path / "ix" / "builds").glob(".tmp-*"))  # the half build is there...
+    assert list((tmp_path / "ix" / "builds").iterdir()) == [current]  # the half build was removed
     monkeypatch.undo()
+    (tmp_path / "ix" / "builds" / ".tmp-20250101T000000-0").mkdir()  # as a SIGKILLed build leaves it
     r = build([corpus], tmp_path / "ix", FakeEncoder())
     assert r.changed == ["a.txt"]
-    assert not list((tmp_path / "ix" / "builds").glob(".tmp-*"))  # ...and cleaned up next time
+    assert not list((tmp_path / "ix" / "builds").glob(".tmp-*"))  # ...cleaned up by the next build
+
+
+def _no_space(*args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def _faiss_no_space(*args, **kwargs):  # what faiss-cpu raises when fwrite fails on a full disk
+    raise RuntimeError(
+        "Error in void faiss::write_index(const Index*, IOWriter*, int) at /project/faiss/faiss/impl/index_write.cpp:"
+        "1012: Error: 'ret == (n)' failed: write error in ix/builds/.tmp-1/dense.faiss: 0 != 256 (No space left on device)"
+    )
+
+
+@pytest.mark.parametrize(
+    "where, failure", [("write_lexical", _no_space), ("dense_save", _faiss_no_space), ("publish", _no_space)]
+)
+def test_a_full_disk_is_said_in_one_sentence_and_leaves_nothing_behind(corpus, tmp_path, monkeypatch, where, failure):
+    from indexer import dense
+    from indexer.build import DiskFull
+    from retrieval.retriever import Retriever
+
+    build([corpus], tmp_path / "ix", FakeEncoder())
+    current = store.current_build(tmp_path / "ix")
+    (corpus / "d.txt").write_text("Nieuw document over de beslistermijn.\n", encoding="utf-8")
+    target = {"write_lexical": (store, "write_lexical"), "dense_save": (dense, "save"), "publish": (store.os, "fsync")}
+    monkeypatch.setattr(*target[where], failure)
+    with pytest.raises(DiskFull) as exc:
+        build([corpus], tmp_path / "ix", FakeEncoder())
+    monkeypatch.undo()
+    message = str(exc.value)
+    assert message == (
+        f"The disk is full: the new index could not be written to {tmp_path / 'ix'} (any previous index is "
+        "unchanged); free space on that disk and build again."
+    )
+    assert exc.value.__cause__ is None and exc.value.__suppress_context__  # no C++ text behind it
+    assert list((tmp_path / "ix" / "builds").iterdir()) == [current]
+    assert [p.name for p in (tmp_path / "ix").iterdir() if p.name.startswith(".CURRENT")] == []
+    res = Retriever(tmp_path / "ix", FakeEncoder()).search("beslistermijn verlengd", k=1)
+    assert res.hits[0].passage.citation == "Wet B, art. 43 lid 1"
+
+
+def test_sqlite_and_quota_count_as_a_full_disk():
+    import sqlite3
+
+    assert store.disk_full(sqlite3.OperationalError("database or disk is full"))
+    assert store.disk_full(OSError(errno.EDQUOT, "Disk quota exceeded"))
+    try:
+        try:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        except OSError as inner:
+            raise ValueError("could not save") from inner
+    except ValueError as outer:
+        assert store.disk_full(outer)
+    assert not store.disk_full(OSError(errno.EACCES, "Permission denied"))
+    assert not store.disk_full(RuntimeError("Error in faiss: out of memory"))
 
 
 def test_process_killed_mid_build_leaves_previous_index(corpus, tmp_path):
