@@ -206,7 +206,7 @@ def _build(corpora, index_dir: Path, encoder: Encoder, progress, dense_kind, lim
         worker.close()  # parsing is done: the child does not wait through the embedding
         say("parse", len(files), len(files), "")
         indexed = {d.path for d in docs}  # a file indexed before and skipped now counts as removed
-        report.removed = sorted(Path(k).name for k in previous if k not in indexed)
+        report.removed = sorted(sources.shown(Path(k).name) for k in previous if k not in indexed)
         report.documents = len(docs)
         report.passages = sum(len(d.passages) for d in docs)
         if not docs:

@@ -286,6 +286,75 @@ def test_cli_summary_and_exit_codes(corpus, tmp_path):
     assert none.returncode == 1 and "Nothing could be indexed" in none.stderr
 
 
+def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "indexer", "build", *args], cwd=REPO, capture_output=True, text=True,
+        env={**os.environ, **(env or {})},
+    )  # fmt: skip
+
+
+def test_cli_json_progress_lines_then_the_report_as_the_last_line(corpus, tmp_path):
+    (corpus / "kapot.pdf").write_bytes(b"%PDF-1.7 kapot")
+    out = cli("--corpus", str(corpus), "--index", str(tmp_path / "ix"), "--model", "fake", "--progress", "json", "--json")
+    assert out.returncode == 0, out.stderr
+    *lines, last = [json.loads(line) for line in out.stdout.splitlines()]  # every line is one JSON object
+    assert all(set(line) == {"stage", "done", "total", "detail"} for line in lines)
+    stages = [line["stage"] for line in lines]
+    assert stages == sorted(stages, key=["parse", "embed", "write"].index) and stages[-2:] == ["write", "write"]
+    assert [(line["done"], line["total"]) for line in lines if line["stage"] == "embed"][-1] == (4, 4)
+    assert [(line["done"], line["total"], line["detail"]) for line in lines if line["stage"] == "parse"] == [
+        (0, 4, "a.txt"), (1, 4, "b.md"), (2, 4, "c.txt"), (3, 4, "kapot.pdf"), (4, 4, "")]  # fmt: skip
+    assert lines[-1] == {"stage": "write", "done": 1, "total": 1, "detail": ""}
+    assert (last["documents"], last["passages"], [s["file"] for s in last["skipped"]]) == (3, 4, ["kapot.pdf"])
+    assert "Parsing documents" not in out.stderr  # no bars beside the JSON
+
+
+def test_cli_exit_code_3_when_another_build_runs(corpus, tmp_path):
+    import fcntl
+
+    (tmp_path / "ix").mkdir()
+    with open(tmp_path / "ix" / ".build.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        out = cli("--corpus", str(corpus), "--index", str(tmp_path / "ix"), "--model", "fake", "--quiet")
+    assert out.returncode == 3
+    assert out.stderr.strip().splitlines()[-1] == (
+        f"error: Another build of {tmp_path / 'ix'} is running. Wait for it to finish, then try again."
+    )
+
+
+def test_cli_exit_code_4_on_a_full_disk(corpus, tmp_path, monkeypatch, capsys):
+    from indexer import dense
+    from indexer.__main__ import main
+
+    monkeypatch.setattr(dense, "save", _faiss_no_space)
+    args = ["build", "--corpus", str(corpus), "--index", str(tmp_path / "ix"), "--model", "fake", "--quiet"]
+    assert main(args) == 4
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: The disk is full: the new index could not be written to {tmp_path / 'ix'} (any previous "
+                   "index is unchanged); free space on that disk and build again."]  # fmt: skip
+    assert list((tmp_path / "ix" / "builds").iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "args, env, says",
+    [
+        ((), {"BELEIDSWIJZER_PARSE_SECONDS": "lang"}, "error: BELEIDSWIJZER_PARSE_SECONDS='lang' cannot be used: set it"),
+        (("--model", "/bestaat/niet"), {}, "error: "),
+    ],
+)
+def test_cli_exit_code_2_for_unusable_settings_or_model(corpus, tmp_path, args, env, says):
+    out = cli("--corpus", str(corpus), "--index", str(tmp_path / "ix"), "--model", "fake", "--quiet", *args, env=env)
+    assert out.returncode == 2 and out.stderr.strip().splitlines()[-1].startswith(says)
+    assert "Traceback" not in out.stderr
+
+
+def test_cli_help_names_the_exit_codes_and_the_json_lines():
+    out = subprocess.run([sys.executable, "-m", "indexer", "build", "--help"], cwd=REPO, capture_output=True, text=True)
+    for line in ("0  the index was built", "1  nothing could be indexed", "2  unusable arguments", "3  busy",
+                 "4  the disk is full", '{"stage": "parse"|"embed"|"write", "done": N, "total": N, "detail": "file name"}'):
+        assert line in out.stdout  # fmt: skip
+
+
 def test_index_refuses_another_model(corpus, tmp_path):
     from retrieval.retriever import RetrievalError, Retriever
 
