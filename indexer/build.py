@@ -172,7 +172,8 @@ def _build(corpora, index_dir: Path, encoder: Encoder, progress, dense_kind, lim
         vec_parts: list[np.ndarray | None] = []
         to_embed: list[int] = []
         seen_ids: dict[str, str] = {}
-        for i, (path, root) in enumerate((f.path, f.root) for f in files):
+        for i, source in enumerate(files):
+            path = source.path
             say("parse", i, len(files), path.name)
             key = str(path.resolve())
             try:
@@ -186,7 +187,7 @@ def _build(corpora, index_dir: Path, encoder: Encoder, progress, dense_kind, lim
                 report.unchanged.append(path.name)
             else:
                 try:
-                    meta, passages, pages = worker.parse(path, root)
+                    meta, passages, pages = worker.parse(path, source.root)
                 except UnreadableDocument as exc:  # also a parser bug: the rest of the corpus is indexed
                     report.skipped.append(Skipped(path.name, exc.reason, exc.remedy))
                     continue

@@ -67,9 +67,9 @@ def shown(text: str) -> str:
 def name_problem(name: str) -> tuple[str, str] | None:
     """(reason, remedy) when a file name cannot be shown or stored as it is, else None."""
     if any(0xDC80 <= ord(ch) <= 0xDCFF for ch in name):
-        return "its name is not valid UTF-8.", "Rename the file (letters, digits, '-', '_' and '.')."
+        return "its name is not valid UTF-8.", "Rename it (letters, digits, '-', '_' and '.')."
     if any(_unsafe(ch) for ch in name):
-        return "its name contains control characters.", "Rename the file (letters, digits, '-', '_' and '.')."
+        return "its name contains control characters.", "Rename it (letters, digits, '-', '_' and '.')."
     return None
 
 
@@ -154,8 +154,10 @@ def _walk(folder: Path, skipped: list[Skipped]) -> list[Path]:
         return out
     for entry in entries:
         path = folder / entry.name
-        if entry.is_dir(follow_symlinks=False):
-            out.extend(_walk(path, skipped))
-        else:
+        if not entry.is_dir(follow_symlinks=False):
             out.append(path)
+        elif (problem := name_problem(entry.name)) is not None:  # its files' paths could not be stored
+            skipped.append(Skipped(str(path), f"is a folder whose name {problem[0].removeprefix('its name ')}", problem[1]))
+        else:
+            out.extend(_walk(path, skipped))
     return out

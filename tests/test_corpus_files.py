@@ -96,6 +96,18 @@ def test_names_with_control_characters_are_skipped_and_shown_escaped(folders, tm
     assert all(s.isprintable() for s in str(r.to_dict()))
 
 
+def test_a_folder_with_a_bad_name_is_reported_not_walked(folders, tmp_path):
+    corpus, _ = folders
+    bad = corpus / os.fsdecode(b"map-\xff")
+    bad.mkdir()
+    (bad / "b.txt").write_text(DOC, encoding="utf-8")
+    r = build([corpus], tmp_path / "ix", FakeEncoder())  # its path would not fit in the index's database
+    assert r.added == ["a.txt"]
+    assert [str(s) for s in r.skipped] == [
+        f"{corpus}/map-\\xff: is a folder whose name is not valid UTF-8. Rename it (letters, digits, '-', '_' and '.')."
+    ]
+
+
 def test_shown_escapes_like_repr_and_keeps_letters():
     assert shown("Oekraïne\x1b[31m\n\t€") == "Oekraïne\\x1b[31m\\x0a\\x09€"
     assert shown("a\u200bb\u2028c") == "a\\u200bb\\u2028c"

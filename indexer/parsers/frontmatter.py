@@ -1,8 +1,8 @@
 """Document metadata from YAML: a text file's front matter or a PDF's sidecar `NAME.pdf.yaml`.
 
-The YAML is read by a loader that refuses anchors and aliases (a 434-byte "billion laughs" title
-grew to 2.8 GB), nesting deeper than a list, and more than MAX_META_CHARS characters; dates are
-read as text and checked here, so a wrong date names its key and the expected form.
+The YAML is read by a loader that refuses anchors and aliases (with them a few hundred bytes of
+"billion laughs" expand to gigabytes), nesting deeper than a list, and more than MAX_META_CHARS
+characters; dates are read as text and checked here, so a wrong date names its key and the form.
 """
 from __future__ import annotations
 
