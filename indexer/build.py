@@ -22,10 +22,12 @@ from indexer.encoders import Encoder
 from indexer.analysis import LEXICAL_VERSION
 from indexer.config import ParseLimits, parse_limits
 from indexer.parsers import SIDECAR_SUFFIX, UnreadableDocument
-from indexer.sandbox import ParseWorker
+from indexer.sandbox import ParseWorker, parse_file
 from indexer.sources import Skipped
 
-__all__ = ["BuildLocked", "BuildProgress", "BuildReport", "DiskFull", "NothingIndexed", "Skipped", "build", "scan"]
+# parse_file: one file parsed in this process, as the sandbox's child parses each (bench/ingest.py)
+__all__ = ["BuildLocked", "BuildProgress", "BuildReport", "DiskFull", "NothingIndexed", "Skipped", "build", "parse_file",
+           "scan"]
 
 PARSER_VERSION = "2"  # bump when parsing changes, so every file is parsed again
 

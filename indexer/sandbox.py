@@ -28,10 +28,13 @@ MB = 1024 * 1024
 REPORT = "Report this file to the maintainers; the rest of the corpus was indexed."
 
 
-def parse_file(path: Path, root: Path, max_pages: int | None = None) -> Parsed:
-    """Parse one file of the corpus folder `root` (resolved) into metadata, passages and the page
-    texts their offsets index. A link that now leads out of `root` is refused (the folder may
-    have changed since it was scanned), as is a PDF of more than `max_pages` pages."""
+def parse_file(path: Path, root: Path | None = None, max_pages: int | None = None) -> Parsed:
+    """Parse one file of the corpus folder `root` (default: the file's own folder) into metadata,
+    passages and the page texts their offsets index, in this process. A link that leads out of
+    `root` is refused (the folder may have changed since it was scanned), as is a PDF of more
+    than `max_pages` pages."""
+    path = Path(path)
+    root = Path(os.path.realpath(root if root is not None else path.parent))
     problem = sources.link_problem(path, root) or sources.sidecar_problem(path, root)
     if problem is not None:
         raise UnreadableDocument(path.name, *problem)
