@@ -1,17 +1,34 @@
 """CLI: python -m indexer build --corpus DIR [--corpus DIR ...] --index DIR [--model SPEC].
 
-Exit codes: 0 ok, 1 nothing indexed, 2 unusable arguments, index or model, 3 another build is
-running, 4 the disk is full.
+Exit codes and the JSON progress format are in BUILD_EPILOG (shown by --help); the app runs
+rebuilds as this command and reads both.
 """
 from __future__ import annotations
 
 import argparse
-import errno
 import json
 import sys
 from pathlib import Path
 
 from indexer.config import DEFAULT_CORPUS, default_index_dir
+
+OK, NOTHING_INDEXED, UNUSABLE, BUSY, DISK_FULL = 0, 1, 2, 3, 4
+PROGRESS_STAGES = ("parse", "embed", "write")
+
+BUILD_EPILOG = """\
+exit codes:
+  0  the index was built or updated (or was up to date); files that could not be
+     read are listed as skipped
+  1  nothing could be indexed
+  2  unusable arguments, settings (BELEIDSWIJZER_PARSE_SECONDS, _MB, _PAGES) or model
+  3  busy: another build of this index is running; try again when it has finished
+  4  the disk is full; free space and build again
+On an error the last line on stderr says what went wrong and what to do.
+
+--progress json writes one JSON object per line on stdout,
+  {"stage": "parse"|"embed"|"write", "done": N, "total": N, "detail": "file name"}
+and --json then writes the report as the last line (one line of JSON).
+"""
 
 
 def _progress_printer():
@@ -35,49 +52,73 @@ def _progress_printer():
     return progress
 
 
-def _progress_json(stage: str, done: int, total: int, detail: str) -> None:
-    """One JSON object per line on stdout, for a program that runs the build (the app)."""
-    print(json.dumps({"stage": stage, "done": done, "total": total, "detail": detail}, ensure_ascii=False), flush=True)
+def _json_progress():
+    """One JSON object per line on stdout for another process to read (see BUILD_EPILOG): the
+    first and last step of a stage and every hundredth of it in between."""
+    from indexer.sources import shown
+
+    said: dict[str, int] = {}
+
+    def progress(stage: str, done: int, total: int, detail: str) -> None:
+        if stage not in PROGRESS_STAGES:
+            return
+        if stage in said and 0 < done < total and done - said[stage] < max(1, total // 100):
+            return
+        said[stage] = done
+        line = {"stage": stage, "done": done, "total": total, "detail": shown(detail)}
+        print(json.dumps(line, ensure_ascii=False), flush=True)
+
+    return progress
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m indexer", description="Build the Beleidswijzer index.")
     sub = ap.add_subparsers(dest="cmd", required=True)
-    b = sub.add_parser("build", help="parse, embed and index the corpus (incremental)")
+    b = sub.add_parser(
+        "build", help="parse, embed and index the corpus (incremental)", epilog=BUILD_EPILOG,
+        description="Parse, embed and index the corpus folders (incremental: only new and changed files).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
     b.add_argument("--corpus", action="append", type=Path, help=f"corpus folder (repeatable; default {DEFAULT_CORPUS})")
     b.add_argument("--index", type=Path, default=None, help="index folder (default: BELEIDSWIJZER_INDEX or ./index)")
     b.add_argument("--model", default=None, help="'e5-small' (default), 'fake', or a sentence-transformers folder")
-    b.add_argument("--json", action="store_true", help="print the summary as JSON")
-    b.add_argument("--quiet", action="store_true", help="no progress bars")
-    b.add_argument("--progress", choices=("bars", "json"), default="bars",
-                   help="'json': progress as JSON lines on stdout, and the --json report on one last line")  # fmt: skip
+    b.add_argument("--json", action="store_true", help="print the report as one line of JSON")
+    b.add_argument(
+        "--progress", choices=("bar", "json", "none"), default=None,
+        help="progress bars on stderr (default), JSON lines on stdout, or none",
+    )  # fmt: skip
+    b.add_argument("--quiet", action="store_true", help="no progress bars (--progress none)")
     args = ap.parse_args(argv)
 
-    from indexer.build import BuildLocked, NothingIndexed, build
+    from indexer.build import BuildLocked, DiskFull, NothingIndexed, build
+    from indexer.config import SettingError, parse_limits
     from indexer.encoders import get_encoder
+    from indexer.sources import shown
 
     corpora = args.corpus or [DEFAULT_CORPUS]
     index_dir = args.index or default_index_dir()
+    mode = args.progress or ("none" if args.quiet else "bar")
+    progress = {"bar": _progress_printer, "json": _json_progress}.get(mode, lambda: None)()
+
+    def fail(exc: Exception, code: int) -> int:
+        print(f"error: {shown(str(exc))}", file=sys.stderr)
+        return code
+
     try:
+        limits = parse_limits()
         encoder = get_encoder(args.model)
-        progress = _progress_json if args.progress == "json" else None if args.quiet else _progress_printer()
-        report = build(corpora, index_dir, encoder, progress=progress)
+        report = build(corpora, index_dir, encoder, progress=progress, limits=limits)
     except NothingIndexed as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return fail(exc, NOTHING_INDEXED)
     except BuildLocked as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 3
-    except OSError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 4 if exc.errno == errno.ENOSPC else 2
-    except RuntimeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return fail(exc, BUSY)
+    except DiskFull as exc:
+        return fail(exc, DISK_FULL)
+    except (SettingError, FileNotFoundError, RuntimeError, OSError) as exc:  # settings, model, index folder
+        return fail(exc, UNUSABLE)
     if args.json:
-        indent = None if args.progress == "json" else 2
-        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=indent))
-        return 0
+        print(json.dumps(report.to_dict(), ensure_ascii=False), flush=True)
+        return OK
     print(f"Index: {index_dir}")
     print(f"Documents: {report.documents}   passages: {report.passages}   embedded now: {report.embedded}")
     if report.changed_anything:
@@ -93,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         for s in report.skipped:
             print(f"  - {s}")
     print(f"Seconds: {report.seconds:.1f}")
-    return 0
+    return OK
 
 
 if __name__ == "__main__":

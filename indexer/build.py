@@ -17,26 +17,22 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from indexer import store
+from indexer import sources, store
 from indexer.encoders import Encoder
 from indexer.analysis import LEXICAL_VERSION
-from indexer.parsers import SIDECAR_SUFFIX, UnreadableDocument, parser_for
-from indexer.passage import DocumentMeta, Passage
+from indexer.config import ParseLimits, parse_limits
+from indexer.parsers import SIDECAR_SUFFIX, UnreadableDocument
+from indexer.sandbox import ParseWorker, parse_file
+from indexer.sources import Skipped
+
+# parse_file: one file parsed in this process, as the sandbox's child parses each (bench/ingest.py)
+__all__ = ["BuildLocked", "BuildProgress", "BuildReport", "DiskFull", "NothingIndexed", "Skipped", "build", "parse_file",
+           "scan"]
 
 PARSER_VERSION = "2"  # bump when parsing changes, so every file is parsed again
 
 # progress(stage, done, total, detail): stage is "scan", "parse", "embed" or "write"
 BuildProgress = Callable[[str, int, int, str], None]
-
-
-@dataclass
-class Skipped:
-    file: str
-    reason: str
-    remedy: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.reason} {self.remedy}"
 
 
 @dataclass
@@ -75,6 +71,10 @@ class BuildLocked(RuntimeError):
     """Another build of the same index is running."""
 
 
+class DiskFull(RuntimeError):
+    """The disk of the index is full; the build removed what it had written."""
+
+
 @contextmanager
 def _lock(index_dir: Path) -> Iterator[None]:
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -89,29 +89,23 @@ def _lock(index_dir: Path) -> Iterator[None]:
 
 
 def scan(corpora: list[Path]) -> tuple[list[Path], list[Skipped]]:
-    """Candidate document files under the corpus folders (sidecars and hidden files excluded)."""
-    files: list[Path] = []
-    problems: list[Skipped] = []
-    for corpus in corpora:
-        if not corpus.is_dir():
-            problems.append(
-                Skipped(str(corpus), "the corpus folder does not exist.", "Check the --corpus path.")
-            )
-            continue
-        for p in sorted(corpus.rglob("*")):
-            if p.is_file() and not p.name.startswith(".") and not p.name.endswith(SIDECAR_SUFFIX):
-                files.append(p)
-    return files, problems
+    """Candidate document files under the corpus folders (sidecars and hidden files excluded),
+    and the files skipped while looking (links out of the folder, dangling links, bad names)."""
+    found, skipped = sources.find([Path(c) for c in corpora])
+    return [s.path for s in found], skipped
 
 
 def file_key(path: Path) -> str:
     """The content hash that decides whether a file must be parsed again."""
     h = hashlib.sha256()
     h.update(PARSER_VERSION.encode())
-    h.update(path.read_bytes())
+    with open(path, "rb") as fh:
+        hashlib.file_digest(fh, lambda: h)
     sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
     if sidecar.is_file():
-        h.update(b"\0sidecar\0" + sidecar.read_bytes())
+        h.update(b"\0sidecar\0")
+        with open(sidecar, "rb") as fh:
+            hashlib.file_digest(fh, lambda: h)
     return h.hexdigest()
 
 
@@ -141,35 +135,47 @@ def _previous(index_dir: Path, encoder: Encoder) -> tuple[dict[str, tuple[store.
     return out, m
 
 
-def parse_file(path: Path) -> tuple[DocumentMeta, list[Passage], list[str]]:
-    """Parse one file into metadata, passages and the page texts their offsets index."""
-    meta, passages, pages = parser_for(path).parse_document(path, path.name)
-    if not passages:
-        raise UnreadableDocument(path, "no text passages could be extracted.", "Check that the file has text content.")
-    return meta, passages, pages
-
-
 def build(
     corpora: list[Path],
     index_dir: Path,
     encoder: Encoder,
     progress: BuildProgress | None = None,
     dense_kind: str | None = None,
+    limits: ParseLimits | None = None,
 ) -> BuildReport:
-    """Build or update the index in `index_dir` from `corpora`; see the module docstring."""
+    """Build or update the index in `index_dir` from `corpora`; see the module docstring.
+
+    New and changed files are parsed in a child process under `limits` (default: from the
+    environment, see indexer.config.parse_limits); a file over a limit is reported and skipped.
+    Raises NothingIndexed, BuildLocked, or DiskFull (what was written is removed again)."""
+    index_dir = Path(index_dir)
+    try:
+        return _build(corpora, index_dir, encoder, progress, dense_kind, limits or parse_limits())
+    except (NothingIndexed, BuildLocked):  # their messages quote files, which might say anything
+        raise
+    except Exception as exc:
+        if store.disk_full(exc):
+            raise DiskFull(
+                f"The disk is full: the new index could not be written to {index_dir} (any previous index is "
+                "unchanged); free space on that disk and build again."
+            ) from None
+        raise
+
+
+def _build(corpora, index_dir: Path, encoder: Encoder, progress, dense_kind, limits: ParseLimits) -> BuildReport:
     t0 = time.perf_counter()
     say = progress or (lambda *a: None)
-    index_dir = Path(index_dir)
-    with _lock(index_dir):
+    with _lock(index_dir), ParseWorker(limits) as worker:
         store.remove_stale_tmp(index_dir)
         report = BuildReport(index_dir=str(index_dir))
-        files, report.skipped = scan([Path(c) for c in corpora])
+        files, report.skipped = sources.find([Path(c) for c in corpora])
         previous, prev_manifest = _previous(index_dir, encoder)
         docs: list[store.DocRecord] = []
         vec_parts: list[np.ndarray | None] = []
         to_embed: list[int] = []
         seen_ids: dict[str, str] = {}
-        for i, path in enumerate(files):
+        for i, source in enumerate(files):
+            path = source.path
             say("parse", i, len(files), path.name)
             key = str(path.resolve())
             try:
@@ -183,15 +189,9 @@ def build(
                 report.unchanged.append(path.name)
             else:
                 try:
-                    meta, passages, pages = parse_file(path)
-                except UnreadableDocument as exc:
+                    meta, passages, pages = worker.parse(path, source.root)
+                except UnreadableDocument as exc:  # also a parser bug: the rest of the corpus is indexed
                     report.skipped.append(Skipped(path.name, exc.reason, exc.remedy))
-                    continue
-                except Exception as exc:  # a parser bug must not lose the rest of the corpus
-                    report.skipped.append(
-                        Skipped(path.name, f"could not be parsed ({type(exc).__name__}: {exc}).",
-                                "Report this file to the maintainers; the rest of the corpus was indexed.")
-                    )  # fmt: skip
                     continue
                 rec, vecs = store.DocRecord(meta, key, sha, passages, pages), None
                 (report.changed if old else report.added).append(path.name)
@@ -206,9 +206,10 @@ def build(
                 to_embed.append(len(docs))
             docs.append(rec)
             vec_parts.append(vecs)
+        worker.close()  # parsing is done: the child does not wait through the embedding
         say("parse", len(files), len(files), "")
         indexed = {d.path for d in docs}  # a file indexed before and skipped now counts as removed
-        report.removed = sorted(Path(k).name for k in previous if k not in indexed)
+        report.removed = sorted(sources.shown(Path(k).name) for k in previous if k not in indexed)
         report.documents = len(docs)
         report.passages = sum(len(d.passages) for d in docs)
         if not docs:
@@ -243,10 +244,14 @@ def build(
         )
         say("write", 0, 1, "")
         tmp = store.new_build_folder(index_dir)
-        store.write_build(
-            tmp, docs, vectors, build_manifest(encoder, docs), dense_kind, encoder, store.current_build(index_dir)
-        )
-        store.publish(index_dir, tmp)
+        try:
+            store.write_build(
+                tmp, docs, vectors, build_manifest(encoder, docs), dense_kind, encoder, store.current_build(index_dir)
+            )
+            store.publish(index_dir, tmp)
+        except BaseException:  # a failed build leaves nothing behind (a killed one: see remove_stale_tmp)
+            store.discard(index_dir, tmp)
+            raise
         say("write", 1, 1, "")
         report.published = True
         report.lexical_rewritten = bool(previous) and not same_lexical
@@ -256,8 +261,9 @@ def build(
 
 def build_manifest(encoder: Encoder, docs: list[store.DocRecord]) -> dict:
     """What a build records about itself: the model, the versions that made it, and its files."""
+    from importlib.metadata import version
+
     import faiss
-    import pypdf
 
     return {
         "model": encoder.name,
@@ -269,7 +275,7 @@ def build_manifest(encoder: Encoder, docs: list[store.DocRecord]) -> dict:
         "versions": {
             "python": platform.python_version(),
             "faiss": faiss.__version__,
-            "pypdf": pypdf.__version__,
+            "pypdf": version("pypdf"),  # not imported here: PDFs are parsed in indexer.sandbox
             "numpy": np.__version__,
         },
         "files": [

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -16,3 +17,48 @@ def default_index_dir() -> Path:
 def cache_dir() -> Path:
     """BELEIDSWIJZER_CACHE, else ~/.cache/beleidswijzer (the converted model lives here)."""
     return Path(os.environ.get("BELEIDSWIJZER_CACHE") or Path.home() / ".cache" / "beleidswijzer")
+
+
+class SettingError(ValueError):
+    """An environment variable with a value that cannot be used; the message says what to set."""
+
+
+@dataclass(frozen=True)
+class ParseLimits:
+    """What reading one file may take; a file over a limit is reported and skipped."""
+
+    seconds: float = 30.0  # BELEIDSWIJZER_PARSE_SECONDS: wall-clock time
+    megabytes: int = 500  # BELEIDSWIJZER_PARSE_MB: address space of the parsing process
+    pages: int = 2_000  # BELEIDSWIJZER_PARSE_PAGES: pages of a PDF
+
+
+# variable, field, smallest value, what it is
+_LIMITS = (
+    ("BELEIDSWIJZER_PARSE_SECONDS", "seconds", 1, "the seconds one file may take to read"),
+    ("BELEIDSWIJZER_PARSE_MB", "megabytes", 200, "the megabytes of memory reading one file may use"),
+    ("BELEIDSWIJZER_PARSE_PAGES", "pages", 1, "the pages a PDF may have"),
+)
+
+
+def parse_limits() -> ParseLimits:
+    """The limits per file from BELEIDSWIJZER_PARSE_SECONDS, _MB and _PAGES (defaults 30 s,
+    500 MB, 2,000 pages); SettingError for a value that is not a number or too small."""
+    default = ParseLimits()
+    values: dict = {}
+    for var, name, least, meaning in _LIMITS:
+        raw = os.environ.get(var, "").strip()
+        if not raw:
+            continue
+        kind = float if name == "seconds" else int
+        try:
+            value = kind(raw)
+        except ValueError:
+            value = None
+        if value is None or value < least:
+            raise SettingError(
+                f"{var}={raw!r} cannot be used: set it to {meaning}, "
+                f"{'a number' if kind is float else 'a whole number'} of at least {least} "
+                f"(default {getattr(default, name):g})."
+            )
+        values[name] = value
+    return ParseLimits(**values)

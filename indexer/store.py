@@ -13,6 +13,7 @@ counts, model and versions; no other module knows a file name.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -228,6 +229,38 @@ def publish(index_dir: Path, tmp_folder: Path) -> Path:
         if old.name not in keep:
             shutil.rmtree(old, ignore_errors=True)
     return final
+
+
+def discard(index_dir: Path, tmp_folder: Path) -> None:
+    """Remove a build that failed before it was published: its temporary folder (or the name it
+    was renamed to, when CURRENT was not replaced yet) and the temporary pointer, so a failed
+    build leaves no half-written files behind, on a full disk least of all."""
+    final = tmp_folder.with_name(tmp_folder.name.removeprefix(".tmp-"))
+    current = current_build(index_dir)
+    for folder in (tmp_folder, final):
+        if folder.exists() and (current is None or folder.name != current.name):
+            shutil.rmtree(folder, ignore_errors=True)
+    (index_dir / f".CURRENT.{os.getpid()}").unlink(missing_ok=True)
+
+
+_DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+# how a full disk reads when a library turned it into its own error (faiss's C++ exception,
+# SQLite's "database or disk is full")
+_DISK_FULL_TEXTS = ("No space left on device", "Disk quota exceeded", "database or disk is full")
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether `exc`, or an error it was raised from, says that the disk is full."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in _DISK_FULL_ERRNOS:
+            return True
+        if isinstance(current, (RuntimeError, sqlite3.Error)) and any(t in str(current) for t in _DISK_FULL_TEXTS):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def remove_stale_tmp(index_dir: Path) -> None:

@@ -1,6 +1,7 @@
 """Index build: summary, incremental rebuild, atomic replacement, bad input, model check."""
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -132,11 +133,67 @@ def test_build_killed_while_writing_leaves_previous_index(corpus, tmp_path, monk
     with pytest.raises(KeyboardInterrupt):
         build([corpus], tmp_path / "ix", FakeEncoder())
     assert store.current_build(tmp_path / "ix") == current and snapshot(current) == before
-    assert list((tmp_path / "ix" / "builds").glob(".tmp-*"))  # the half build is there...
+    assert list((tmp_path / "ix" / "builds").iterdir()) == [current]  # the half build was removed
     monkeypatch.undo()
+    (tmp_path / "ix" / "builds" / ".tmp-20250101T000000-0").mkdir()  # as a SIGKILLed build leaves it
     r = build([corpus], tmp_path / "ix", FakeEncoder())
     assert r.changed == ["a.txt"]
-    assert not list((tmp_path / "ix" / "builds").glob(".tmp-*"))  # ...and cleaned up next time
+    assert not list((tmp_path / "ix" / "builds").glob(".tmp-*"))  # ...cleaned up by the next build
+
+
+def _no_space(*args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def _faiss_no_space(*args, **kwargs):  # what faiss-cpu raises when fwrite fails on a full disk
+    raise RuntimeError(
+        "Error in void faiss::write_index(const Index*, IOWriter*, int) at /project/faiss/faiss/impl/index_write.cpp:"
+        "1012: Error: 'ret == (n)' failed: write error in ix/builds/.tmp-1/dense.faiss: 0 != 256 (No space left on device)"
+    )
+
+
+@pytest.mark.parametrize(
+    "where, failure", [("write_lexical", _no_space), ("dense_save", _faiss_no_space), ("publish", _no_space)]
+)
+def test_a_full_disk_is_said_in_one_sentence_and_leaves_nothing_behind(corpus, tmp_path, monkeypatch, where, failure):
+    from indexer import dense
+    from indexer.build import DiskFull
+    from retrieval.retriever import Retriever
+
+    build([corpus], tmp_path / "ix", FakeEncoder())
+    current = store.current_build(tmp_path / "ix")
+    (corpus / "d.txt").write_text("Nieuw document over de beslistermijn.\n", encoding="utf-8")
+    target = {"write_lexical": (store, "write_lexical"), "dense_save": (dense, "save"), "publish": (store.os, "fsync")}
+    monkeypatch.setattr(*target[where], failure)
+    with pytest.raises(DiskFull) as exc:
+        build([corpus], tmp_path / "ix", FakeEncoder())
+    monkeypatch.undo()
+    message = str(exc.value)
+    assert message == (
+        f"The disk is full: the new index could not be written to {tmp_path / 'ix'} (any previous index is "
+        "unchanged); free space on that disk and build again."
+    )
+    assert exc.value.__cause__ is None and exc.value.__suppress_context__  # no C++ text behind it
+    assert list((tmp_path / "ix" / "builds").iterdir()) == [current]
+    assert [p.name for p in (tmp_path / "ix").iterdir() if p.name.startswith(".CURRENT")] == []
+    res = Retriever(tmp_path / "ix", FakeEncoder()).search("beslistermijn verlengd", k=1)
+    assert res.hits[0].passage.citation == "Wet B, art. 43 lid 1"
+
+
+def test_sqlite_and_quota_count_as_a_full_disk():
+    import sqlite3
+
+    assert store.disk_full(sqlite3.OperationalError("database or disk is full"))
+    assert store.disk_full(OSError(errno.EDQUOT, "Disk quota exceeded"))
+    try:
+        try:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        except OSError as inner:
+            raise ValueError("could not save") from inner
+    except ValueError as outer:
+        assert store.disk_full(outer)
+    assert not store.disk_full(OSError(errno.EACCES, "Permission denied"))
+    assert not store.disk_full(RuntimeError("Error in faiss: out of memory"))
 
 
 def test_process_killed_mid_build_leaves_previous_index(corpus, tmp_path):
@@ -227,6 +284,75 @@ def test_cli_summary_and_exit_codes(corpus, tmp_path):
     empty.mkdir()
     none = run("--corpus", str(empty), "--index", str(tmp_path / "ix2"), "--model", "fake")
     assert none.returncode == 1 and "Nothing could be indexed" in none.stderr
+
+
+def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "indexer", "build", *args], cwd=REPO, capture_output=True, text=True,
+        env={**os.environ, **(env or {})},
+    )  # fmt: skip
+
+
+def test_cli_json_progress_lines_then_the_report_as_the_last_line(corpus, tmp_path):
+    (corpus / "kapot.pdf").write_bytes(b"%PDF-1.7 kapot")
+    out = cli("--corpus", str(corpus), "--index", str(tmp_path / "ix"), "--model", "fake", "--progress", "json", "--json")
+    assert out.returncode == 0, out.stderr
+    *lines, last = [json.loads(line) for line in out.stdout.splitlines()]  # every line is one JSON object
+    assert all(set(line) == {"stage", "done", "total", "detail"} for line in lines)
+    stages = [line["stage"] for line in lines]
+    assert stages == sorted(stages, key=["parse", "embed", "write"].index) and stages[-2:] == ["write", "write"]
+    assert [(line["done"], line["total"]) for line in lines if line["stage"] == "embed"][-1] == (4, 4)
+    assert [(line["done"], line["total"], line["detail"]) for line in lines if line["stage"] == "parse"] == [
+        (0, 4, "a.txt"), (1, 4, "b.md"), (2, 4, "c.txt"), (3, 4, "kapot.pdf"), (4, 4, "")]  # fmt: skip
+    assert lines[-1] == {"stage": "write", "done": 1, "total": 1, "detail": ""}
+    assert (last["documents"], last["passages"], [s["file"] for s in last["skipped"]]) == (3, 4, ["kapot.pdf"])
+    assert "Parsing documents" not in out.stderr  # no bars beside the JSON
+
+
+def test_cli_exit_code_3_when_another_build_runs(corpus, tmp_path):
+    import fcntl
+
+    (tmp_path / "ix").mkdir()
+    with open(tmp_path / "ix" / ".build.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        out = cli("--corpus", str(corpus), "--index", str(tmp_path / "ix"), "--model", "fake", "--quiet")
+    assert out.returncode == 3
+    assert out.stderr.strip().splitlines()[-1] == (
+        f"error: Another build of {tmp_path / 'ix'} is running. Wait for it to finish, then try again."
+    )
+
+
+def test_cli_exit_code_4_on_a_full_disk(corpus, tmp_path, monkeypatch, capsys):
+    from indexer import dense
+    from indexer.__main__ import main
+
+    monkeypatch.setattr(dense, "save", _faiss_no_space)
+    args = ["build", "--corpus", str(corpus), "--index", str(tmp_path / "ix"), "--model", "fake", "--quiet"]
+    assert main(args) == 4
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: The disk is full: the new index could not be written to {tmp_path / 'ix'} (any previous "
+                   "index is unchanged); free space on that disk and build again."]  # fmt: skip
+    assert list((tmp_path / "ix" / "builds").iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "args, env, says",
+    [
+        ((), {"BELEIDSWIJZER_PARSE_SECONDS": "lang"}, "error: BELEIDSWIJZER_PARSE_SECONDS='lang' cannot be used: set it"),
+        (("--model", "/bestaat/niet"), {}, "error: "),
+    ],
+)
+def test_cli_exit_code_2_for_unusable_settings_or_model(corpus, tmp_path, args, env, says):
+    out = cli("--corpus", str(corpus), "--index", str(tmp_path / "ix"), "--model", "fake", "--quiet", *args, env=env)
+    assert out.returncode == 2 and out.stderr.strip().splitlines()[-1].startswith(says)
+    assert "Traceback" not in out.stderr
+
+
+def test_cli_help_names_the_exit_codes_and_the_json_lines():
+    out = subprocess.run([sys.executable, "-m", "indexer", "build", "--help"], cwd=REPO, capture_output=True, text=True)
+    for line in ("0  the index was built", "1  nothing could be indexed", "2  unusable arguments", "3  busy",
+                 "4  the disk is full", '{"stage": "parse"|"embed"|"write", "done": N, "total": N, "detail": "file name"}'):
+        assert line in out.stdout  # fmt: skip
 
 
 def test_index_refuses_another_model(corpus, tmp_path):

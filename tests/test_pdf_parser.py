@@ -12,6 +12,7 @@ from pypdf import PdfReader, PdfWriter
 from indexer.parsers import UnreadableDocument
 from indexer.parsers.chunking import Block, Piece, chunk_blocks
 from indexer.parsers.pdf import PdfParser, page_texts
+from tests import hostile
 from tests.conftest import NOTE_PDF
 
 DOC_ID = "beleidsconsequenties-mobilisatie-rusland"
@@ -276,6 +277,21 @@ def test_sidecar_with_bad_yaml(note_copy):
     assert "Fix" in err.value.remedy
 
 
+@pytest.mark.parametrize(
+    "sidecar, reason",
+    [
+        ("title: &t [a, a, a]\nsource: [*t, *t, *t]\n", "metadata file nota.pdf.yaml uses an anchor or alias"),
+        ("title: Nota\n" + "# opmerking\n" * 40_000, "more than the 16,384 allowed"),
+        ("title: Nota\ndate: 2022-13-01\n", "date: '2022-13-01', which is not a date in the form YYYY-MM-DD"),
+    ],
+)
+def test_hostile_sidecar_is_refused(note_copy, sidecar, reason):
+    (note_copy.parent / "nota.pdf.yaml").write_text(sidecar, encoding="utf-8")
+    with pytest.raises(UnreadableDocument) as err:
+        PdfParser().parse(note_copy, "nota.pdf")
+    assert reason in err.value.reason
+
+
 def test_sidecar_with_unknown_key(note_copy):
     (note_copy.parent / "nota.pdf.yaml").write_text("titel: Nota\n", encoding="utf-8")
     with pytest.raises(UnreadableDocument) as err:
@@ -451,8 +467,47 @@ def parse_error(path: Path) -> UnreadableDocument:
 
 def test_encrypted_pdf(tmp_path):
     err = parse_error(blank_pdf(tmp_path / "geheim.pdf", password="geheim"))
-    assert "password protected" in err.reason
-    assert "Remove the protection" in err.remedy and "again" in err.remedy
+    assert err.reason == "the PDF is password-protected."
+    assert "Save an unprotected copy" in err.remedy and "instead" in err.remedy
+
+
+def test_aes_encrypted_pdf_opens_and_with_a_password_is_refused(tmp_path):
+    _, passages = PdfParser().parse(hostile.aes_pdf(tmp_path / "aes.pdf"), "aes.pdf")
+    assert passages[0].text == hostile.TEXT
+    assert parse_error(hostile.aes_pdf(tmp_path / "aes-geheim.pdf", "geheim")).reason == "the PDF is password-protected."
+
+
+def test_aes_without_cryptography_says_what_to_install(tmp_path, monkeypatch):
+    from pypdf.errors import DependencyError
+
+    def missing(self, password):
+        raise DependencyError("cryptography>=3.1 is required for AES algorithm")
+
+    monkeypatch.setattr(PdfReader, "decrypt", missing)
+    err = parse_error(hostile.aes_pdf(tmp_path / "aes.pdf"))
+    assert "package cryptography" in err.reason and "pip install -r requirements.txt" in err.remedy
+
+
+@pytest.mark.parametrize("declared", [None, 1])  # the root's /Count tells the truth, or says 1
+def test_more_pages_than_the_limit_is_refused(tmp_path, declared):
+    path = hostile.page_tree_pdf(tmp_path / "boom.pdf", 3_000, declared=declared)
+    parser = PdfParser()
+    parser.max_pages = 2_000
+    with pytest.raises(UnreadableDocument) as err:
+        parser.parse(path, path.name)
+    assert err.value.reason == "the PDF has 3,000 pages, more than the limit of 2,000 pages per file."
+    assert "BELEIDSWIJZER_PARSE_PAGES" in err.value.remedy
+
+
+def test_a_page_tree_past_the_readers_depth_limit_is_refused(tmp_path):
+    err = parse_error(hostile.deep_tree_pdf(tmp_path / "diep.pdf", depth=500))
+    assert "its page tree goes past a safety limit of the PDF reader (Maximum page tree depth" in err.reason
+
+
+def test_content_over_the_decompression_limit_is_said_so(tmp_path):
+    err = parse_error(hostile.form_bomb_pdf(tmp_path / "bom.pdf"))
+    assert "page 1 holds content over the PDF reader's limit for decompressed data" in err.reason
+    assert "scanned" not in err.reason and "OCR" not in err.remedy
 
 
 def test_pdf_protected_only_against_editing_is_read(tmp_path, generated):

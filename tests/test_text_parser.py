@@ -7,6 +7,7 @@ import pytest
 
 from indexer.parsers import UnreadableDocument, parser_for
 from indexer.parsers.text import MAX_CHARS, TextParser, body_of
+from tests import hostile
 
 LAW = """---
 title: Testwet 2000 — artikelen 42–43
@@ -109,6 +110,38 @@ def test_bad_text_files_say_what_and_what_to_do(tmp_path, content, encoding, rea
     assert reason in exc.value.reason
     assert exc.value.remedy  # always says what to do
     assert "doc.txt" in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    "front, reason",
+    [
+        (hostile.alias_bomb(), "uses an anchor or alias (&name, *name) at line 1"),
+        ("title: &t Nota\nsource: *t\n", "uses an anchor or alias"),
+        ("title: " + "[" * 5000 + "]" * 5000 + "\n", "nested more than 3 levels deep"),
+        ("title: " + "x" * 20_000 + "\n", "20,008 characters long, more than the 16,384 allowed"),
+    ],
+)
+def test_hostile_front_matter_is_refused_in_one_sentence(tmp_path, front, reason):
+    with pytest.raises(UnreadableDocument) as exc:
+        parse(tmp_path, f"---\n{front}---\nTekst van de nota.\n", name="bom.md")
+    assert reason in exc.value.reason and exc.value.remedy
+
+
+@pytest.mark.parametrize("value", ["2022-13-45", "2022-02-30", "1 november 2022", "2022-11"])
+def test_a_wrong_date_names_its_key_and_the_form(tmp_path, value):
+    with pytest.raises(UnreadableDocument) as exc:
+        parse(tmp_path, f"---\ntitle: Nota\nvalid_from: {value}\n---\nTekst.\n")
+    assert f"valid_from: '{value}', which is not a date in the form YYYY-MM-DD" in exc.value.reason
+    assert "valid_from: 2022-11-01" in exc.value.remedy
+
+
+@pytest.mark.parametrize(
+    "value, iso", [("2022-11-01", "2022-11-01"), ("'2022-11-01'", "2022-11-01"), ("2022-11-01 10:30:00", "2022-11-01"),
+                   ("2022-11-01T10:30:00Z", "2022-11-01")],
+)  # fmt: skip
+def test_dates_and_times_are_read_as_iso_dates(tmp_path, value, iso):
+    meta, _ = parse(tmp_path, f"---\ntitle: 2022-10-01\ndate: {value}\n---\nTekst.\n")
+    assert (meta.date, meta.title) == (iso, "2022-10-01")
 
 
 def test_unsupported_type_names_the_supported_ones(tmp_path):

@@ -1,4 +1,9 @@
-"""Document metadata from YAML: a text file's front matter or a PDF's sidecar `NAME.pdf.yaml`."""
+"""Document metadata from YAML: a text file's front matter or a PDF's sidecar `NAME.pdf.yaml`.
+
+The YAML is read by a loader that refuses anchors and aliases (with them a few hundred bytes of
+"billion laughs" expand to gigabytes), nesting deeper than a list, and more than MAX_META_CHARS
+characters; dates are read as text and checked here, so a wrong date names its key and the form.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -22,13 +27,58 @@ META_KEYS = (
     "completeness",
 )
 DATE_KEYS = ("date", "valid_from", "valid_until")
+MAX_META_CHARS = 16_384  # metadata holds a few short lines; the shipped files have under 600
+MAX_META_DEPTH = 3  # the mapping, its values, and the items of a list value
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+class _Refused(yaml.YAMLError):
+    def __init__(self, problem: str, mark):
+        self.problem, self.problem_mark = problem, mark
+
+
+class _MetaLoader(yaml.SafeLoader):
+    """yaml.SafeLoader without anchors, aliases or deep nesting, and with dates left as text."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != _TIMESTAMP]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise _Refused("an anchor or alias (&name, *name)", event.start_mark)
+        if self._depth >= MAX_META_DEPTH:
+            raise _Refused(f"values nested more than {MAX_META_DEPTH} levels deep", event.start_mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def parse_yaml_meta(text: str, file: Path, where: str) -> dict:
     """Parse and validate a YAML metadata mapping; errors name the file, line and allowed keys."""
+    if len(text) > MAX_META_CHARS:
+        raise UnreadableDocument(
+            file,
+            f"the {where} is {len(text):,} characters long, more than the {MAX_META_CHARS:,} allowed for metadata.",
+            f"Keep only the keys {', '.join(META_KEYS)} in it, one short line each.",
+        )
     try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
+        data = yaml.load(text, Loader=_MetaLoader) or {}
+    except _Refused as exc:
+        raise UnreadableDocument(
+            file,
+            f"the {where} uses {exc.problem} at line {exc.problem_mark.line + 1}, which metadata may not.",
+            "Write each value out in full on its own key: value line.",
+        ) from None
+    except (yaml.YAMLError, ValueError, TypeError) as exc:  # ValueError: e.g. an explicit !!int abc
         mark = getattr(exc, "problem_mark", None)
         line = f" at line {mark.line + 1}" if mark is not None else ""
         raise UnreadableDocument(
@@ -59,18 +109,23 @@ def parse_yaml_meta(text: str, file: Path, where: str) -> dict:
 
 
 def _iso_date(value: object, key: str, file: Path, where: str) -> str:
+    """An ISO date (YYYY-MM-DD) from a date, a date and time, or their text."""
     if isinstance(value, dt.datetime):
         return value.date().isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
-    try:
-        return dt.date.fromisoformat(str(value).strip()).isoformat()
-    except ValueError:
-        raise UnreadableDocument(
-            file,
-            f"the {where} has {key}: {value!r}, which is not a date.",
-            f"Write {key} as YYYY-MM-DD, e.g. 2022-11-01.",
-        ) from None
+    text = str(value).strip()
+    for parse in (dt.date.fromisoformat, lambda t: dt.datetime.fromisoformat(t).date()):
+        try:
+            return parse(text).isoformat()
+        except ValueError:
+            pass
+    shown = repr(text if len(text) <= 40 else text[:40] + "...")
+    raise UnreadableDocument(
+        file,
+        f"the {where} has {key}: {shown}, which is not a date in the form YYYY-MM-DD.",
+        f"Write {key} as YYYY-MM-DD, e.g. {key}: 2022-11-01.",
+    )
 
 
 def split_front_matter(text: str) -> tuple[str | None, str, int]:

@@ -25,10 +25,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pypdf import PdfReader
+from pypdf.errors import DependencyError, LimitReachedError
 
 from indexer.parsers import SIDECAR_SUFFIX, UnreadableDocument
 from indexer.parsers.chunking import Block, Chunk, Piece, chunk_blocks
-from indexer.parsers.frontmatter import make_meta, parse_yaml_meta
+from indexer.parsers.frontmatter import MAX_META_CHARS, make_meta, parse_yaml_meta
 from indexer.passage import DocumentMeta, Passage
 
 log = logging.getLogger(__name__)
@@ -63,9 +64,12 @@ _CONJUNCTIONS = {"en", "of", "tot", "noch", "als", "dan", "and", "or", "to"}  # 
 
 
 class PdfParser:
-    """Parser for text PDFs; see the module docstring for what the offsets index."""
+    """Parser for text PDFs; see the module docstring for what the offsets index.
+
+    `max_pages`: a PDF with more pages is refused before its pages are read (None: no limit)."""
 
     suffixes = (".pdf",)
+    max_pages: int | None = None
 
     def parse(self, path: Path, display_name: str) -> tuple[DocumentMeta, list[Passage]]:
         meta, passages, _ = self.parse_document(path, display_name)
@@ -74,7 +78,7 @@ class PdfParser:
     def parse_document(self, path: Path, display_name: str) -> tuple[DocumentMeta, list[Passage], list[str]]:
         """Metadata, passages and the raw page texts their offsets index, from one read of the PDF."""
         path = Path(path)
-        reader = _open(path, display_name)
+        reader = _open(path, display_name, self.max_pages)
         meta = read_meta(path, reader, display_name)
         pages = _read_pages(reader, display_name)
         chunks = _structure(pages)
@@ -130,7 +134,7 @@ def read_meta(path: Path, reader: PdfReader, display_name: str) -> DocumentMeta:
 # Reading
 
 
-def _open(path: Path, name: str) -> PdfReader:
+def _open(path: Path, name: str, max_pages: int | None = None) -> PdfReader:
     redo = "Export or download the PDF again and replace the file."
     if not path.exists():
         raise UnreadableDocument(name, "the file does not exist.", "Check the path.")
@@ -139,6 +143,10 @@ def _open(path: Path, name: str) -> PdfReader:
     try:
         reader = PdfReader(path)
         encrypted = reader.is_encrypted
+    except MemoryError:
+        raise
+    except LimitReachedError as exc:
+        raise _over_limit(name, "its structure", exc) from exc
     except Exception as exc:  # pypdf raises many types (PdfReadError, KeyError...) on damage
         raise UnreadableDocument(
             name, f"not a readable PDF ({type(exc).__name__}: {exc}).",
@@ -147,21 +155,74 @@ def _open(path: Path, name: str) -> PdfReader:
     if encrypted:
         try:
             opened = bool(reader.decrypt(""))  # protected against editing only: opens anyway
-        except Exception:  # e.g. AES without the `cryptography` package
+        except DependencyError:
+            raise UnreadableDocument(
+                name, "the PDF is AES-encrypted, and the package cryptography that opens it is not installed.",
+                "Install the requirements (pip install -r requirements.txt) and build again.",
+            ) from None
+        except Exception:
             opened = False
         if not opened:
             raise UnreadableDocument(
-                name, "the PDF is password protected (encrypted).",
-                "Remove the protection (open it with the password and save or print it as a PDF "
-                "without a password), then add it to the corpus folder again.",
+                name, "the PDF is password-protected.",
+                "Save an unprotected copy (open it with the password, then save or print it as a PDF "
+                "without one) and put that in the corpus folder instead.",
             )
+    if max_pages is not None:
+        declared = _declared_pages(reader)
+        if declared is not None and declared > max_pages:
+            raise _too_many_pages(name, declared, max_pages)
     try:
         count = len(reader.pages)
+    except MemoryError:
+        raise
+    except LimitReachedError as exc:
+        raise _over_limit(name, "its page tree", exc) from exc
     except Exception as exc:
         raise UnreadableDocument(name, f"the page tree is damaged ({exc}).", redo) from exc
+    if max_pages is not None and count > max_pages:
+        raise _too_many_pages(name, count, max_pages)
     if count == 0:
         raise UnreadableDocument(name, "the PDF has no pages.", redo)
     return reader
+
+
+def _declared_pages(reader: PdfReader) -> int | None:
+    """The page count the PDF states (/Count of its page tree), read without walking the tree."""
+    try:
+        count = reader.root_object["/Pages"].get_object()["/Count"]
+        return int(count.get_object() if hasattr(count, "get_object") else count)
+    except Exception:  # no or a damaged count: the walk below counts the pages
+        return None
+
+
+def _too_many_pages(name: str, count: int, limit: int) -> UnreadableDocument:
+    return UnreadableDocument(
+        name, f"the PDF has {count:,} pages, more than the limit of {limit:,} pages per file.",
+        f"Split it into parts of at most {limit:,} pages, or raise BELEIDSWIJZER_PARSE_PAGES if the file is genuine.",
+    )
+
+
+def _over_limit(name: str, part: str, exc: Exception) -> UnreadableDocument:
+    """A PDF that goes past one of pypdf's safety limits (decompressed size, page tree depth...)."""
+    return UnreadableDocument(
+        name, f"{part} goes past a safety limit of the PDF reader ({exc}).",
+        "If the file is genuine, print it to a new PDF and add that instead; otherwise remove it.",
+    )
+
+
+class _LimitWarnings(logging.Handler):
+    """Collects the safety limits pypdf reached and only logged, e.g. a form on a page whose
+    content is over the decompression limit: pypdf leaves it out and goes on."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.reached: list[LimitReachedError] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        exc = record.args.get("exception") if isinstance(record.args, dict) else None
+        if isinstance(exc, LimitReachedError):
+            self.reached.append(exc)
 
 
 @dataclass(frozen=True)
@@ -183,39 +244,64 @@ class _Page:
     raw: str
     lines: list[_Line]
     middle: float | None  # height of the page's middle (None: unknown)
+    limited: bool = False  # pypdf left content out at one of its safety limits
 
 
 def _read_pages(reader: PdfReader, name: str) -> list[_Page]:
     pages = []
-    for number, page in enumerate(reader.pages, start=1):
-        frags: list[tuple[str, float]] = []
-
-        def visit(text, cm, tm, font, size, frags=frags):
-            frags.append((text, tm[4] * cm[1] + tm[5] * cm[3] + cm[5]))  # y of text matrix x CTM
-
-        try:
-            raw = page.extract_text(visitor_text=visit)
-        except Exception as exc:
-            raise UnreadableDocument(
-                name, f"text of page {number} cannot be extracted ({type(exc).__name__}: {exc}).",
-                "Open it in a PDF viewer and print it to a new PDF, then replace the file.",
-            ) from exc
-        layout = "".join(f[0] for f in frags) == raw
-        try:
-            middle = (float(page.mediabox.bottom) + float(page.mediabox.top)) / 2
-        except (TypeError, ValueError, KeyError):
-            middle = None
-        pages.append(_Page(number, raw, _lines(number, raw, frags if layout else []), middle))
+    limits = _LimitWarnings()
+    pypdf_log = logging.getLogger("pypdf")
+    pypdf_log.addHandler(limits)
+    try:
+        for number, page in enumerate(reader.pages, start=1):
+            pages.append(_read_page(number, page, name, limits))
+    finally:
+        pypdf_log.removeHandler(limits)
+    limited = sorted({p.number for p in pages if p.limited})
     if not any(p.raw.strip() for p in pages):
+        if limited:
+            raise UnreadableDocument(
+                name, f"page {limited[0]} holds content over the PDF reader's limit for decompressed data "
+                f"({limits.reached[0]}), and no other text could be read.",
+                "If the file is genuine, print it to a new PDF and add that instead; otherwise remove it.",
+            )
         raise UnreadableDocument(
             name, f"no extractable text on any of its {len(pages)} page(s); it is probably a "
             "scanned image.",
             "Run OCR on it (e.g. `ocrmypdf in.pdf out.pdf`) and add the OCR'd PDF instead.",
         )
+    if limited:
+        log.warning("%s: content over the PDF reader's limits left out on page(s) %s", name, limited)
     empty = [p.number for p in pages if not p.raw.strip()]
     if empty:
         log.warning("%s: no text on page(s) %s (scanned or blank); they are not indexed", name, empty)
     return pages
+
+
+def _read_page(number: int, page, name: str, limits: _LimitWarnings) -> _Page:
+    frags: list[tuple[str, float]] = []
+
+    def visit(text, cm, tm, font, size):
+        frags.append((text, tm[4] * cm[1] + tm[5] * cm[3] + cm[5]))  # y of text matrix x CTM
+
+    reached = len(limits.reached)
+    try:
+        raw = page.extract_text(visitor_text=visit)
+    except MemoryError:
+        raise
+    except LimitReachedError as exc:
+        raise _over_limit(name, f"page {number}", exc) from exc
+    except Exception as exc:
+        raise UnreadableDocument(
+            name, f"text of page {number} cannot be extracted ({type(exc).__name__}: {exc}).",
+            "Open it in a PDF viewer and print it to a new PDF, then replace the file.",
+        ) from exc
+    layout = "".join(f[0] for f in frags) == raw
+    try:
+        middle = (float(page.mediabox.bottom) + float(page.mediabox.top)) / 2
+    except (TypeError, ValueError, KeyError):
+        middle = None
+    return _Page(number, raw, _lines(number, raw, frags if layout else []), middle, len(limits.reached) > reached)
 
 
 def _lines(number: int, raw: str, frags: list[tuple[str, float]]) -> list[_Line]:
@@ -255,8 +341,10 @@ def _read_sidecar(path: Path, name: str) -> dict:
     sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
     if not sidecar.exists():
         return {}
+    with open(sidecar, "rb") as fh:
+        data = fh.read(4 * MAX_META_CHARS + 4)  # enough to tell that it is over the limit
     try:
-        text = sidecar.read_text(encoding="utf-8")
+        text = data.decode("utf-8", "replace" if len(data) > 4 * MAX_META_CHARS else "strict")
     except UnicodeDecodeError:
         raise UnreadableDocument(
             name, f"its metadata file {sidecar.name} is not UTF-8 text.", f"Save {sidecar.name} as UTF-8."
