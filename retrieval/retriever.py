@@ -28,10 +28,11 @@ from indexer import dense
 from indexer.analysis import tokenize
 from indexer.background import background_vectors
 from indexer.encoders import Encoder, get_encoder
+from indexer.text import fold
 from indexer.store import IndexError_, IndexReader
 from retrieval import fusion
 from retrieval.answer import Answer, period_answer, quote_answer, rule_period
-from retrieval.conversation import read
+from retrieval.conversation import read, topic_words
 from retrieval.fusion import MODES, Params, Signals
 from retrieval.hits import Hit, MissingReference, SearchResult
 from retrieval.lexicon import LEXICON, Lexicon, build_lexical_query, default_lexicon
@@ -42,9 +43,10 @@ from retrieval.references import EXACT, Reference, ReferenceIndex, parse_referen
 from retrieval.sources import find_source_passage
 from retrieval.thesaurus import THESAURUS, Thesaurus, default_thesaurus
 from retrieval.validity import status_on, valid_on
-from rules.suggest import asks_period
+from rules.suggest import asks_period, period_subject_words
 
 log = logging.getLogger(__name__)
+MAX_PERIOD_TOPIC = 1  # words besides the measure and its period in a question that asks only for the period
 
 
 class RetrievalError(RuntimeError):
@@ -264,8 +266,10 @@ class Retriever:
 
     def _period_answer(self, question: str, hits: list[Hit], k: int, on: dt.date | None) -> tuple[list[Hit], Answer] | None:
         """For a question about when a rule applies ("Tot wanneer geldt het BVM?"): the hits with
-        the passage that states the rule's end (first, when it was not among them) and the answer
-        line with the rule's period; None for other questions or when that passage is not indexed."""
+        the passage that states the rule's end and the answer line with the rule's period; None for
+        other questions or when that passage is not indexed. The passage is put first when it was
+        not among the hits only for a question that asks for the period alone: one that also asks
+        more ("Met hoeveel tijd ... verlengen, en tot wanneer?") keeps the passages found for it."""
         rule_id = asks_period(question)
         if rule_id is None:
             return None
@@ -275,6 +279,8 @@ class Retriever:
             return None
         index = next((i for i, h in enumerate(hits) if h.passage.passage_id == source.passage.passage_id), None)
         if index is None:
+            if len(_other_topic(question, rule_id)) > MAX_PERIOD_TOPIC:
+                return None
             hits, index = [source, *hits[: k - 1]], 0
         return hits, period_answer(period, source, index)
 
@@ -289,6 +295,14 @@ class Retriever:
         refs = parse_references(reference)
         scored = sorted(((s, i) for i, s in self.references.rows(refs).items()), key=lambda x: (-x[0], x[1]))
         return refs, [self._hit(i, float(s), None, None, s, reference, None) for s, i in scored[:limit]]
+
+
+def _other_topic(question: str, rule_id: str) -> list[str]:
+    """The topic words of a question (its own, not those carried from an earlier turn) that do not
+    name the rule's subject or ask for its period: what else it asks."""
+    own = question.split(" (", 1)[0]  # a follow-up's carried topic is in parentheses (retrieval.conversation)
+    named = [fold(w) for phrase in period_subject_words(rule_id) for w in phrase.split() if len(w) > 2]
+    return [w for w in topic_words(own) if not any(fold(w).startswith(n) or n.startswith(fold(w)) for n in named)]
 
 
 def _without(question: str, refs: list[Reference]) -> str:

@@ -101,6 +101,14 @@ def asks_period(question: str) -> str | None:
     return None
 
 
+def period_subject_words(rule_id: str) -> list[str]:
+    """The words and phrases that name a rule's subject or ask for its period (detection.yaml):
+    what a question about the period alone consists of, besides function words."""
+    spec = detection().get(rule_id) or {}
+    period = spec.get("period") or {}
+    return [w for group in spec.get("when") or [] for w in group] + list(period.get("about") or []) + list(period.get("asks") or [])
+
+
 def _extract(spec: dict, question: str, text: str) -> tuple[Any, str]:
     kind = spec["kind"]
     if kind == "number":

@@ -131,3 +131,26 @@ def test_a_question_about_when_the_bvm_applies_gets_the_rules_period_from_its_so
 def test_other_questions_about_the_bvm_get_no_rule_answer(letters):
     res = letters.search("Wat houdt het BVM in voor Russische dienstplichtigen?", k=3)
     assert res.answer is None or res.answer.rule is None
+
+
+def test_a_question_that_asks_more_than_the_period_keeps_its_passages(letters, monkeypatch):
+    import retrieval.retriever as retriever_module
+
+    alone = letters.search("Tot wanneer geldt het BVM?", k=1)
+    assert alone.hits[0].passage.doc_id == "kamerbrief-2022-12-13-kst-19637-3018"  # put first: it states the end
+    question = "Met hoeveel tijd adviseert de staatssecretaris het BVM te verlengen, en tot wanneer?"
+    more = letters.search(question, k=1)
+    monkeypatch.setattr(retriever_module, "asks_period", lambda q: None)  # the same search without the rule
+    plain = letters.search(question, k=1)
+    assert plain.hits[0].passage.doc_id != "kamerbrief-2022-12-13-kst-19637-3018"  # the rule's passage was not found
+    assert [h.passage.passage_id for h in more.hits] == [h.passage.passage_id for h in plain.hits]  # nor put in
+    if more.answer is not None and more.answer.rule is not None:  # the rule's passage was found by the search itself
+        assert more.hits[more.answer.passage].passage.doc_id == "kamerbrief-2022-12-13-kst-19637-3018"
+
+
+@pytest.mark.parametrize("question", ["Wat gebeurt er met opvang als een vertrekmoratorium afloopt?",
+                                      "Hoe lang wordt de beslistermijn verlengd bij een besluitmoratorium?"])
+def test_questions_that_name_a_moratorium_without_asking_its_period_get_no_rule_answer(question):
+    from rules.suggest import asks_period
+
+    assert asks_period(question) is None
