@@ -4,6 +4,8 @@ sessions that count as local."""
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -52,3 +54,16 @@ def fake_retriever(folder: Path, files: dict[str, str]):
         (corpus / name).write_text(text, encoding="utf-8")
     build([corpus], folder / "ix", FakeEncoder())
     return Retriever(folder / "ix", FakeEncoder())
+
+
+def stop_process_group(proc: subprocess.Popen) -> None:
+    """End a process group started by a fixture: SIGTERM, then SIGKILL."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=10)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -17,7 +16,7 @@ import pytest
 
 from indexer.build import build
 from indexer.encoders.fake import FakeEncoder
-from tests.conftest import NOTE_PDF, REPO
+from tests.conftest import NOTE_PDF, REPO, stop_process_group
 
 pytestmark = pytest.mark.integration
 
@@ -97,15 +96,7 @@ def server(tmp_path):
             time.sleep(0.3)
         yield url
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=10)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            proc.wait(timeout=10)
+        stop_process_group(proc)
         log.close()
 
 

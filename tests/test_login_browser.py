@@ -11,7 +11,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -26,7 +25,7 @@ import pytest
 import rules
 from indexer.build import build
 from indexer.encoders.fake import FakeEncoder
-from tests.conftest import REPO
+from tests.conftest import REPO, stop_process_group
 from tests.test_app import NOTE
 from tests.test_browser import STARTUP_SECONDS, _wait, browser, free_port, require_chromium, shots_dir  # noqa: F401
 from ui.i18n import STRINGS
@@ -93,19 +92,6 @@ def install_provider(npm: str) -> Path:
     return target / "node_modules"
 
 
-def stop(proc: subprocess.Popen) -> None:
-    """End a process group started by a fixture: SIGTERM, then SIGKILL."""
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait(timeout=10)
-
-
 @contextmanager
 def started(args: list[str], log_path: Path, **popen) -> Iterator[subprocess.Popen]:
     with open(log_path, "wb") as log:
@@ -113,7 +99,7 @@ def started(args: list[str], log_path: Path, **popen) -> Iterator[subprocess.Pop
         try:
             yield proc
         finally:
-            stop(proc)
+            stop_process_group(proc)
 
 
 def wait_for(ready, proc: subprocess.Popen, log_path: Path, what: str, seconds: float = STARTUP_SECONDS):
