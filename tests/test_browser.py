@@ -17,6 +17,7 @@ import pytest
 from indexer.build import build
 from indexer.encoders.fake import FakeEncoder
 from tests.conftest import NOTE_PDF, REPO, stop_process_group
+from tests.test_officer_labels import raw_codes
 
 pytestmark = pytest.mark.integration
 
@@ -114,7 +115,12 @@ def browser(tmp_path):
         f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1400,1100",
     ):  # fmt: skip
         options.add_argument(arg)
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
+                                              "download.prompt_for_download": False})  # fmt: skip
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.downloads = downloads  # where an export lands (tests read it)
     try:
         yield driver
     finally:
@@ -143,7 +149,10 @@ def test_a_dutch_question_is_answered_with_its_citation_in_chromium(server, brow
     main = browser.find_element(By.CSS_SELECTOR, "[data-testid='stMainBlockContainer']").text
     assert CITATION in main
     assert "Russische dienstplichtigen van 18 tot en met 27 jaar" in main
-    assert browser.save_screenshot(str(tmp_path / "chat-answer.png"))
+    # the two kinds of validity: the note's text is current, the BVM it describes has ended
+    assert "huidige tekst" in main and "BVM Russische dienstplichtigen: 29-06-2022 tot 29-06-2023 (afgelopen)" in main
+    assert raw_codes([main]) == []  # the officer's words only
+    assert browser.save_screenshot(str(shots_dir(tmp_path) / "chat-answer.png"))
 
     # open the lead passage in context: the PDF page with the passage highlighted
     buttons = [b for b in browser.find_elements(By.TAG_NAME, "button") if "Toon in context" in b.text]
@@ -190,6 +199,19 @@ def test_document_html_and_script_show_as_text_in_chromium(server, browser, tmp_
 
 SHOTS_ENV = "BELEIDSWIJZER_SCREENSHOTS"  # a folder to keep the screenshots in (default: the test's temp folder)
 BVM_QUESTION = "Valt een 25-jarige Russische deserteur onder het moratorium?"
+BVM_2022_QUESTION = "Valt een 25-jarige Russische deserteur die in oktober 2022 vertrok onder het moratorium?"
+
+
+def save_pdf_pages(pdf: Path, stem: Path) -> str:
+    """Each page of a downloaded PDF as a PNG beside the screenshots (stem-1.png, ...); its text."""
+    import pypdfium2
+
+    doc = pypdfium2.PdfDocument(str(pdf))
+    text = []
+    for i, page in enumerate(doc, 1):
+        page.render(scale=1.5).to_pil().save(f"{stem}-{i}.png")
+        text.append(page.get_textpage().get_text_range())
+    return "\n".join(text)
 
 
 def shots_dir(tmp_path: Path) -> Path:
@@ -248,7 +270,7 @@ def test_a_rule_check_runs_end_to_end_from_the_chat_in_chromium(server, browser,
     box = _wait(browser, STARTUP_SECONDS).until(
         EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid='stChatInputTextArea']"))
     )
-    box.send_keys(BVM_QUESTION + Keys.ENTER)
+    box.send_keys(BVM_2022_QUESTION + Keys.ENTER)
     offer = _wait(browser, ANSWER_SECONDS).until(
         lambda d: next((b for b in d.find_elements(By.TAG_NAME, "button") if "Open de regelcheck" in b.text), None)
     )
@@ -267,16 +289,12 @@ def test_a_rule_check_runs_end_to_end_from_the_chat_in_chromium(server, browser,
                      if "Verband met de oorlog in Oekraïne" in w.text)  # fmt: skip
         next(o for o in radio.find_elements(By.CSS_SELECTOR, "label") if o.text.strip() == "ja").click()
 
-    def reference_date() -> None:
-        box = next(w for w in browser.find_elements(By.CSS_SELECTOR, "[data-testid='stDateInput']") if "Peildatum" in w.text)
-        day = box.find_element(By.CSS_SELECTOR, "[role='spinbutton'][data-type='day']")
-        day.click()
-        day.send_keys("01102022")  # day, month, year: each segment moves on to the next when full
-        day.send_keys(Keys.TAB)
-        _wait(browser, 10).until(lambda d: "01-10-2022" in box.text.replace("\n", ""))
+    # the reference date comes from the question ("in oktober 2022"), and the page says so
+    box = next(w for w in browser.find_elements(By.CSS_SELECTOR, "[data-testid='stDateInput']") if "Peildatum" in w.text)
+    assert "01-10-2022" in box.text.replace("\n", "")
+    assert "Peildatum 01-10-2022, uit uw vraag (“oktober 2022”)" in browser.find_element(By.CSS_SELECTOR, main).text
 
     retry(war_link_yes)
-    retry(reference_date)
     retry(lambda: next(b for b in browser.find_elements(By.TAG_NAME, "button") if b.text.strip().endswith("Controleren")).click())
 
     _wait(browser, 30).until(lambda d: "Uitkomst: Het BVM" in d.find_element(By.CSS_SELECTOR, main).text)
@@ -285,7 +303,16 @@ def test_a_rule_check_runs_end_to_end_from_the_chat_in_chromium(server, browser,
     assert "Uitkomst: Het BVM voor Russische dienstplichtigen is van toepassing." in text
     assert "Peildatum 01-10-2022" in text and "sha256" not in text
     assert "Nota Beleidsconsequenties mobilisatie Rusland, p. 1" in text  # a step's citation
+    assert raw_codes([text]) == []  # no fact, outcome or condition code, no rule version
     full_page_screenshot(browser, out / "rule-check-bvm.png")
+
+    # the export for the case file, as the officer downloads it: Dutch, both kinds of validity kept
+    retry(lambda: next(b for b in browser.find_elements(By.TAG_NAME, "button") if "Export (PDF)" in b.text).click())
+    pdf = _wait(browser, 30).until(lambda d: next(iter(sorted(browser.downloads.glob("*.pdf"))), None))
+    time.sleep(0.5)
+    export_text = save_pdf_pages(pdf, out / "export")
+    assert "Peildatum: 01-10-2022" in export_text and "Technische bijlage" in export_text
+    assert raw_codes([export_text.split("Technische bijlage")[0]]) == []  # codes only in the annex
 
     # the diagram tab: the decision path drawn by Graphviz
     next(t for t in browser.find_elements(By.CSS_SELECTOR, "[role='tab']") if "Beslisschema" in t.text).click()
@@ -316,4 +343,5 @@ def test_onboarding_page_in_chromium(server, browser, tmp_path):
     text = browser.find_element(By.CSS_SELECTOR, main).text
     assert "Opbouw van de nota" in text and "3. Kernpunten" in text
     assert "BVM — besluit- en vertrekmoratorium" in text
+    assert raw_codes([text]) == []  # (the table is drawn on a canvas: its columns are checked in test_app_rules)
     full_page_screenshot(browser, shots_dir(tmp_path) / "onboarding.png")
