@@ -130,3 +130,10 @@ def test_both_languages_have_the_same_strings_and_placeholders():
     assert nl.keys() == en.keys()
     fields = lambda s: sorted(f for _, f, _, _ in string.Formatter().parse(s) if f)  # noqa: E731
     assert {k: fields(v) for k, v in nl.items()} == {k: fields(v) for k, v in en.items()}
+
+
+def test_a_count_takes_the_singular_for_one():
+    from ui.i18n import count
+
+    assert count("n_documents", 1) == "1 document" and count("n_documents", 12) == "12 documenten"
+    assert count("n_passages", 1) == "1 passage"

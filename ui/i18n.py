@@ -113,8 +113,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_file": "Bestand",
         "col_date": "Datum",
         "col_status": "Tekst",
-        "col_valid_from": "Geldig vanaf",
-        "col_valid_until": "Geldig t/m",
         "col_pages": "Pagina's",
         "col_passages": "Passages",
         "col_completeness": "Volledigheid",
@@ -122,7 +120,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "loading_index": "Index en model laden…",
         "index_building": "De index wordt opgebouwd uit {corpus}. Dit gebeurt één keer; daarna start de app in enkele seconden.",
         "index_busy": "De index wordt op dit moment door een andere sessie opgebouwd. Deze pagina ververst vanzelf.",
-        "index_built": "Index opgebouwd: {documents} documenten, {passages} passages in {seconds:.0f} s.",
+        "index_built": "Index opgebouwd: {documents}, {passages} in {seconds:.0f} s.",
+        "n_documents": "{n} document|{n} documenten",
+        "n_passages": "{n} passage|{n} passages",
         "index_skipped": "{n} bestand(en) konden niet worden geïndexeerd; de pagina Beheer noemt de reden.",
         "index_unusable": "De index kan niet worden gebruikt. Vraag de beheerder de index opnieuw op te bouwen (pagina Beheer).",
         "index_nothing": "Er kon niets worden geïndexeerd. Voeg PDF-, .txt- of .md-bestanden toe aan de corpusmap en bouw opnieuw.",
@@ -445,15 +445,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_file": "File",
         "col_date": "Date",
         "col_status": "Text",
-        "col_valid_from": "Valid from",
-        "col_valid_until": "Valid to",
         "col_pages": "Pages",
         "col_passages": "Passages",
         "col_completeness": "Completeness",
         "loading_index": "Loading index and model…",
         "index_building": "Building the index from {corpus}. This happens once; later starts take a few seconds.",
         "index_busy": "Another session is building the index right now. This page refreshes by itself.",
-        "index_built": "Index built: {documents} documents, {passages} passages in {seconds:.0f} s.",
+        "index_built": "Index built: {documents}, {passages} in {seconds:.0f} s.",
+        "n_documents": "{n} document|{n} documents",
+        "n_passages": "{n} passage|{n} passages",
         "index_skipped": "{n} file(s) could not be indexed; the Management page gives the reason.",
         "index_unusable": "The index cannot be used. Ask the administrator to rebuild it (Management page).",
         "index_nothing": "Nothing could be indexed. Add PDF, .txt or .md files to the corpus folder and build again.",
@@ -686,6 +686,13 @@ def t(key: str, **values: object) -> str:
     """The UI string `key` in the session's language, filled with `values`."""
     template = STRINGS[lang()].get(key) or STRINGS[DEFAULT][key]
     return template.format(**values) if values else template
+
+
+def count(key: str, n: int) -> str:
+    """'1 document' or '12 documenten': a count with the singular or plural form of string `key`
+    ('one|many')."""
+    one, many = t(key, n=n).split("|")
+    return one if n == 1 else many
 
 
 def fmt_date(iso: str | None) -> str:

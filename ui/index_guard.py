@@ -13,7 +13,7 @@ from retrieval.retriever import RetrievalError, Retriever
 from ui import resources
 from ui.auth import current_user
 from ui.build_runner import DiskFull
-from ui.i18n import t
+from ui.i18n import count, t
 from ui.settings import Settings
 from ui.text import md_escape
 
@@ -68,7 +68,8 @@ def ensure_index(cfg: Settings) -> None:
         return
     bar.empty()
     note.empty()
-    st.success(t("index_built", documents=report.documents, passages=report.passages, seconds=report.seconds))
+    st.success(t("index_built", documents=count("n_documents", report.documents),
+                 passages=count("n_passages", report.passages), seconds=report.seconds))  # fmt: skip
     if report.skipped:
         st.warning(t("index_skipped", n=len(report.skipped)))
 

@@ -16,14 +16,11 @@ def corpus_table(library: Library) -> None:
     rows = []
     for doc in library.documents():
         meta = doc.meta
-        start, end = fmt_date(meta.valid_from), fmt_date(meta.valid_until)
-        validity = t("valid_from_until", start=start, end=end) if start and end else (
-            t("valid_from", start=start) if start else t("valid_until", end=end) if end else t("validity_open"))
         rows.append({
             t("col_title"): meta.title,
             t("col_type"): meta.doctype or "",
             t("col_date"): fmt_date(meta.date),
-            t("col_validity"): validity,
+            t("col_validity"): validity_cell(meta),
             t("col_status"): status_label(status_on(meta)),
             t("col_measure"): measure_cell(doc.doc_id),
         })  # fmt: skip
@@ -33,6 +30,14 @@ def corpus_table(library: Library) -> None:
         t("col_validity"): st.column_config.TextColumn(width="medium"), t("col_status"): narrow,
         t("col_measure"): st.column_config.TextColumn(width="medium"),
     })  # fmt: skip
+
+
+def validity_cell(meta) -> str:
+    """When the document's text is valid: 'geldig 01-10-2022 t/m 30-09-2023', or open."""
+    start, end = fmt_date(meta.valid_from), fmt_date(meta.valid_until)
+    if start and end:
+        return t("valid_from_until", start=start, end=end)
+    return t("valid_from", start=start) if start else t("valid_until", end=end) if end else t("validity_open")
 
 
 def measure_cell(doc_id: str) -> str:
@@ -45,7 +50,8 @@ def measure_cell(doc_id: str) -> str:
 
 
 def documents_table(library: Library) -> None:
-    """The indexed documents with date, status, validity, pages and passages (cells are plain text)."""
+    """The indexed documents with date, status, validity, pages and passages (cells are plain text;
+    narrow columns, so that the table fits the page)."""
     rows = []
     for doc in library.documents():
         meta = doc.meta
@@ -55,10 +61,15 @@ def documents_table(library: Library) -> None:
             t("col_date"): fmt_date(meta.date),
             t("col_status"): status_label(status_on(meta)),
             t("col_measure"): measure_cell(doc.doc_id),
-            t("col_valid_from"): fmt_date(meta.valid_from),
-            t("col_valid_until"): fmt_date(meta.valid_until),
+            t("col_validity"): validity_cell(meta),
             t("col_pages"): doc.n_pages if doc.is_pdf else None,
             t("col_passages"): doc.n_passages,
             t("col_completeness"): meta.completeness or "",
         })  # fmt: skip
-    st.dataframe(rows, hide_index=True, width="stretch")
+    small, medium = st.column_config.TextColumn(width="small"), st.column_config.TextColumn(width="medium")
+    number = st.column_config.NumberColumn(width="small")
+    st.dataframe(rows, hide_index=True, width="stretch", column_config={
+        t("col_title"): medium, t("col_file"): small, t("col_date"): small, t("col_status"): small,
+        t("col_measure"): small, t("col_validity"): small, t("col_pages"): number, t("col_passages"): number,
+        t("col_completeness"): small,
+    })  # fmt: skip
