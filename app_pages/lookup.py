@@ -51,8 +51,8 @@ if choice:
     doc_passages = library.passages_of(choice)
     shown = doc_passages[:100]
     st.caption(t("documents_passages_shown", shown=len(shown), total=len(doc_passages)))
-    for p in shown:
-        with st.expander(md_escape(p.citation)):
+    for p, label in zip(shown, passages.listing_labels(shown)):
+        with st.expander(md_escape(label)):
             passages.passage_card(p, key=f"lk_doc_{p.passage_id}")
 
 context.context_dialog(library)

@@ -374,3 +374,18 @@ def test_a_reference_not_in_the_corpus_is_said_with_the_nearest_existing(app_env
     at = ask(start(), "art. 99 Procedurerichtlijn")
     warning = " ".join(w.value.replace("\\", "") for w in at.warning)
     assert "staat niet in het corpus" in warning and "art. 31" in warning
+
+
+def test_listing_labels_tell_passages_under_one_heading_apart():
+    from indexer.passage import DocumentMeta, Passage
+    from ui.passages import listing_labels
+
+    vc = DocumentMeta("vc", "Vreemdelingencirculaire 2000 (C)", "vc.txt")
+    c23 = "C2/3.2 Artikel 29 Vw > Vervolging wegens dienstweigering of desertie"
+    ps = [Passage("vc", i, "tekst", section=c23, meta=vc) for i in range(4)]
+    ps += [Passage("vc", 4, "tekst", section="C3 Moratoria > 1 Inleiding", meta=vc),
+           Passage("vc", 5, "tekst", section="C3 Moratoria > 2 Besluitmoratorium", meta=vc)]  # fmt: skip
+    labels = listing_labels(ps)
+    assert len(set(labels)) == 6  # four paragraphs under one sub-heading and two sections: six labels
+    assert labels[0] == "Vreemdelingencirculaire 2000 (C), C2/3.2 Artikel 29 Vw › Vervolging wegens dienstweigering of desertie · alinea 1"
+    assert labels[5] == "Vreemdelingencirculaire 2000 (C), C3 Moratoria › 2 Besluitmoratorium"

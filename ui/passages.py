@@ -77,10 +77,30 @@ def hit_card(hit: Hit, *, key: str) -> None:
     )  # fmt: skip
 
 
+def listing_labels(passages: list[Passage]) -> list[str]:
+    """Labels that tell the passages of a list apart: the citation, with its deepest heading when
+    the citation names only the top one ('… C3 Moratoria, › 2 Besluitmoratorium'), and
+    'alinea n' for passages that would still read the same (four paragraphs under C2/3.2)."""
+    labels = []
+    for p in passages:
+        parts = p.section.split(" > ") if p.section else []
+        deeper = len(parts) > 1 and not p.locator and parts[-1] not in p.citation
+        labels.append(f"{p.citation} › {parts[-1]}" if deeper else p.citation)
+    seen: dict[str, int] = {}
+    total = {label: labels.count(label) for label in labels}
+    out = []
+    for label in labels:
+        if total[label] > 1:
+            seen[label] = seen.get(label, 0) + 1
+            label = f"{label} · {t('paragraph_n', n=seen[label])}"
+        out.append(label)
+    return out
+
+
 def folded_hits(hits: list[Hit], *, key: str, start: int = 1) -> None:
     """Hits as expanders labelled with their citation, for the passages after the lead."""
-    for i, hit in enumerate(hits, start):
-        with st.expander(md_escape(f"{i}. {hit.passage.citation}")):
+    for (i, hit), label in zip(enumerate(hits, start), listing_labels([h.passage for h in hits])):
+        with st.expander(md_escape(f"{i}. {label}")):
             hit_card(hit, key=f"{key}_{i}")
 
 
