@@ -8,6 +8,9 @@ from ui import audit_trail, auth, index_guard, navigation, settings
 from ui.i18n import LANGUAGES, t
 
 st.set_page_config(page_title="Beleidswijzer", page_icon=":material/policy:", layout="wide")
+# Streamlit's own hint under a text field ("Press Enter to apply") is English only; every field of
+# the app has a Dutch button or label that says what to do, so the hint is hidden.
+st.html("<style>[data-testid='InputInstructions']{display:none}</style>")
 
 with st.sidebar:
     st.selectbox(t("language"), list(LANGUAGES), format_func=LANGUAGES.get, key="lang")

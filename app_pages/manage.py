@@ -287,7 +287,7 @@ else:
         cols[1].metric(t("manage_passages"), manifest.get("passages", len(library.passages)))
         cols[2].markdown(f"{t('manage_model')}  \n`{manifest.get('model', '?')}`")
         cols[3].markdown(f"{t('manage_built_at')}  \n`{str(manifest.get('built_at', '?'))[:16].replace('T', ' ')}`")
-        tables.documents_table(library)
+        tables.documents_table(library, files=True)
 st.caption(md_escape(f"{t('manage_location')}: {cfg.index_dir}  ·  {t('manage_corpus')}: "
                      + ", ".join(str(c) for c in cfg.corpora)))  # fmt: skip
 

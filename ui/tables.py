@@ -49,25 +49,26 @@ def measure_cell(doc_id: str) -> str:
              end=fmt_date(m.until and m.until.isoformat()))  # fmt: skip
 
 
-def documents_table(library: Library) -> None:
-    """The indexed documents with date, status, validity, pages and passages (cells are plain text;
-    narrow columns, so that the table fits the page)."""
+def documents_table(library: Library, files: bool = False) -> None:
+    """The indexed documents with date, status, validity, pages and passages, and with `files`
+    their file names (for the management page); cells are plain text, columns narrow, so that the
+    table fits the page."""
     rows = []
     for doc in library.documents():
         meta = doc.meta
         rows.append({
             t("col_title"): meta.title,
-            t("col_file"): meta.file,
+            **({t("col_file"): meta.file} if files else {}),
             t("col_date"): fmt_date(meta.date),
             t("col_status"): status_label(status_on(meta)),
             t("col_measure"): measure_cell(doc.doc_id),
             t("col_validity"): validity_cell(meta),
-            t("col_pages"): doc.n_pages if doc.is_pdf else None,
+            t("col_pages"): str(doc.n_pages) if doc.is_pdf else "",  # a text file has no pages
             t("col_passages"): doc.n_passages,
             t("col_completeness"): meta.completeness or "",
         })  # fmt: skip
     small, medium = st.column_config.TextColumn(width="small"), st.column_config.TextColumn(width="medium")
-    number = st.column_config.NumberColumn(width="small")
+    number = st.column_config.TextColumn(width="small")
     st.dataframe(rows, hide_index=True, width="stretch", column_config={
         t("col_title"): medium, t("col_file"): small, t("col_date"): small, t("col_status"): small,
         t("col_measure"): small, t("col_validity"): small, t("col_pages"): number, t("col_passages"): number,
