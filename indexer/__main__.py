@@ -12,9 +12,6 @@ from pathlib import Path
 
 from indexer.config import DEFAULT_CORPUS, default_index_dir
 
-OK, NOTHING_INDEXED, UNUSABLE, BUSY, DISK_FULL = 0, 1, 2, 3, 4
-PROGRESS_STAGES = ("parse", "embed", "write")
-
 BUILD_EPILOG = """\
 exit codes:
   0  the index was built or updated (or was up to date); files that could not be
@@ -55,6 +52,7 @@ def _progress_printer():
 def _json_progress():
     """One JSON object per line on stdout for another process to read (see BUILD_EPILOG): the
     first and last step of a stage and every hundredth of it in between."""
+    from indexer.build import PROGRESS_STAGES
     from indexer.sources import shown
 
     said: dict[str, int] = {}
@@ -90,7 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--quiet", action="store_true", help="no progress bars (--progress none)")
     args = ap.parse_args(argv)
 
-    from indexer.build import BuildLocked, DiskFull, NothingIndexed, build
+    from indexer.build import (
+        EXIT_BUSY, EXIT_DISK_FULL, EXIT_NOTHING, EXIT_OK, EXIT_UNUSABLE, BuildLocked, DiskFull, NothingIndexed, build,
+    )  # fmt: skip
     from indexer.config import SettingError, parse_limits
     from indexer.encoders import get_encoder
     from indexer.sources import shown
@@ -109,16 +109,16 @@ def main(argv: list[str] | None = None) -> int:
         encoder = get_encoder(args.model)
         report = build(corpora, index_dir, encoder, progress=progress, limits=limits)
     except NothingIndexed as exc:
-        return fail(exc, NOTHING_INDEXED)
+        return fail(exc, EXIT_NOTHING)
     except BuildLocked as exc:
-        return fail(exc, BUSY)
+        return fail(exc, EXIT_BUSY)
     except DiskFull as exc:
-        return fail(exc, DISK_FULL)
+        return fail(exc, EXIT_DISK_FULL)
     except (SettingError, FileNotFoundError, RuntimeError, OSError) as exc:  # settings, model, index folder
-        return fail(exc, UNUSABLE)
+        return fail(exc, EXIT_UNUSABLE)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False), flush=True)
-        return OK
+        return EXIT_OK
     print(f"Index: {index_dir}")
     print(f"Documents: {report.documents}   passages: {report.passages}   embedded now: {report.embedded}")
     if report.changed_anything:
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         for s in report.skipped:
             print(f"  - {s}")
     print(f"Seconds: {report.seconds:.1f}")
-    return OK
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -27,12 +27,18 @@ from indexer.sources import Skipped
 
 # parse_file: one file parsed in this process, as the sandbox's child parses each (bench/ingest.py)
 __all__ = ["BuildLocked", "BuildProgress", "BuildReport", "DiskFull", "NothingIndexed", "Skipped", "build", "parse_file",
-           "scan"]
+           "scan", "EXIT_OK", "EXIT_NOTHING", "EXIT_UNUSABLE", "EXIT_BUSY", "EXIT_DISK_FULL", "PROGRESS_STAGES"]
 
 PARSER_VERSION = "2"  # bump when parsing changes, so every file is parsed again
 
 # progress(stage, done, total, detail): stage is "scan", "parse", "embed" or "write"
 BuildProgress = Callable[[str, int, int, str], None]
+
+# `python -m indexer build` (indexer/__main__.py): its exit codes, one per way it ends (the
+# errors below), and the stages its `--progress json` reports; the app's build runner
+# (ui/build_runner.py) reads both, so they are written here once.
+EXIT_OK, EXIT_NOTHING, EXIT_UNUSABLE, EXIT_BUSY, EXIT_DISK_FULL = 0, 1, 2, 3, 4
+PROGRESS_STAGES = ("parse", "embed", "write")
 
 
 @dataclass

@@ -16,10 +16,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from indexer.build import BuildLocked, NothingIndexed
+from indexer.build import BuildLocked, DiskFull, NothingIndexed
 from tests.conftest import REPO
 from ui import build_runner, resources, settings
-from ui.build_runner import BuildFailed, DiskFull
+from ui.build_runner import BuildFailed
 from ui.i18n import STRINGS
 
 NOTE = "---\ntitle: Nota\n---\nKernpunten\nHet moratorium geldt voor dienstplichtigen.\n\nTweede\nNog een alinea.\n"

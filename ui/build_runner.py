@@ -5,7 +5,8 @@ hangs or is killed never takes the server with it.
 The child prints one JSON object per line on stdout: progress `{"stage": "parse"|"embed"|"write",
 "done": N, "total": N, "detail": "file name"}`, and last the report (BuildReport.to_dict()). Its
 exit code says how it ended: 0 ok, 1 nothing indexed, 2 unusable arguments, index or model,
-3 another build is running, 4 the disk is full; stderr holds the message for the operator.
+3 another build is running, 4 the disk is full (indexer.build's EXIT_ codes); stderr holds the message
+for the operator.
 """
 from __future__ import annotations
 
@@ -20,20 +21,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from indexer.build import BuildLocked, BuildProgress, NothingIndexed
+from indexer.build import (
+    EXIT_BUSY, EXIT_DISK_FULL, EXIT_NOTHING, EXIT_OK, EXIT_UNUSABLE, PROGRESS_STAGES, BuildLocked, BuildProgress, DiskFull,
+    NothingIndexed,
+)  # fmt: skip
 
 REPO = Path(__file__).resolve().parents[1]
-EXIT_OK, EXIT_NOTHING, EXIT_UNUSABLE, EXIT_BUSY, EXIT_DISK_FULL = 0, 1, 2, 3, 4
-STAGES = ("parse", "embed", "write")  # the stages the child reports (the app adds "model" before them)
 STDERR_LINES = 40  # the end of the child's stderr kept for the message
 
 
 class BuildFailed(RuntimeError):
     """The build process could not start, or ended without a usable index; the message says why."""
-
-
-class DiskFull(BuildFailed):
-    """The disk filled up during the build; the previous index stays in use."""
 
 
 @dataclass(frozen=True)
@@ -108,7 +106,7 @@ def run(corpora: list[Path], index_dir: Path, model: str | None, progress: Build
         for line in proc.stdout:
             item = _json(line)
             if isinstance(item, dict) and "stage" in item:
-                if item["stage"] in STAGES:
+                if item["stage"] in PROGRESS_STAGES:  # the app adds "model" before them
                     say(item["stage"], _int(item.get("done")), _int(item.get("total")), str(item.get("detail") or ""))
             elif line.strip():
                 rest.append(line)

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from indexer import store
-from indexer.build import BuildProgress, NothingIndexed
+from indexer.build import BuildProgress, DiskFull, NothingIndexed
 from indexer.encoders import Encoder, get_encoder
 from retrieval.retriever import RetrievalError, Retriever
 from ui import audit_trail, build_runner
-from ui.build_runner import BuildFailed, BuildResult, DiskFull
+from ui.build_runner import BuildFailed, BuildResult
 from ui.settings import Settings
 
 if TYPE_CHECKING:
