@@ -11,11 +11,10 @@ from typing import Callable
 import streamlit as st
 
 from audit import Event, events
-from indexer.build import BuildLocked, NothingIndexed, scan
+from indexer.build import BuildLocked, scan
 from indexer.parsers import SUPPORTED_SUFFIXES
 from ui import audit_trail, feedback, index_guard, resources, settings, tables, uploads
 from ui.auth import require_beheerder
-from ui.build_runner import DiskFull
 from ui.i18n import t
 from ui.text import md_escape
 
@@ -42,18 +41,8 @@ def rebuild() -> None:
     except BuildLocked:
         st.warning(t("manage_busy"))
         return
-    except NothingIndexed as exc:
-        st.error(t("index_nothing"))
-        st.caption(md_escape(str(exc)))
-        return
-    except DiskFull as exc:
-        st.error(t("index_disk_full", index=md_escape(str(cfg.index_dir))))
-        st.caption(md_escape(str(exc)))
-        return
-    except Exception as exc:  # the model or the index cannot be used: its message says what to do
-        log.exception("index build failed")
-        st.error(t("index_failed"))
-        st.caption(md_escape(str(exc)))
+    except Exception as exc:  # nothing indexed, a full disk, the model or the index: its message says what to do
+        index_guard.build_failed(cfg, exc)
         return
     finally:
         bar.empty()

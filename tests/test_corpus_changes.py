@@ -14,11 +14,11 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from audit import open_store
-from indexer.build import build
+from indexer.build import DiskFull, build
 from indexer.encoders.fake import FakeEncoder
 from retrieval.fusion import Params
 from tests.conftest import NOTE_PDF, REPO
-from ui import uploads
+from ui import build_runner, uploads
 from ui.i18n import STRINGS
 
 NL = STRINGS["nl"]
@@ -238,6 +238,21 @@ def test_a_removal_is_chosen_confirmed_moved_aside_and_recorded(app):
     assert (removed.action, removed.details["file"], removed.details["title"]) == ("remove", "werkinstructie.md", "Werkinstructie")
     assert Path(removed.details["moved_to"], "werkinstructie.md").read_text(encoding="utf-8") == OTHER
     assert rebuilt.details["removed"] == ["werkinstructie.md"]
+
+
+def test_a_rebuild_on_a_full_disk_says_so_as_on_first_start_and_keeps_the_upload(app, monkeypatch):
+    corpus, index = app
+
+    def full(*a, **k):
+        raise DiskFull("No space left on device: builds/.tmp-2")
+
+    monkeypatch.setattr(build_runner, "run", full)
+    at = upload(manage(), "nieuw beleid.md", OTHER.encode())
+    errors = [e.value.replace("\\", "") for e in at.error]  # the folder is Markdown-escaped
+    assert errors == [NL["index_disk_full"].format(index=index)]
+    assert any("No space left on device" in c.value for c in at.caption)
+    assert (corpus / "nieuw-beleid.md").is_file()  # stored; the next build indexes it
+    assert open_store(index / "audit.jsonl").events()[-1].details["outcome"] == "disk-full"
 
 
 def test_no_change_is_made_when_the_audit_trail_cannot_be_written(app, tmp_path, monkeypatch):

@@ -8,11 +8,10 @@ import time
 
 import streamlit as st
 
-from indexer.build import BuildLocked, BuildProgress, NothingIndexed
+from indexer.build import BuildLocked, BuildProgress, DiskFull, NothingIndexed
 from retrieval.retriever import RetrievalError, Retriever
 from ui import resources
 from ui.auth import current_user
-from ui.build_runner import DiskFull
 from ui.i18n import count, t
 from ui.settings import Settings
 from ui.text import md_escape
@@ -51,20 +50,8 @@ def ensure_index(cfg: Settings) -> None:
         st.info(t("index_busy"))
         time.sleep(2)
         st.rerun()
-    except NothingIndexed as exc:
-        log.error("%s", exc)
-        st.error(t("index_nothing"))
-        st.caption(md_escape(str(exc)))
-        return
-    except DiskFull as exc:
-        log.error("%s", exc)
-        st.error(t("index_disk_full", index=md_escape(str(cfg.index_dir))))
-        st.caption(md_escape(str(exc)))
-        return
     except Exception as exc:  # the model or a file system error: say so, never a traceback
-        log.exception("index build failed")
-        st.error(t("index_failed"))
-        st.caption(md_escape(str(exc)))
+        build_failed(cfg, exc)
         return
     bar.empty()
     note.empty()
@@ -72,6 +59,22 @@ def ensure_index(cfg: Settings) -> None:
                  passages=count("n_passages", report.passages), seconds=report.seconds))  # fmt: skip
     if report.skipped:
         st.warning(t("index_skipped", n=len(report.skipped)))
+
+
+def build_failed(cfg: Settings, exc: Exception) -> None:
+    """What the officer sees of a build that failed (call it in the `except`): nothing could be
+    indexed, the disk is full, or another error (the model, the file system), each with the
+    build's own message; the server log keeps it."""
+    if isinstance(exc, NothingIndexed):
+        log.error("%s", exc)
+        st.error(t("index_nothing"))
+    elif isinstance(exc, DiskFull):
+        log.error("%s", exc)
+        st.error(t("index_disk_full", index=md_escape(str(cfg.index_dir))))
+    else:
+        log.exception("index build failed")
+        st.error(t("index_failed"))
+    st.caption(md_escape(str(exc)))
 
 
 def retriever_or_stop(cfg: Settings) -> Retriever:
