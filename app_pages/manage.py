@@ -238,7 +238,7 @@ else:
     choice = st.selectbox(t("manage_remove_pick"), list(by_key), key="remove_pick", index=None, format_func=label)
     if st.button(t("manage_remove_button"), key="remove_ask", icon=":material/delete:", disabled=choice is None):
         try:
-            st.session_state[PENDING_REMOVE] = uploads.prepare_removal(by_key[choice], indexed_title)
+            st.session_state[PENDING_REMOVE] = uploads.prepare_removal(cfg.corpora, by_key[choice], indexed_title)
         except OSError:  # it went or became unreadable since the list was drawn
             st.error(t("manage_remove_changed", file=md_escape(by_key[choice].name)))
 doomed: uploads.Existing | None = st.session_state.get(PENDING_REMOVE)

@@ -17,6 +17,7 @@ from audit import open_store
 from indexer.build import DiskFull, build
 from indexer.encoders.fake import FakeEncoder
 from retrieval.fusion import Params
+from tests import hostile
 from tests.conftest import NOTE_PDF, REPO
 from ui import build_runner, uploads
 from ui.i18n import STRINGS
@@ -109,8 +110,25 @@ def test_an_unreadable_replacement_is_refused(corpus):
     assert (corpus / NOTE_PDF.name).read_bytes() == NOTE_PDF.read_bytes()
 
 
+def test_a_hostile_replacement_is_read_under_the_builds_limits(corpus, tmp_path, monkeypatch):
+    """The new file's title is read as the build reads a file (indexer.sandbox), so a page bomb is
+    refused by the build's page limit and a slow file by its time limit, not read at length."""
+    monkeypatch.setenv("BELEIDSWIJZER_PARSE_PAGES", "100")
+    boom = hostile.page_tree_pdf(tmp_path / "boom.pdf", 5_000).read_bytes()
+    problem = uploads.prepare_replacement([corpus], NOTE_PDF.name, boom)
+    assert problem.key == "manage_replace_unreadable"
+    assert problem.values["reason"].startswith("the PDF has 5,000 pages, more than the limit of 100 pages per file.")
+    monkeypatch.delenv("BELEIDSWIJZER_PARSE_PAGES")
+    monkeypatch.setenv("BELEIDSWIJZER_PARSE_SECONDS", "1")
+    slow = hostile.slow_pdf(tmp_path / "slow.pdf").read_bytes()
+    problem = uploads.prepare_replacement([corpus], NOTE_PDF.name, slow)
+    assert problem.key == "manage_replace_unreadable"
+    assert problem.values["reason"].startswith("reading it took longer than the limit of 1 seconds per file.")
+    assert (corpus / NOTE_PDF.name).read_bytes() == NOTE_PDF.read_bytes()
+
+
 def test_a_removal_moves_the_file_and_its_sidecar_aside(corpus):
-    doc = uploads.prepare_removal(corpus / NOTE_PDF.name)
+    doc = uploads.prepare_removal([corpus], corpus / NOTE_PDF.name)
     assert doc.title == "Beleidsconsequenties mobilisatie Rusland" and doc.sha256 == sha(NOTE_PDF.read_bytes())
     aside = uploads.remove([corpus], doc)
     assert sorted(p.name for p in aside.iterdir()) == [NOTE_PDF.name, SIDECAR.name]
@@ -119,7 +137,7 @@ def test_a_removal_moves_the_file_and_its_sidecar_aside(corpus):
 
 
 def test_the_removed_folder_is_never_indexed(corpus, tmp_path):
-    uploads.remove([corpus], uploads.prepare_removal(corpus / "werkinstructie.md"))
+    uploads.remove([corpus], uploads.prepare_removal([corpus], corpus / "werkinstructie.md"))
     report = build([corpus], tmp_path / "ix", FakeEncoder())
     assert report.documents == 1 and not report.skipped
 

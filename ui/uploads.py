@@ -22,11 +22,16 @@ from typing import Callable, Sequence
 
 from audit.events import file_sha256
 from indexer.build import scan
-from indexer.parsers import SIDECAR_SUFFIX, SUPPORTED_SUFFIXES
-from ui.doc_title import TitleError, read_title
+from indexer.config import SettingError, parse_limits
+from indexer.parsers import SIDECAR_SUFFIX, SUPPORTED_SUFFIXES, UnreadableDocument
+from indexer.sandbox import ParseWorker
 
 MAX_NAME = 120  # characters of the stem kept
 REMOVED = ".removed"  # beside each corpus folder: replaced and removed files, one folder per change
+
+
+class TitleError(RuntimeError):
+    """A document's title could not be read; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -163,10 +168,10 @@ def prepare_replacement(corpora: Sequence[Path], name: str, data: bytes,
             sidecar = same_name[0].with_name(safe + SIDECAR_SUFFIX) if same_name else None
             if sidecar is not None and sidecar.is_file():  # it stays, so it names the new file too
                 shutil.copyfile(sidecar, probe.with_name(probe.name + SIDECAR_SUFFIX))
-            title = read_title(probe)
+            title = read_title(probe, Path(tmp))
     except TitleError as exc:
         return Problem("manage_replace_unreadable", {"name": safe, "reason": str(exc)})
-    old = tuple(Existing(f, _title(f, indexed_title), file_sha256(f)) for f in found)
+    old = tuple(Existing(f, _title(f, corpus_of(corpora, f), indexed_title), file_sha256(f)) for f in found)
     return Replacement(safe, data, title, sha256(data), old)
 
 
@@ -194,9 +199,10 @@ def apply_replacement(corpora: Sequence[Path], rep: Replacement) -> tuple[Path, 
     return target, aside
 
 
-def prepare_removal(path: Path, indexed_title: Callable[[Path], str | None] = lambda p: None) -> Existing:
+def prepare_removal(corpora: Sequence[Path], path: Path,
+                    indexed_title: Callable[[Path], str | None] = lambda p: None) -> Existing:  # fmt: skip
     """The file as the beheerder confirms its removal: title and sha256."""
-    return Existing(path, _title(path, indexed_title), file_sha256(path))
+    return Existing(path, _title(path, corpus_of(corpora, path), indexed_title), file_sha256(path))
 
 
 def remove(corpora: Sequence[Path], doc: Existing) -> Path | Problem:
@@ -223,12 +229,29 @@ def removed_folder(corpus: Path) -> Path:
     return Path(corpus).resolve().parent / REMOVED
 
 
-def _title(path: Path, indexed_title: Callable[[Path], str | None]) -> str:
+def read_title(path: Path, root: Path) -> str:
+    """The title the index would show for `path`, a file of the folder `root` (with its sidecar,
+    if one is beside it), read as the build reads a file: by the parsing child under the build's
+    limits (indexer.sandbox), so that a hostile upload cannot stall or bloat the server while a
+    beheerder compares it with the document it would replace."""
+    try:
+        with ParseWorker(parse_limits()) as worker:
+            meta, _, _ = worker.parse(path, root)
+    except UnreadableDocument as exc:
+        raise TitleError(f"{exc.reason} {exc.remedy}") from None
+    except SettingError as exc:
+        raise TitleError(str(exc)) from None
+    except OSError as exc:
+        raise TitleError(f"the reader could not be started ({exc}).") from None
+    return meta.title
+
+
+def _title(path: Path, root: Path, indexed_title: Callable[[Path], str | None]) -> str:
     title = indexed_title(path)
     if title:
         return title
     try:
-        return read_title(path)
+        return read_title(path, root)
     except TitleError as exc:
         return f"({exc})"
 
