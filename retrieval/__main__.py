@@ -17,6 +17,7 @@ import textwrap
 from pathlib import Path
 
 from indexer.config import default_index_dir
+from retrieval.measures import period_span
 from retrieval.places import quoted
 from retrieval.validity import STATUS_WORDS
 from retrieval.thesaurus import expansion_text
@@ -53,7 +54,7 @@ def render_text(result: dict) -> str:
         flags = "" if p["status"] == "current" else f"  [{STATUS_WORDS.get(p['status'], p['status'])}]"
         if p.get("measure"):
             m = p["measure"]
-            span = " ".join(x for x in (f"van {_dmy(m['from'])}" if m["from"] else "", f"tot {_dmy(m['until'])}" if m["until"] else "") if x)
+            span = period_span(m["from"], m["until"])
             flags += f"  [{m['label']}: {span}, {'geldt' if m['applies'] else 'afgelopen'}]"
         lines.append(f"\n{i}. {p['citation']}{flags}  (score {p['score']})")
         lines.append(textwrap.indent(textwrap.fill(f"“{p['quote']}”", 100), "   "))
@@ -128,11 +129,6 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(render_text(result) + "\n", flush=True)
     return 0
-
-
-def _dmy(iso: str) -> str:
-    y, m, d = iso[:10].split("-")
-    return f"{d}-{m}-{y}"
 
 
 def conversation_turns(lines: list[str]) -> list[tuple[str, list[str]]]:

@@ -13,6 +13,7 @@ from typing import Sequence
 
 import rules
 from retrieval.hits import Hit
+from retrieval.measures import period_span
 
 
 @dataclass(frozen=True)
@@ -59,9 +60,7 @@ def rule_period(rule_id: str) -> dict:
 
 def period_text(period: dict) -> str:
     """The fixed template of a rule's period: '<title>: van dd-mm-jjjj tot dd-mm-jjjj (regel <id>)'."""
-    span = " ".join(part for part in (
-        f"van {_dmy(period['from'])}" if period["from"] else "", f"tot {_dmy(period['until'])}" if period["until"] else "",
-    ) if part) or "zonder einddatum"  # fmt: skip
+    span = period_span(period["from"], period["until"]) or "zonder einddatum"
     extended = " (na verlenging)" if period["periods"] > 1 else ""
     return f"{period['title']}: {span}{extended} (regel {period['id']})"
 
@@ -71,8 +70,3 @@ def period_answer(period: dict, hit: Hit, index: int) -> Answer:
     (`hit`, whose quote is the source's phrase) that states it."""
     quote = hit.passage.text[hit.quote_start : hit.quote_end]
     return Answer(f"{period_text(period)}: “{quote}” ({hit.passage.citation})", quote, index, hit.passage.citation, period)
-
-
-def _dmy(iso: str) -> str:
-    y, m, d = iso[:10].split("-")
-    return f"{d}-{m}-{y}"

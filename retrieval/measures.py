@@ -19,6 +19,18 @@ from retrieval.yamlfile import read_yaml
 MEASURES = Path(__file__).with_name("measures.yaml")
 
 
+def dmy(iso: str) -> str:
+    """An ISO date as the officer writes it: '2022-06-29' -> '29-06-2022'."""
+    y, m, d = iso[:10].split("-")
+    return f"{d}-{m}-{y}"
+
+
+def period_span(start: str | None, until: str | None) -> str:
+    """'van 29-06-2022 tot 29-06-2023' for ISO dates, an open end left out; '' when both are open
+    (the answer line, the measure badge of the CLI and the case file say it alike)."""
+    return " ".join(part for part in (f"van {dmy(start)}" if start else "", f"tot {dmy(until)}" if until else "") if part)
+
+
 @dataclass(frozen=True)
 class Measure:
     """A measure and the period in which it applies: [start, until), `until` the first day it no
@@ -36,8 +48,7 @@ class Measure:
 
     def period_text(self) -> str:
         """'BVM Russische dienstplichtigen: van 29-06-2022 tot 29-06-2023' (the officer's Dutch)."""
-        span = " ".join(x for x in (f"van {self.start.strftime('%d-%m-%Y')}" if self.start else "",
-                                    f"tot {self.until.strftime('%d-%m-%Y')}" if self.until else "") if x)  # fmt: skip
+        span = period_span(self.start and self.start.isoformat(), self.until and self.until.isoformat())
         return f"{self.label}: {span or 'zonder einddatum'}"
 
     def to_dict(self, on: dt.date | None = None) -> dict:
