@@ -8,11 +8,11 @@ import datetime as dt
 import streamlit as st
 
 import rules
-from indexer.passage import Passage
+from indexer.passage import DocumentMeta, Passage
 from retrieval.places import quoted
 from retrieval.references import EXACT
 from retrieval.hits import Hit, SearchResult
-from retrieval.measures import for_document
+from retrieval.measures import Measure, for_document
 from retrieval.thesaurus import expansion_text
 from retrieval.validity import status_on
 from ui.context import context_button
@@ -33,19 +33,29 @@ def badges(passage: Passage, status: str, reference_match: int = 0, on: dt.date 
         measure = for_document(passage.doc_id)
         if measure is not None:
             applies = measure.applies_on(on or dt.date.today())
-            label = t("measure_period", label=measure.label, start=fmt_date(measure.start and measure.start.isoformat()),
-                      end=fmt_date(measure.until and measure.until.isoformat()))  # fmt: skip
-            st.badge(md_escape(f"{label} ({t('measure_applies' if applies else 'measure_ended')})"),
+            st.badge(md_escape(f"{measure_text(measure)} ({t('measure_applies' if applies else 'measure_ended')})"),
                      color="green" if applies else "orange",
                      help=md_escape(t("measure_help", rule=rules.get_rule(measure.rule).title, sources="; ".join(measure.sources))))  # fmt: skip
         if meta and meta.completeness:
             st.badge(t("partial_text"), color="gray", help=md_escape(meta.completeness))
         if meta and (meta.valid_from or meta.valid_until):
-            start, end = fmt_date(meta.valid_from), fmt_date(meta.valid_until)
-            key = "valid_from_until" if start and end else "valid_from" if start else "valid_until"
-            st.badge(t(key, start=start, end=end), color="gray")
+            st.badge(validity_text(meta), color="gray")
         if reference_match >= EXACT:
             st.badge(t("exact_reference"), color="violet")
+
+
+def validity_text(meta: DocumentMeta) -> str:
+    """When the document's text is valid: 'geldig 01-10-2022 t/m 30-09-2023', or open."""
+    start, end = fmt_date(meta.valid_from), fmt_date(meta.valid_until)
+    if start and end:
+        return t("valid_from_until", start=start, end=end)
+    return t("valid_from", start=start) if start else t("valid_until", end=end) if end else t("validity_open")
+
+
+def measure_text(measure: Measure) -> str:
+    """The period of the measure a document describes: 'BVM Russische dienstplichtigen: 29-06-2022 tot 29-06-2023'."""
+    return t("measure_period", label=measure.label, start=fmt_date(measure.start and measure.start.isoformat()),
+             end=fmt_date(measure.until and measure.until.isoformat()))  # fmt: skip
 
 
 def status_label(status: str) -> str:

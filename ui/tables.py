@@ -8,7 +8,7 @@ from retrieval.library import Library
 from retrieval.measures import for_document
 from retrieval.validity import status_on
 from ui.i18n import fmt_date, t
-from ui.passages import status_label
+from ui.passages import measure_text, status_label, validity_text
 
 
 def corpus_table(library: Library) -> None:
@@ -20,7 +20,7 @@ def corpus_table(library: Library) -> None:
             t("col_title"): meta.title,
             t("col_type"): meta.doctype or "",
             t("col_date"): fmt_date(meta.date),
-            t("col_validity"): validity_cell(meta),
+            t("col_validity"): validity_text(meta),
             t("col_status"): status_label(status_on(meta)),
             t("col_measure"): measure_cell(doc.doc_id),
         })  # fmt: skip
@@ -32,21 +32,10 @@ def corpus_table(library: Library) -> None:
     })  # fmt: skip
 
 
-def validity_cell(meta) -> str:
-    """When the document's text is valid: 'geldig 01-10-2022 t/m 30-09-2023', or open."""
-    start, end = fmt_date(meta.valid_from), fmt_date(meta.valid_until)
-    if start and end:
-        return t("valid_from_until", start=start, end=end)
-    return t("valid_from", start=start) if start else t("valid_until", end=end) if end else t("validity_open")
-
-
 def measure_cell(doc_id: str) -> str:
     """The period of the measure a document describes, when the corpus states it; else ''."""
     m = for_document(doc_id)
-    if m is None:
-        return ""
-    return t("measure_period", label=m.label, start=fmt_date(m.start and m.start.isoformat()),
-             end=fmt_date(m.until and m.until.isoformat()))  # fmt: skip
+    return measure_text(m) if m is not None else ""
 
 
 def documents_table(library: Library, files: bool = False) -> None:
@@ -62,7 +51,7 @@ def documents_table(library: Library, files: bool = False) -> None:
             t("col_date"): fmt_date(meta.date),
             t("col_status"): status_label(status_on(meta)),
             t("col_measure"): measure_cell(doc.doc_id),
-            t("col_validity"): validity_cell(meta),
+            t("col_validity"): validity_text(meta),
             t("col_pages"): str(doc.n_pages) if doc.is_pdf else "",  # a text file has no pages
             t("col_passages"): doc.n_passages,
             t("col_completeness"): meta.completeness or "",
