@@ -42,7 +42,7 @@ import numpy as np
 from retrieval import fusion
 from retrieval.evalsets import check_sets
 from retrieval.evaluate import DEFAULT_QUESTIONS, LANGS, REPO, Question, evaluate, load_questions, run_question, summarise
-from retrieval.fusion import CALIBRATION, Params, Signals
+from retrieval.fusion import CALIBRATION, Params, Signals, read_calibration
 from retrieval.retriever import Retriever
 
 DEFAULT_CHECKS = tuple(s.path for s in check_sets())  # eval/sets.yaml's check sets, in its order
@@ -313,7 +313,7 @@ def write_calibration(
 ) -> None:
     """Store the values under the model name, starting from "default"; keep every other entry and
     the model's confidence model (fitted by retrieval.confidence, not here)."""
-    data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    data = read_calibration(path)
     default = data.setdefault("default", {})
     entry = {key: val for key, val in default.items() if key in Params.__dataclass_fields__}
     if (data.get(model) or {}).get("confidence") is not None:
@@ -323,8 +323,7 @@ def write_calibration(
     if checks:
         entry["checked_on"] = ", ".join(str(_shown(c)) for c in checks)
     data[model] = entry
-    text = "{\n" + ",\n".join(f"  {json.dumps(key)}: {json.dumps(val, ensure_ascii=False)}" for key, val in data.items()) + "\n}\n"
-    path.write_text(text, encoding="utf-8")
+    fusion.write_calibration(data, path)
 
 
 def _shown(path: Path) -> Path:

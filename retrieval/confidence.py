@@ -35,7 +35,7 @@ import numpy as np
 from retrieval import fusion
 from retrieval.evalsets import check_sets, tune_sets
 from retrieval.evaluate import LANGS, Question, load_questions
-from retrieval.fusion import CALIBRATION, ConfidenceModel, Signals
+from retrieval.fusion import CALIBRATION, ConfidenceModel, Signals, read_calibration
 from retrieval.retriever import Retriever
 
 FEATURES = ("margin", "top_cosine")  # the signals the model weighs (of fusion.FEATURES)
@@ -210,11 +210,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def write_model(model_name: str, model: ConfidenceModel, path: Path = CALIBRATION) -> None:
     """Store the model under the encoder's entry, keeping every other value and entry."""
-    data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    data = read_calibration(path)
     entry = data.setdefault(model_name, dict(data.get("default", {})))
     entry["confidence"] = model.to_dict()
-    text = "{\n" + ",\n".join(f"  {json.dumps(key)}: {json.dumps(val, ensure_ascii=False)}" for key, val in data.items()) + "\n}\n"
-    path.write_text(text, encoding="utf-8")
+    fusion.write_calibration(data, path)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,18 @@ CALIBRATION = Path(__file__).with_name("calibration.json")
 FEATURES = ("margin", "top_cosine", "coverage", "agreement")  # what a ConfidenceModel may weigh
 
 
+def read_calibration(path: Path = CALIBRATION) -> dict:
+    """calibration.json: model name -> its calibrated values ({} when there is no file)."""
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def write_calibration(data: dict, path: Path = CALIBRATION) -> None:
+    """calibration.json with one model's entry per line, so that a refit shows as a one-line change
+    (retrieval.calibrate writes the fusion values and threshold, retrieval.confidence the model)."""
+    text = "{\n" + ",\n".join(f"  {json.dumps(key)}: {json.dumps(val, ensure_ascii=False)}" for key, val in data.items()) + "\n}\n"
+    path.write_text(text, encoding="utf-8")
+
+
 @dataclass(frozen=True)
 class ConfidenceModel:
     """A logistic model of P(the corpus answers the question) over standardised signals, and the
@@ -90,8 +102,7 @@ class Params:
     @classmethod
     def calibrated(cls, model: str, path: Path = CALIBRATION) -> dict | None:
         """The values calibration.json holds for `model` (Params fields only); None without an entry."""
-        data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-        entry = data.get(model)
+        entry = read_calibration(path).get(model)
         if not entry:
             return None
         values = {k: v for k, v in entry.items() if k in cls.__dataclass_fields__}
