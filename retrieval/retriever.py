@@ -32,7 +32,7 @@ from indexer.text import fold
 from indexer.store import IndexError_, IndexReader
 from retrieval import fusion
 from retrieval.answer import Answer, period_answer, quote_answer, rule_period
-from retrieval.conversation import read, topic_words
+from retrieval.conversation import Reading, read, topic_words
 from retrieval.fusion import MODES, Params, Signals
 from retrieval.hits import Hit, MissingReference, SearchResult
 from retrieval.lexicon import LEXICON, Lexicon, build_lexical_query, default_lexicon
@@ -255,7 +255,7 @@ class Retriever:
         if missing and confidence == "high" and not exact:
             confidence = "low"  # the passages may fit the question's words, but they are not the reference named
         answer = quote_answer(hits, confidence)
-        by_rule = None if missing or signals.unknown_places else self._period_answer(question, hits, k, on)
+        by_rule = None if missing or signals.unknown_places else self._period_answer(reading, hits, k, on)
         if by_rule is not None:  # a rule states when it applies, citing the passage shown with it
             hits, answer, confidence = *by_rule, "high"
         thesaurus = query.thesaurus if mode != "dense" else ()
@@ -264,13 +264,14 @@ class Retriever:
             signals, confidence=confidence, answer=answer, interpreted_as=question, missing_references=tuple(missing),
         )  # fmt: skip
 
-    def _period_answer(self, question: str, hits: list[Hit], k: int, on: dt.date | None) -> tuple[list[Hit], Answer] | None:
-        """For a question about when a rule applies ("Tot wanneer geldt het BVM?"): the hits with
-        the passage that states the rule's end and the answer line with the rule's period; None for
-        other questions or when that passage is not indexed. The passage is put first when it was
-        not among the hits only for a question that asks for the period alone: one that also asks
-        more ("Met hoeveel tijd ... verlengen, en tot wanneer?") keeps the passages found for it."""
-        rule_id = asks_period(question)
+    def _period_answer(self, reading: Reading, hits: list[Hit], k: int, on: dt.date | None) -> tuple[list[Hit], Answer] | None:
+        """For a question about when a rule applies ("Tot wanneer geldt het BVM?", or "En tot
+        wanneer?" read against the turn before it): the hits with the passage that states the
+        rule's end and the answer line with the rule's period; None for other questions or when
+        that passage is not indexed. The passage is put first when it was not among the hits only
+        for a question whose own words ask for the period alone: one that also asks more ("Met
+        hoeveel tijd ... verlengen, en tot wanneer?") keeps the passages found for it."""
+        rule_id = asks_period(reading.text)
         if rule_id is None:
             return None
         period = rule_period(rule_id)
@@ -279,7 +280,7 @@ class Retriever:
             return None
         index = next((i for i, h in enumerate(hits) if h.passage.passage_id == source.passage.passage_id), None)
         if index is None:
-            if len(_other_topic(question, rule_id)) > MAX_PERIOD_TOPIC:
+            if len(_other_topic(reading.question, rule_id)) > MAX_PERIOD_TOPIC:
                 return None
             hits, index = [source, *hits[: k - 1]], 0
         return hits, period_answer(period, source, index)
@@ -297,10 +298,9 @@ class Retriever:
         return refs, [self._hit(i, float(s), None, None, s, reference, None) for s, i in scored[:limit]]
 
 
-def _other_topic(question: str, rule_id: str) -> list[str]:
-    """The topic words of a question (its own, not those carried from an earlier turn) that do not
-    name the rule's subject or ask for its period: what else it asks."""
-    own = question.split(" (", 1)[0]  # a follow-up's carried topic is in parentheses (retrieval.conversation)
+def _other_topic(own: str, rule_id: str) -> list[str]:
+    """The topic words of the officer's own question (not those a follow-up carries from the turn
+    before it) that do not name the rule's subject or ask for its period: what else it asks."""
     named = [fold(w) for phrase in period_subject_words(rule_id) for w in phrase.split() if len(w) > 2]
     return [w for w in topic_words(own) if not any(fold(w).startswith(n) or n.startswith(fold(w)) for n in named)]
 
