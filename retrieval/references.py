@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -290,7 +290,6 @@ class ReferenceIndex:
             for pg in p.pages:
                 self._by_page.setdefault(pg, set()).add(i)
             self._by_doc.setdefault(p.doc_id, set()).add(i)
-        self._doc_terms: dict[str, tuple[frozenset[str], frozenset[str]]] | None = None
         self._law_documents: dict[str, set[int]] = {}  # law -> rows of its documents
         self._law_mentions: dict[str, set[int]] = {}  # law -> rows that name it
 
@@ -324,7 +323,7 @@ class ReferenceIndex:
             else:
                 code = ref.code.replace("/", " ")
                 terms = tokenize(code)
-                for doc_id, (ident, title) in self._document_terms().items():
+                for doc_id, (ident, title) in self._document_terms.items():
                     # an amending document names the Vc paragraph in its title (WBV 2023/3: C1/2.13)
                     if any(t in ident for t in terms) or (ref.kind == "vc" and terms and all(t in title for t in terms)):
                         rows |= self._by_doc.get(doc_id, set())
@@ -339,14 +338,13 @@ class ReferenceIndex:
                 missing.append(ref)
         return out, missing
 
+    @cached_property
     def _document_terms(self) -> dict[str, tuple[frozenset[str], frozenset[str]]]:
         """Per document, the terms of its identifier and of its title; made once, on first use."""
-        if self._doc_terms is None:
-            self._doc_terms = {
-                doc_id: (frozenset(tokenize(meta.identifier)), frozenset(tokenize(meta.title)))
-                for doc_id, meta in self.documents.items()
-            }
-        return self._doc_terms
+        return {
+            doc_id: (frozenset(tokenize(meta.identifier)), frozenset(tokenize(meta.title)))
+            for doc_id, meta in self.documents.items()
+        }
 
     def _law_document_rows(self, law: str) -> set[int]:
         """Rows of the documents that are (texts of) `law`; computed once per law."""
@@ -376,7 +374,7 @@ class ReferenceIndex:
         if ref.kind == "article":
             return self._suggest_article(ref, limit)
         if ref.kind == "vc":
-            codes = self._vc_codes()
+            codes = self._vc_codes
             chapter = ref.code.split("/")[0].upper()
             same = [c for c in codes if c.split("/")[0].upper() == chapter] or codes
             return [f"{c} Vc" for c in sorted(same, key=lambda c: (-_shared_prefix(c.lower(), ref.code.lower()), c))[:limit]]
@@ -385,20 +383,19 @@ class ReferenceIndex:
             return [m.group(0) for meta in self.documents.values() for m in [pattern.search(meta.identifier)] if m][:limit]
         return []
 
+    @cached_property
     def _articles(self) -> dict[str, set[str]]:
         """Law key ('' when no alias names it) -> the article numbers its passages hold."""
-        if not hasattr(self, "_articles_by_law"):
-            by_law: dict[str, set[str]] = {}
-            laws = {doc_id: next((k for k in aliases() if document_is(m.title, doc_id, k)), "")
-                    for doc_id, m in self.documents.items()}  # fmt: skip
-            for p in self.passages:
-                if p.article:
-                    by_law.setdefault(laws.get(p.doc_id, ""), set()).add(p.article)
-            self._articles_by_law = by_law
-        return self._articles_by_law
+        by_law: dict[str, set[str]] = {}
+        laws = {doc_id: next((k for k in aliases() if document_is(m.title, doc_id, k)), "")
+                for doc_id, m in self.documents.items()}  # fmt: skip
+        for p in self.passages:
+            if p.article:
+                by_law.setdefault(laws.get(p.doc_id, ""), set()).add(p.article)
+        return by_law
 
     def _suggest_article(self, ref: Reference, limit: int) -> list[str]:
-        articles = self._articles()
+        articles = self._articles
         out: list[str] = []
         if ref.law in articles and ref.article in articles[ref.law]:  # the article is here, its lid or point not
             out.append(_article_label(ref.article, ref.law))
@@ -409,15 +406,14 @@ class ReferenceIndex:
         out += [_article_label(a, law) for _, a, law in near]
         return list(dict.fromkeys(out))[:limit]
 
+    @cached_property
     def _vc_codes(self) -> list[str]:
         """The Vc paragraph codes the section headings of the corpus name (C2/3.2, C7/21.1, ...)."""
-        if not hasattr(self, "_vc_code_list"):
-            found: dict[str, None] = {}
-            for p in self.passages:
-                for m in _VC_CODE.finditer(p.section):
-                    found.setdefault(m.group(0), None)
-            self._vc_code_list = list(found)
-        return self._vc_code_list
+        found: dict[str, None] = {}
+        for p in self.passages:
+            for m in _VC_CODE.finditer(p.section):
+                found.setdefault(m.group(0), None)
+        return list(found)
 
 
 _VC_CODE = re.compile(r"\b[A-C]\d{1,2}/\d+(?:\.\d+)*")
