@@ -30,10 +30,7 @@ def ensure_folder(folder: Path) -> None:
 def ensure_file(path: Path) -> None:
     """Create `path` empty with mode 0600 if it does not exist; narrow an existing one that others
     can read (a file made by an older version)."""
-    ensure_folder(path.parent)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
-    os.close(fd)
-    narrow(path)
+    os.close(open_append(path))
 
 
 def open_append(path: Path) -> int:

@@ -21,7 +21,7 @@ from typing import Iterable
 
 from indexer.text import comparable
 from retrieval.evalsets import tune_set
-from retrieval.fusion import MODES
+from retrieval.fusion import CONFIDENCE, MODES
 from retrieval.retriever import Retriever
 from retrieval.yamlfile import entries
 
@@ -137,7 +137,7 @@ def summarise(rows: list[dict], k: int) -> dict:
     out["abstention_recall"] = len(correct) / len(oos) if oos else None
     out["in_scope_answerable"] = _share(ins, lambda r: r["answerable"])
     out["out_of_scope_abstained"] = out["abstention_recall"]
-    for level in ("high", "low", "none"):  # shares of the confidence levels, in scope and out of scope
+    for level in CONFIDENCE:  # shares of the confidence levels, in scope and out of scope
         out[f"in_scope_{level}"] = _share(ins, lambda r: r.get("confidence") == level)
         out[f"out_of_scope_{level}"] = _share(oos, lambda r: r.get("confidence") == level)
     with_line = [r for r in ins if r.get("answer_right") is not None]
@@ -237,8 +237,8 @@ def render(report: dict, questions: list[Question] | None = None) -> str:
     for m in report["modes"]:
         for lang in (*LANGS, "all"):
             s = report["metrics"][m][lang]
-            ins = "/".join(_fmt(s[f"in_scope_{v}"], digits=2) for v in ("high", "low", "none"))
-            oos = "/".join(_fmt(s[f"out_of_scope_{v}"], digits=2) for v in ("high", "low", "none"))
+            ins = "/".join(_fmt(s[f"in_scope_{v}"], digits=2) for v in CONFIDENCE)
+            oos = "/".join(_fmt(s[f"out_of_scope_{v}"], digits=2) for v in CONFIDENCE)
             lines.append(f"{m:8} {lang:4} {ins:>18} {oos:>20} {_fmt(s['answer_line_right']):>8}")
     lines += ["", f"By question type (R@{k} / MRR):", f"{'mode':8} " + " ".join(f"{t:>20}" for t in TYPES[:3])]
     for m in report["modes"]:
