@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypeVar
 
 import streamlit as st
 
@@ -26,6 +26,7 @@ if not cfg.management:  # reached only by a stale link: the page is not in the n
 user = require_beheerder()  # anyone else (a stale link, another address) gets a sentence saying why
 who = audit_trail.subject(user)
 PENDING_REPLACE, PENDING_REMOVE = "manage_pending_replace", "manage_pending_remove"
+T = TypeVar("T")
 
 st.title(t("manage_title"))
 
@@ -112,17 +113,16 @@ def add(name: str, data: bytes, replace: bool) -> None:
         refuse(uploads.exists_problem(found))
         refused("exists")
         return
-    if not writable():
-        return
     if not found:
-        stored = uploads.store(cfg.corpora, safe, data)
-        if isinstance(stored, uploads.Problem):
-            refuse(stored)
+        stored = change(lambda: uploads.store(cfg.corpora, safe, data))
+        if stored is None:
             return
         audit(events.upload(who, file=stored.name, folder=str(stored.parent), sha256=uploads.sha256(data), size=len(data)))
         log.info("uploaded %s (%d bytes) to %s by %s", stored.name, len(data), stored.parent, who)
         st.success(t("manage_saved", name=md_escape(stored.name)))
         rebuild()
+        return
+    if not writable():
         return
     rep = uploads.prepare_replacement(cfg.corpora, safe, data, indexed_title)
     if isinstance(rep, uploads.Problem):
@@ -132,16 +132,25 @@ def add(name: str, data: bytes, replace: bool) -> None:
     st.session_state[PENDING_REPLACE] = rep
 
 
-def confirm_replacement(rep: uploads.Replacement) -> None:
+def change(make: Callable[[], T | uploads.Problem]) -> T | None:
+    """Make a change to the corpus when the audit trail can record it: what `make` returns, or
+    None when the change was refused or failed (and was rolled back), the reason shown."""
     if not writable():
-        return
+        return None
     try:
-        done = uploads.apply_replacement(cfg.corpora, rep)
+        done = make()
     except OSError as exc:
         st.error(t("manage_change_failed", error=md_escape(exc.strerror or str(exc))))
-        return
+        return None
     if isinstance(done, uploads.Problem):
         refuse(done)
+        return None
+    return done
+
+
+def confirm_replacement(rep: uploads.Replacement) -> None:
+    done = change(lambda: uploads.apply_replacement(cfg.corpora, rep))
+    if done is None:
         return
     target, aside = done
     audit(events.replace(
@@ -156,15 +165,8 @@ def confirm_replacement(rep: uploads.Replacement) -> None:
 
 
 def confirm_removal(doc: uploads.Existing) -> None:
-    if not writable():
-        return
-    try:
-        aside = uploads.remove(cfg.corpora, doc)
-    except OSError as exc:
-        st.error(t("manage_change_failed", error=md_escape(exc.strerror or str(exc))))
-        return
-    if isinstance(aside, uploads.Problem):
-        refuse(aside)
+    aside = change(lambda: uploads.remove(cfg.corpora, doc))
+    if aside is None:
         return
     audit(events.remove(who, doc=events.document(doc.name, doc.sha256, doc.title, doc.doc_id),
                         folder=str(doc.path.parent), moved_to=str(aside)))  # fmt: skip

@@ -273,6 +273,19 @@ def test_a_rebuild_on_a_full_disk_says_so_as_on_first_start_and_keeps_the_upload
     assert open_store(index / "audit.jsonl").events()[-1].details["outcome"] == "disk-full"
 
 
+def test_an_upload_that_cannot_be_written_says_so_and_is_not_recorded(app, monkeypatch):
+    corpus, index = app
+
+    def no_space(*a, **k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(uploads, "store", no_space)
+    at = upload(manage(), "nieuw.md", OTHER.encode())
+    assert [e.value for e in at.error] == [NL["manage_change_failed"].format(error="No space left on device")]
+    assert not (corpus / "nieuw.md").exists()
+    assert not (index / "audit.jsonl").exists() or all(e.action != "upload" for e in open_store(index / "audit.jsonl").events())
+
+
 def test_no_change_is_made_when_the_audit_trail_cannot_be_written(app, tmp_path, monkeypatch):
     corpus, index = app
     not_a_folder = tmp_path / "a-file"
