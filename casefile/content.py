@@ -11,33 +11,11 @@ from typing import Any
 import rules
 from casefile.model import CaseFile, RuleCheck
 from retrieval.validity import STATUS_WORDS
-from rules.vocabulary import VALUE_WORDS, result_word
+from rules.vocabulary import VALUE_WORDS, dutch_date, plain_value, result_word
 
 QUOTE_OPEN, QUOTE_CLOSE = "\ue000", "\ue001"  # mark the quote inside a "cited" block (private-use characters)
 DISCLAIMER = ("Beleidsondersteuning, geen besluit: hieronder staan letterlijke passages uit het corpus en de "
               "uitkomst van een regelcheck met haar stappen en bronnen.")  # fmt: skip
-
-
-def _date(value: Any) -> str:
-    """An ISO date as dd-mm-yyyy; anything else as it is."""
-    text = str(value)
-    try:
-        return dt.date.fromisoformat(text[:10]).strftime("%d-%m-%Y") if len(text) >= 10 else text
-    except ValueError:
-        return text
-
-
-def plain_value(value: Any, null_label: str | None = None) -> str:
-    """A value as an officer reads it: ja/nee, dd-mm-yyyy, lists joined, None as its meaning."""
-    if value is None:
-        return null_label or "onbekend"
-    if isinstance(value, bool):
-        return "ja" if value else "nee"
-    if isinstance(value, list):
-        return ", ".join(plain_value(v) for v in value) if value else "geen"
-    if isinstance(value, dict):
-        return ", ".join(f"{k} = {plain_value(v)}" for k, v in value.items())
-    return _date(value) if isinstance(value, str) and len(value) == 10 and value[4] == "-" else str(value)
 
 
 INPUT_LABELS = {"reference_date": "Peildatum", "deadline_so_far": "Termijn tot dan toe",
@@ -130,10 +108,10 @@ def _check_blocks(check: RuleCheck) -> list[tuple[str, str]]:
     r = check.result
     defs = fact_defs(r["rule"])
     out = [("h2", f"Regelcheck: {r['title']}"),
-           ("item", f"Peildatum: {_date(r['reference_date'])}"),
+           ("item", f"Peildatum: {dutch_date(r['reference_date'])}"),
            ("item", f"Uitkomst: {r['outcome_label']}")]  # fmt: skip
     if r.get("deadline"):
-        out.append(("item", f"Uiterste beslisdatum: {_date(r['deadline'])} ({r.get('months')} maanden)"))
+        out.append(("item", f"Uiterste beslisdatum: {dutch_date(r['deadline'])} ({r.get('months')} maanden)"))
     if r.get("grounds_met"):
         out.append(("item", "Vervulde gronden: " + ", ".join(str(g) for g in r["grounds_met"])))
     if r.get("explanation"):

@@ -15,20 +15,15 @@ from pathlib import Path
 
 import rules
 from retrieval.yamlfile import read_yaml
+from rules.vocabulary import dutch_date
 
 MEASURES = Path(__file__).with_name("measures.yaml")
-
-
-def dmy(iso: str) -> str:
-    """An ISO date as the officer writes it: '2022-06-29' -> '29-06-2022'."""
-    y, m, d = iso[:10].split("-")
-    return f"{d}-{m}-{y}"
 
 
 def period_span(start: str | None, until: str | None) -> str:
     """'van 29-06-2022 tot 29-06-2023' for ISO dates, an open end left out; '' when both are open
     (the answer line, the measure badge of the CLI and the case file say it alike)."""
-    return " ".join(part for part in (f"van {dmy(start)}" if start else "", f"tot {dmy(until)}" if until else "") if part)
+    return " ".join(part for part in (f"van {dutch_date(start)}" if start else "", f"tot {dutch_date(until)}" if until else "") if part)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from rules.facts import parse_reference_date, validate_facts
 from rules.logic import Context, Reading, Tri, evaluate
 from rules.model import Condition, Period, Rule, Source
 from rules.term import evaluate_term
+from rules.vocabulary import plain_value
 
 RESULT_NAMES = {True: "true", False: "false", None: "unknown"}
 
@@ -211,7 +212,7 @@ def _apply_presets(rule: Rule, known: dict[str, Any], preset_ids: Sequence[str],
             if not overridden:
                 known[pf.fact] = pf.value
             run.step("preset", f"{preset.id}:{pf.fact}",
-                     f"Voorinvulling '{preset.label}': {run.rule.fact(pf.fact).label} = {_word(pf.value)}"
+                     f"Voorinvulling '{preset.label}': {run.rule.fact(pf.fact).label} = {plain_value(pf.value)}"
                      + (" (overschreven door opgegeven feit)" if overridden else ""),
                      not overridden, pf.source, value=known[pf.fact])
             applied.append({"preset": preset.id, "fact": pf.fact, "value": jsonable(pf.value),
@@ -268,15 +269,6 @@ def _condition(cond: Condition, run: Run) -> None:
         extra["reason"] = f"{cond.only_if.reason} (nog onbekend)"
     ctx.results[cond.id] = (result, missing)
     run.step("condition", cond.id, cond.description, result, cond.source, reading, missing, **extra)
-
-
-def _word(value: Any) -> str:
-    """A preset's value as the officer reads it: ja / nee, a date, a list joined."""
-    if isinstance(value, bool):
-        return "ja" if value else "nee"
-    if isinstance(value, (list, tuple)):
-        return ", ".join(_word(v) for v in value) or "geen"
-    return str(jsonable(value))
 
 
 def _insufficient(result: RuleResult, run: Run, missing: frozenset[str]) -> RuleResult:
