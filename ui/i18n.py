@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from retrieval.validity import STATUS_WORDS
-from rules.vocabulary import RESULT_WORDS
+from rules.vocabulary import RESULT_WORDS, dutch_date
 
 DEFAULT = "nl"
 LANGUAGES = {"nl": "Nederlands", "en": "English"}
@@ -699,7 +699,4 @@ def count(key: str, n: int) -> str:
 
 def fmt_date(iso: str | None) -> str:
     """An ISO date as an officer writes it (dd-mm-yyyy); '' for none."""
-    if not iso:
-        return ""
-    y, m, d = iso[:10].split("-")
-    return f"{d}-{m}-{y}"
+    return dutch_date(iso) if iso else ""
