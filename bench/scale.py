@@ -147,14 +147,14 @@ def _with_factor(index: lexical.Bm25Index, terms: list[int], factor: float):
     saved = lexical.DENSE_MERGE_FACTOR
     lexical.DENSE_MERGE_FACTOR = factor
     try:
-        return index._sum_postings(terms)
+        return index.sum_postings(terms)
     finally:
         lexical.DENSE_MERGE_FACTOR = saved
 
 
 def _time_strategies(index: lexical.Bm25Index, term_lists: list[list[int]], passes: int) -> dict:
     strategies = {
-        "merge as shipped (auto)": lambda tl: index._sum_postings(tl),
+        "merge as shipped (auto)": lambda tl: index.sum_postings(tl),
         "sort merge only": lambda tl: _with_factor(index, tl, 0.0),
         "column sum only (the previous code)": lambda tl: _old_scores(index, tl),
     }

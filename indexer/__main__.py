@@ -1,4 +1,4 @@
-"""CLI: python -m indexer build --corpus DIR [--corpus DIR ...] --index DIR [--model SPEC].
+"""CLI: python -m indexer build --corpus DIR [--corpus DIR ...] --index DIR [--model SPEC] [--store DSN].
 
 Exit codes and the JSON progress format are in BUILD_EPILOG (shown by --help); the app runs
 rebuilds as this command and reads both.
@@ -20,6 +20,8 @@ exit codes:
   2  unusable arguments, settings (BELEIDSWIJZER_PARSE_SECONDS, _MB, _PAGES) or model
   3  busy: another build of this index is running; try again when it has finished
   4  the disk is full; free space and build again
+  5  the build was made but could not be published to the PostgreSQL store (--store);
+     the store keeps its previous build
 On an error the last line on stderr says what went wrong and what to do.
 
 --progress json writes one JSON object per line on stdout,
@@ -33,7 +35,8 @@ def _progress_printer():
     from tqdm import tqdm
 
     bars: dict[str, tqdm] = {}
-    labels = {"parse": "Parsing documents", "embed": "Embedding passages", "write": "Writing index"}
+    labels = {"parse": "Parsing documents", "embed": "Embedding passages", "write": "Writing index",
+              "publish": "Publishing to PostgreSQL"}
 
     def progress(stage: str, done: int, total: int, detail: str) -> None:
         bar = bars.get(stage)
@@ -69,6 +72,9 @@ def _json_progress():
     return progress
 
 
+EXIT_NOT_PUBLISHED = 5
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m indexer", description="Build the Beleidswijzer index.")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -80,6 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--corpus", action="append", type=Path, help=f"corpus folder (repeatable; default {DEFAULT_CORPUS})")
     b.add_argument("--index", type=Path, default=None, help="index folder (default: BELEIDSWIJZER_INDEX or ./index)")
     b.add_argument("--model", default=None, help="'e5-small' (default), 'fake', or a sentence-transformers folder")
+    b.add_argument(
+        "--store", default=None, metavar="DSN",
+        help="also publish the build to this PostgreSQL database (default: BELEIDSWIJZER_STORE; the "
+        "index folder is then the builder's working copy, reused for incremental builds)",
+    )  # fmt: skip
     b.add_argument("--json", action="store_true", help="print the report as one line of JSON")
     b.add_argument(
         "--progress", choices=("bar", "json", "none"), default=None,
@@ -91,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     from indexer.build import (
         EXIT_BUSY, EXIT_DISK_FULL, EXIT_NOTHING, EXIT_OK, EXIT_UNUSABLE, BuildLocked, DiskFull, NothingIndexed, build,
     )  # fmt: skip
-    from indexer.config import SettingError, parse_limits
+    from indexer.config import SettingError, default_store, parse_limits
     from indexer.encoders import get_encoder
     from indexer.sources import shown
 
@@ -104,10 +115,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {shown(str(exc))}", file=sys.stderr)
         return code
 
+    published = None
     try:
         limits = parse_limits()
+        dsn = args.store or default_store()
         encoder = get_encoder(args.model)
         report = build(corpora, index_dir, encoder, progress=progress, limits=limits)
+        if dsn:
+            from indexer.pgstore import publish_current
+            from indexer.store import IndexError_
+
+            try:
+                published = publish_current(dsn, index_dir, progress=progress)
+            except IndexError_ as exc:
+                return fail(exc, EXIT_NOT_PUBLISHED)
     except NothingIndexed as exc:
         return fail(exc, EXIT_NOTHING)
     except BuildLocked as exc:
@@ -117,9 +138,14 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingError, FileNotFoundError, RuntimeError, OSError) as exc:  # settings, model, index folder
         return fail(exc, EXIT_UNUSABLE)
     if args.json:
-        print(json.dumps(report.to_dict(), ensure_ascii=False), flush=True)
+        out = report.to_dict() | ({"published": published} if dsn else {})
+        print(json.dumps(out, ensure_ascii=False), flush=True)
         return EXIT_OK
     print(f"Index: {index_dir}")
+    if dsn:
+        from indexer.pgstore import redact
+
+        print(f"Store: {redact(dsn)}, build {published['name']} ({'published now' if published['published'] else 'already current'})")
     print(f"Documents: {report.documents}   passages: {report.passages}   embedded now: {report.embedded}")
     if report.changed_anything:
         for label, names in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):

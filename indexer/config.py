@@ -23,6 +23,22 @@ class SettingError(ValueError):
     """An environment variable with a value that cannot be used; the message says what to set."""
 
 
+def default_store(env=None) -> str | None:
+    """BELEIDSWIJZER_STORE: a postgresql:// DSN whose database holds the index (and, for the app,
+    the feedback and the audit trail), or None for the embedded default (the index folder)."""
+    from indexer.contract import is_dsn
+
+    raw = (os.environ if env is None else env).get("BELEIDSWIJZER_STORE", "").strip()
+    if not raw:
+        return None
+    if not is_dsn(raw):
+        raise SettingError(
+            f"BELEIDSWIJZER_STORE={raw!r} cannot be used: set it to a PostgreSQL DSN "
+            "(postgresql://user@host:port/database), or leave it empty for the index folder."
+        )
+    return raw
+
+
 @dataclass(frozen=True)
 class ParseLimits:
     """What reading one file may take; a file over a limit is reported and skipped."""

@@ -68,6 +68,11 @@ def build(vectors: np.ndarray, kind: str | None = None) -> tuple[faiss.Index, st
     return index, kind
 
 
+def approximate(index: faiss.Index) -> bool:
+    """Whether the index's scores are approximate (quantised): the IVF index."""
+    return isinstance(index, faiss.IndexIVF)
+
+
 def save(index: faiss.Index, path: Path) -> None:
     faiss.write_index(index, str(path))
 
@@ -79,12 +84,22 @@ def load(path: Path) -> faiss.Index:
     return index
 
 
-def search(index: faiss.Index, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, scores) of the k nearest passages to one query vector; -1 rows dropped."""
+def search(index: faiss.Index, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, scores) of the k nearest passages to one query vector, among the rows `allowed`
+    when given (filtered during the search, not after it); -1 rows dropped."""
     _one_thread()
-    k = min(k, index.ntotal)
+    k = min(k, index.ntotal if allowed is None else len(allowed))
     if k <= 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-    scores, rows = index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
+    q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+    if allowed is None:
+        scores, rows = index.search(q, k)
+    else:
+        selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+        if isinstance(index, faiss.IndexIVF):
+            params = faiss.SearchParametersIVF(sel=selector, nprobe=index.nprobe)
+        else:
+            params = faiss.SearchParameters(sel=selector)
+        scores, rows = index.search(q, k, params=params)
     keep = rows[0] >= 0
     return rows[0][keep], scores[0][keep]

@@ -19,17 +19,66 @@ B = 0.75  # BM25 length normalisation
 DENSE_MERGE_FACTOR = 3
 
 
-class Bm25Index:
-    """BM25 over passages, stored as a CSC matrix [passages x terms] of precomputed weights."""
+class LexicalTerms:
+    """The question side of the lexical index: its analyser, vocabulary and document frequencies.
 
-    def __init__(self, weights: sp.csc_matrix, vocab: dict[str, int], analyzer: Analyzer | None = None):
-        self.weights = weights
+    What a question's terms, their coverage and their idf need, without the postings: every
+    store has these in memory, while the postings stay where the store keeps them (a CSC
+    matrix here, a table in PostgreSQL: indexer.pgstore)."""
+
+    def __init__(self, vocab: dict[str, int], df: np.ndarray, n: int, analyzer: Analyzer | None = None):
         self.vocab = vocab
+        self.df = np.asarray(df)
+        self.n = int(n)
         self.analyzer = analyzer if analyzer is not None else Analyzer()
 
     def tokens(self, text: str) -> list[str]:
         """The terms of `text` as this index sees them (its analyser's terms)."""
         return self.analyzer.terms(text)
+
+    def query_terms(self, question: str) -> list[int]:
+        """Vocabulary ids of the question's terms that occur in the index (duplicates kept once)."""
+        seen: list[int] = []
+        for t in self.tokens(question):
+            j = self.vocab.get(t)
+            if j is not None and j not in seen:
+                seen.append(j)
+        return seen
+
+    def coverage(self, question: str) -> float:
+        """The idf-weighted share of the question's terms that the index knows, in [0, 1].
+
+        A term the corpus does not have counts with the highest idf: it is the most telling
+        term of the question, and the lexical side cannot see it. So an English question whose
+        only known term is a common one ("moratorium") gets a low coverage and the dense
+        ranking stands, while a Dutch question in the corpus' own words gets a high one.
+        """
+        terms = set(self.tokens(question))
+        if not terms:
+            return 0.0
+        idf = self._idf_values()
+        top = float(idf.max()) if len(idf) else 1.0
+        known = sum(float(idf[self.vocab[t]]) for t in terms if t in self.vocab)
+        total = known + top * sum(1 for t in terms if t not in self.vocab)
+        return known / total if total > 0 else 0.0
+
+    def _idf_values(self) -> np.ndarray:
+        if getattr(self, "_idf_cache", None) is None:
+            self._idf_cache = np.log(1.0 + (self.n - self.df + 0.5) / (self.df + 0.5))
+        return self._idf_cache
+
+    def idf(self) -> dict[str, float]:
+        """Inverse document frequency per term (for weighting quote sentences)."""
+        values = self._idf_values()
+        return {t: float(values[j]) for t, j in self.vocab.items()}
+
+
+class Bm25Index(LexicalTerms):
+    """BM25 over passages, stored as a CSC matrix [passages x terms] of precomputed weights."""
+
+    def __init__(self, weights: sp.csc_matrix, vocab: dict[str, int], analyzer: Analyzer | None = None):
+        super().__init__(vocab, np.diff(weights.indptr), weights.shape[0], analyzer)
+        self.weights = weights
 
     @classmethod
     def build(cls, texts: list[str], analyzer: Analyzer | None = None) -> "Bm25Index":
@@ -73,23 +122,14 @@ class Bm25Index:
         weights = sp.csc_matrix((w.astype(np.float32), (tf.row, tf.col)), shape=tf.shape)
         return cls(weights, vocab, analyzer)
 
-    def query_terms(self, question: str) -> list[int]:
-        """Vocabulary ids of the question's terms that occur in the index (duplicates kept once)."""
-        seen: list[int] = []
-        for t in self.tokens(question):
-            j = self.vocab.get(t)
-            if j is not None and j not in seen:
-                seen.append(j)
-        return seen
-
     def scores(self, question: str) -> tuple[np.ndarray, np.ndarray, int]:
         """(passage rows with a score > 0, their BM25 scores, number of query terms matched)."""
         terms = self.query_terms(question)
         if not terms:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), 0
-        return (*self._sum_postings(terms), len(terms))
+        return (*self.sum_postings(terms), len(terms))
 
-    def _sum_postings(self, terms: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    def sum_postings(self, terms: list[int]) -> tuple[np.ndarray, np.ndarray]:
         """Rows and summed weights of the union of the terms' posting lists (CSC columns).
 
         Only the postings are read. They are merged by sorting (cost ~ m log m for m postings);
@@ -112,30 +152,6 @@ class Bm25Index:
         uniq, inverse = np.unique(rows, return_inverse=True)
         return uniq.astype(np.int64), np.bincount(inverse, weights=data, minlength=len(uniq)).astype(np.float32)
 
-    def coverage(self, question: str) -> float:
-        """The idf-weighted share of the question's terms that the index knows, in [0, 1].
-
-        A term the corpus does not have counts with the highest idf: it is the most telling
-        term of the question, and the lexical side cannot see it. So an English question whose
-        only known term is a common one ("moratorium") gets a low coverage and the dense
-        ranking stands, while a Dutch question in the corpus' own words gets a high one.
-        """
-        terms = set(self.tokens(question))
-        if not terms:
-            return 0.0
-        idf = self._idf_values()
-        top = float(idf.max()) if len(idf) else 1.0
-        known = sum(float(idf[self.vocab[t]]) for t in terms if t in self.vocab)
-        total = known + top * sum(1 for t in terms if t not in self.vocab)
-        return known / total if total > 0 else 0.0
-
-    def _idf_values(self) -> np.ndarray:
-        if getattr(self, "_idf_cache", None) is None:
-            n = self.weights.shape[0]
-            df = np.diff(self.weights.indptr)
-            self._idf_cache = np.log(1.0 + (n - df + 0.5) / (df + 0.5))
-        return self._idf_cache
-
     def rarest_postings(self, terms: list[str]) -> set[int]:
         """Rows containing the rarest of `terms` that the index knows (empty set if none)."""
         ids = [self.vocab[t] for t in terms if t in self.vocab]
@@ -144,8 +160,3 @@ class Bm25Index:
         indptr = self.weights.indptr
         j = min(ids, key=lambda k: indptr[k + 1] - indptr[k])
         return set(self.weights.indices[indptr[j] : indptr[j + 1]].tolist())
-
-    def idf(self) -> dict[str, float]:
-        """Inverse document frequency per term (for weighting quote sentences)."""
-        values = self._idf_values()
-        return {t: float(values[j]) for t, j in self.vocab.items()}

@@ -5,6 +5,7 @@ its page or locator.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass, field
 
 # Shorter passages outside articles (a letterhead, a date line) and lone headings are never
@@ -31,6 +32,20 @@ class DocumentMeta:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def validity_window(self) -> tuple[dt.date | None, dt.date | None] | None:
+        """(first, last day) on which the text can be shown as valid policy, None for an open
+        end; None when it is valid on no date. From valid_from (else its date) through
+        valid_until inclusive; a document marked superseded without both dates is valid on none.
+        Every store filters on this window (the embedded one in Python, PostgreSQL in SQL)."""
+        if self.status and self.status.lower() == "superseded" and not (self.valid_from and self.valid_until):
+            return None
+        start = _iso(self.valid_from) or _iso(self.date)
+        return start, _iso(self.valid_until)
+
+
+def _iso(s: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(s) if s else None
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,14 @@ counts, model and versions; no other module knows a file name.
 """
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import json
 import os
 import shutil
 import sqlite3
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,9 +29,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from indexer import dense
+from indexer.contract import top_k
 from indexer.analysis import LEXICAL_VERSION, Analyzer, Decompounder
 from indexer.background import background_sha, encode_background
-from indexer.lexical import Bm25Index
+from indexer.lexical import Bm25Index, LexicalTerms
 from indexer.passage import DocumentMeta, Passage
 
 FORMAT_VERSION = 1
@@ -271,6 +274,22 @@ def remove_stale_tmp(index_dir: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
+def check_model(manifest: dict, location: str, hint: str, name: str, dim: int) -> None:
+    """IndexError_ unless the build whose manifest this is was made by the model `name` with
+    vectors of `dim` (both stores check this on opening)."""
+    if manifest.get("model") != name or manifest.get("dim") != dim:
+        raise IndexError_(
+            f"The index in {location} was built with model '{manifest.get('model')}' "
+            f"(dim {manifest.get('dim')}), but the model in use is '{name}' (dim {dim}). "
+            f"Use the same model (--model / BELEIDSWIJZER_MODEL) or rebuild: {hint.split(': ', 1)[1]} --model ..."
+        )
+
+
+def _valid(meta: DocumentMeta, on: dt.date) -> bool:
+    window = meta.validity_window()
+    return window is not None and (window[0] is None or window[0] <= on) and (window[1] is None or on <= window[1])
+
+
 @dataclass(frozen=True)
 class SearchParts:
     """What a search needs of a build, loaded and checked to agree: row i of each is passage i."""
@@ -283,16 +302,20 @@ class SearchParts:
 
 
 class IndexReader:
-    """Read access to one published build: the manifest and documents on opening; passages,
-    vectors, the dense and lexical index and the background embeddings on demand."""
+    """The embedded store (indexer.contract.PassageStore) over one published build folder: the
+    manifest and documents on opening; passages, vectors, the dense and lexical index and the
+    background embeddings on demand, loaded once and checked to agree (`search_parts`)."""
 
-    def __init__(self, index_dir: Path):
+    def __init__(self, index_dir: Path, folder: Path | None = None):
+        """The build named in `index_dir`/CURRENT, or the build `folder` given."""
         self.index_dir = Path(index_dir)
+        self.location = str(self.index_dir)
         self.hint = REBUILD_HINT.format(index=self.index_dir)
-        folder = current_build(self.index_dir)
+        folder = folder or current_build(self.index_dir)
         if folder is None:
             raise IndexError_(f"No index found in {self.index_dir}. {self.hint}")
         self.folder = folder
+        self.name = folder.name
         try:
             self.manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
             if self.manifest.get("format") != FORMAT_VERSION:
@@ -308,6 +331,13 @@ class IndexReader:
         except (OSError, ValueError, sqlite3.Error) as exc:
             raise IndexError_(f"The index in {self.index_dir} is damaged ({exc}). {self.hint}") from None
         self._passages: list[Passage] | None = None
+        self._parts: SearchParts | None = None
+        self._valid_rows: dict[dt.date, np.ndarray] = {}
+
+    @classmethod
+    def for_folder(cls, folder: Path) -> "IndexReader":
+        """The build in `folder` (a builds/<name> folder), whether or not it is the current one."""
+        return cls(Path(folder).parent.parent, Path(folder))
 
     @property
     def outdated_terms(self) -> bool:
@@ -317,13 +347,7 @@ class IndexReader:
 
     def check_model(self, name: str, dim: int) -> None:
         """IndexError_ unless the build was made by the model `name` with vectors of `dim`."""
-        m = self.manifest
-        if m.get("model") != name or m.get("dim") != dim:
-            raise IndexError_(
-                f"The index in {self.index_dir} was built with model '{m.get('model')}' "
-                f"(dim {m.get('dim')}), but the model in use is '{name}' (dim {dim}). "
-                f"Use the same model (--model / BELEIDSWIJZER_MODEL) or rebuild: {self.hint.split(': ', 1)[1]} --model ..."
-            )
+        check_model(self.manifest, str(self.index_dir), self.hint, name, dim)
 
     def search_parts(self) -> SearchParts:
         """Every part a search needs, loaded; IndexError_ when a file is damaged or the parts'
@@ -377,6 +401,64 @@ class IndexReader:
         r = self._con.execute("SELECT text FROM page_texts WHERE doc_id=? AND page=?", (doc_id, page)).fetchone()
         return r[0] if r else None
 
-    def vectors(self) -> np.ndarray:
-        """The passage vectors, memory-mapped."""
-        return np.load(self.folder / VECTORS, mmap_mode="r")
+    def vectors(self, rows: Sequence[int] | None = None) -> np.ndarray:
+        """The vectors of `rows` (float32), or all passage vectors, memory-mapped."""
+        if rows is None:
+            return np.load(self.folder / VECTORS, mmap_mode="r")
+        return self.parts.vectors[np.asarray(rows, dtype=np.int64)]
+
+    # ------------------------------------------------------------------ the search side of the contract
+
+    @property
+    def parts(self) -> SearchParts:
+        """Every part a search needs, loaded once (`search_parts`)."""
+        if self._parts is None:
+            self._parts = self.search_parts()
+        return self._parts
+
+    def valid_rows(self, on: dt.date) -> np.ndarray:
+        """The rows of passages whose document is valid on `on` (sorted), cached per date."""
+        rows = self._valid_rows.get(on)
+        if rows is None:
+            ok = {d for d, m in self._docs.items() if _valid(m, on)}
+            rows = np.array([i for i, p in enumerate(self.passages()) if p.doc_id in ok], dtype=np.int64)
+            if len(self._valid_rows) > 64:
+                self._valid_rows.clear()
+            self._valid_rows[on] = rows
+        return rows
+
+    def cosines(self, query: np.ndarray, rows: Sequence[int]) -> np.ndarray:
+        """The cosine of `query` with each passage of `rows` (exact, from the stored vectors)."""
+        return self.vectors(rows) @ np.asarray(query, dtype=np.float32)
+
+    def dense_search(self, query: np.ndarray, k: int, on: dt.date | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The k passages nearest to `query` (valid on `on`): the FAISS index, filtered during the
+        search by an ID selector, so k valid passages come back whenever there are k."""
+        index = self.parts.dense
+        allowed = None if on is None else self.valid_rows(on)
+        rows, scores = dense.search(index, query, k, allowed)
+        if dense.approximate(index):
+            scores = self.cosines(query, rows)  # 8-bit scores: re-scored with the stored vectors
+        return top_k(rows, scores, k)
+
+    def lexical_terms(self) -> LexicalTerms:
+        return self.parts.lexical
+
+    def lexical_search(self, terms: Sequence[int], k: int, on: dt.date | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The k passages with the highest BM25 score for the vocabulary ids `terms` (valid on `on`)."""
+        if not terms:
+            return top_k(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), 0)
+        rows, scores = self.parts.lexical.sum_postings(list(terms))
+        if on is not None:
+            keep = np.isin(rows, self.valid_rows(on), assume_unique=True)
+            rows, scores = rows[keep], scores[keep]
+        return top_k(rows, scores, k)
+
+    def rarest_postings(self, terms: list[str]) -> set[int]:
+        return self.parts.lexical.rarest_postings(terms)
+
+    def background(self) -> np.ndarray | None:
+        return self.parts.background
+
+    def close(self) -> None:
+        self._con.close()

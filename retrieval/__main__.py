@@ -1,6 +1,6 @@
 """CLI: python -m retrieval ask "QUESTION" [--history EARLIER ...] | --questions FILE [--conversations]
-                                [--index DIR] [--k 5] [--on DATE] [--json]
-        python -m retrieval lexicon-gaps [--index DIR] [--limit N]
+                                [--index DIR | --store DSN] [--k 5] [--on DATE] [--json]
+        python -m retrieval lexicon-gaps [--index DIR | --store DSN] [--limit N]
 
 A stable interface for scripts and evaluation: one JSON object per question (JSON Lines
 with --questions). `--history` gives the earlier questions of a conversation (oldest first);
@@ -16,7 +16,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from indexer.config import default_index_dir
+from indexer.config import SettingError, default_index_dir, default_store
 from retrieval.measures import period_span
 from retrieval.places import quoted
 from retrieval.validity import STATUS_WORDS
@@ -72,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--conversations", action="store_true",
                    help="with --questions: a blank line separates conversations, each line is a turn")
     a.add_argument("--index", type=Path, default=None, help="index folder (default: BELEIDSWIJZER_INDEX or ./index)")
+    a.add_argument("--store", default=None, metavar="DSN", help="a PostgreSQL store instead of the index folder "
+                   "(default: BELEIDSWIJZER_STORE)")
     a.add_argument("--k", type=int, default=5, help="passages per question (default 5)")
     a.add_argument("--on", type=_date, default=None, help="only documents valid on this date (YYYY-MM-DD)")
     a.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid")
@@ -86,12 +88,14 @@ def main(argv: list[str] | None = None) -> int:
         "translate the content words among them into the lexicon.",
     )
     g.add_argument("--index", type=Path, default=None, help="index folder (default: BELEIDSWIJZER_INDEX or ./index)")
+    g.add_argument("--store", default=None, metavar="DSN", help="a PostgreSQL store (default: BELEIDSWIJZER_STORE)")
     g.add_argument("--limit", type=int, default=None, help="print at most this many words")
     args = ap.parse_args(argv)
     if args.cmd == "lexicon-gaps":
         if args.limit is not None and args.limit < 1:
             ap.error("--limit must be at least 1")
-        return lexicon_gaps(args.index or default_index_dir(), args.limit)
+        location = _location(args)
+        return lexicon_gaps(location, args.limit) if location is not None else 2
 
     if bool(args.question) == bool(args.questions):
         ap.error("give either a QUESTION or --questions FILE")
@@ -113,9 +117,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from retrieval.retriever import RetrievalError, Retriever
 
-    index_dir = args.index or default_index_dir()
+    location = _location(args)
+    if location is None:
+        return 2
     try:
-        retriever = Retriever(index_dir, args.model)
+        retriever = Retriever(location, args.model)
     except RetrievalError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -129,6 +135,20 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(render_text(result) + "\n", flush=True)
     return 0
+
+
+def _location(args) -> Path | str | None:
+    """--store, else --index, else BELEIDSWIJZER_STORE, else the index folder; None (reported)
+    for an unusable BELEIDSWIJZER_STORE."""
+    if args.store:
+        return args.store
+    if args.index:
+        return args.index
+    try:
+        return default_store() or default_index_dir()
+    except SettingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
 
 
 def conversation_turns(lines: list[str]) -> list[tuple[str, list[str]]]:
@@ -146,12 +166,13 @@ def conversation_turns(lines: list[str]) -> list[tuple[str, list[str]]]:
     return out
 
 
-def lexicon_gaps(index_dir: Path, limit: int | None) -> int:
-    from indexer.store import IndexError_, IndexReader
+def lexicon_gaps(location: Path | str, limit: int | None) -> int:
+    from indexer.store import IndexError_
+    from indexer.stores import open_store
     from retrieval.lexicon import LEXICON, Lexicon, gaps
 
     try:
-        reader = IndexReader(index_dir)
+        reader = open_store(location)
     except IndexError_ as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

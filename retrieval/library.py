@@ -1,8 +1,8 @@
 """The indexed corpus as pages and tools read it: its documents, their passages and page texts.
 
 A small read-only facade over one published build, so that the app's pages, the glossary and
-the onboarding outline never need to know how a build stores its parts (today local files,
-later another store behind the same methods). `Retriever.library` gives the one for its build.
+the onboarding outline never need to know how a build stores its parts (local files or
+PostgreSQL, behind the store contract of indexer.contract). `Retriever.library` gives the one for its build.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from indexer.passage import DocumentMeta, Passage
-from indexer.store import IndexReader
+from indexer.contract import PassageStore
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class Document:
 class Library:
     """Documents, passages and page texts of one build (read once, except page texts)."""
 
-    def __init__(self, reader: IndexReader, passages: list[Passage]):
+    def __init__(self, reader: PassageStore, passages: list[Passage]):
         self._reader = reader
         self._passages = passages
         self._documents = {

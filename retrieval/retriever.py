@@ -1,9 +1,10 @@
 """Question -> ranked, cited, quoted passages. The one entry point for the CLI, the app and
-the evaluation: `Retriever(index_dir).search(question, k, on)`.
+the evaluation: `Retriever(location).search(question, k, on)`, where `location` is an index
+folder or a PostgreSQL DSN (the store contract: indexer.contract).
 
 `search` orchestrates the parts, each in its own module: a follow-up question read against
-the conversation (retrieval.conversation), the dense side (indexer.dense) and the lexical side
-(indexer.lexical) with the question's lexical query (an English question's Dutch words, a Dutch
+the conversation (retrieval.conversation), the store's dense and lexical search (the passages
+nearest to the question's vector; the BM25 postings of its terms, indexer.lexical) with the question's lexical query (an English question's Dutch words, a Dutch
 one's pivot synonyms: retrieval.lexicon; the corpus words of everyday expressions:
 retrieval.thesaurus), the passages that are references the question names
 (retrieval.references; a question that is only a reference shows that reference's passages, or
@@ -24,12 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer import dense
 from indexer.analysis import tokenize
 from indexer.background import background_vectors
 from indexer.encoders import Encoder, get_encoder
 from indexer.text import fold
-from indexer.store import IndexError_, IndexReader
+from indexer.contract import is_dsn
+from indexer.store import IndexError_
+from indexer.stores import open_store
 from retrieval import fusion
 from retrieval.answer import Answer, period_answer, quote_answer, rule_period
 from retrieval.conversation import Reading, read, topic_words
@@ -81,24 +83,25 @@ def default_query_files() -> QueryFiles:
 class Retriever:
     """Holds the index and the encoder (loaded once per process); thread-safe `search`."""
 
-    def __init__(self, index_dir: Path | str, encoder: Encoder | str | None = None, files: QueryFiles | None = None):
-        self.index_dir = Path(index_dir)
+    def __init__(self, location: Path | str, encoder: Encoder | str | None = None, files: QueryFiles | None = None):
+        """`location`: an index folder (the embedded store) or a postgresql:// DSN."""
+        self.location = str(location)
+        self.index_dir = Path(location) if not is_dsn(location) else None
         try:
-            reader = IndexReader(self.index_dir)
+            self.store = open_store(location)
         except IndexError_ as exc:
             raise RetrievalError(str(exc)) from None
+        reader = self.store
         if encoder is None:
             encoder = reader.manifest.get("model_spec") or None
         self.encoder = encoder if not isinstance(encoder, str) and encoder is not None else get_encoder(encoder)
         try:
             reader.check_model(self.encoder.name, self.encoder.dim)
-            parts = reader.search_parts()
+            self.passages = reader.passages()
+            self.lexical = reader.lexical_terms()
+            saved_background = reader.background()
         except IndexError_ as exc:
             raise RetrievalError(str(exc)) from None
-        self.passages = parts.passages
-        self.vectors = parts.vectors
-        self.dense_index = parts.dense
-        self.lexical = parts.lexical
         # an index written before the current search terms (compound splitting) still works, with
         # the old terms, until the next build rewrites them; the Management page says so
         self.outdated_terms = reader.outdated_terms
@@ -106,16 +109,16 @@ class Retriever:
             log.warning(
                 "The index in %s was built by an older version: its search terms lack compound splitting. "
                 "Rebuild it (python -m indexer build, or 'Update the index' on the Management page); nothing is re-embedded.",
-                self.index_dir,
+                self.store.location,
             )
         self.library = Library(reader, self.passages)
         self.params = Params.for_model(self.encoder.name)
         files = files or default_query_files()  # read once, now, rather than on the first question
         self.lexicon, self.thesaurus, self.gazetteer = files.lexicon, files.thesaurus, files.gazetteer
-        self.background = background_vectors(self.encoder, parts.background)
+        self.background = background_vectors(self.encoder, saved_background)
         self.states_in_corpus = self.gazetteer.in_corpus(self.lexical.vocab) if self.gazetteer else frozenset()
         self.idf = self.lexical.idf()
-        self.references = ReferenceIndex(self.passages, self.library.metas(), self.lexical)
+        self.references = ReferenceIndex(self.passages, self.library.metas(), self.store)
         self._can_answer = [p.can_answer for p in self.passages]
         self._lock = threading.Lock()
         # per-instance caches, so a reloaded index does not keep the old Retriever alive
@@ -139,22 +142,16 @@ class Retriever:
         """Forget cached query vectors, so a timed search includes encoding, as for a new question."""
         self._query_vector.cache_clear()
 
-    def _dense_candidates(self, qv: np.ndarray, k: int, filtered: bool) -> dict[int, float]:
-        """Row -> cosine of the nearest passages (more of them when a date filter will drop some)."""
-        P = self.params
-        depth = P.dense_candidates if not filtered else min(self.dense_index.ntotal, P.dense_candidates * 4)
-        rows, scores = dense.search(self.dense_index, qv, max(depth, k))
+    def _dense_candidates(self, qv: np.ndarray, k: int, on: dt.date | None) -> dict[int, float]:
+        """Row -> cosine of the passages nearest to the question (valid on `on`)."""
+        rows, scores = self.store.dense_search(qv, max(self.params.dense_candidates, k), on)
         return {int(r): float(s) for r, s in zip(rows, scores)}
 
-    def _lexical_candidates(self, lexical_query: str) -> tuple[dict[int, float], float]:
-        """(row -> BM25 score of the best-scoring passages, the question's term coverage)."""
-        rows, scores, _ = self.lexical.scores(lexical_query)
-        coverage = self.lexical.coverage(lexical_query)
-        n = self.params.lexical_candidates
-        if len(rows) > n:
-            top = np.argpartition(-scores, n)[:n]
-            rows, scores = rows[top], scores[top]
-        return {int(r): float(s) for r, s in zip(rows, scores)}, coverage
+    def _lexical_candidates(self, lexical_query: str, on: dt.date | None) -> tuple[dict[int, float], float]:
+        """(row -> BM25 score of the best-scoring passages valid on `on`, the question's term coverage)."""
+        terms = self.lexical.query_terms(lexical_query)
+        rows, scores = self.store.lexical_search(terms, self.params.lexical_candidates, on)
+        return {int(r): float(s) for r, s in zip(rows, scores)}, self.lexical.coverage(lexical_query)
 
     def about_foreign_state(self, row: int) -> bool:
         """Whether the passage's document title or section heading names a state other than the
@@ -203,7 +200,7 @@ class Retriever:
             qv = self.query_vector(question)
             timings["encode"] = time.perf_counter() - t
             t = time.perf_counter()
-            dense_scores = self._dense_candidates(qv, k, allowed is not None)
+            dense_scores = self._dense_candidates(qv, k, on)
             timings["dense"] = time.perf_counter() - t
             t = time.perf_counter()
 
@@ -212,7 +209,7 @@ class Retriever:
         lex_scores: dict[int, float] = {}
         coverage = 0.0
         if mode in ("hybrid", "lexical"):
-            lex_scores, coverage = self._lexical_candidates(query.text)
+            lex_scores, coverage = self._lexical_candidates(query.text, on)
             timings["lexical"] = time.perf_counter() - t
             t = time.perf_counter()
 
@@ -224,7 +221,7 @@ class Retriever:
             candidates &= allowed
         cand = np.array(sorted(candidates), dtype=np.int64)
         if qv is not None and len(cand):
-            dense_scores = {int(r): float(c) for r, c in zip(cand, self.vectors[cand] @ qv)}
+            dense_scores = {int(r): float(c) for r, c in zip(cand, self.store.cosines(qv, cand))}
         order, fused = fusion.rank(
             fusion.scores_by_row(cand, dense_scores, 0.0), fusion.scores_by_row(cand, lex_scores, 0.0),
             np.array([ref_rows.get(int(r), 0) for r in cand], dtype=np.int64), coverage, mode, k, self.params,

