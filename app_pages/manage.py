@@ -13,6 +13,8 @@ import streamlit as st
 from audit import Event, events
 from indexer.build import BuildLocked, scan
 from indexer.parsers import SUPPORTED_SUFFIXES
+from indexer.pgstore import redact
+from retrieval.retriever import RetrievalError
 from ui import audit_trail, feedback, index_guard, resources, settings, tables, uploads
 from ui.auth import require_beheerder
 from ui.i18n import t
@@ -259,9 +261,15 @@ if st.button(t("manage_rebuild"), help=t("manage_rebuild_help"), icon=":material
 # -- the index
 st.subheader(t("manage_index"))
 manifest: dict = {}
-if resources.current_build(cfg) is None:
+try:
+    current = resources.current_build(cfg)
+except RetrievalError as exc:  # the PostgreSQL store is down: say so; a rebuild above reports it too
+    current = ""
+    st.error(t("index_unusable"))
+    st.caption(md_escape(str(exc)))
+if current is None:
     st.info(t("manage_no_index"))
-else:
+elif current:
     try:
         retriever = resources.retriever(cfg)
     except Exception as exc:  # the operator must still be able to rebuild from this page
@@ -279,7 +287,8 @@ else:
         cols[2].markdown(f"{t('manage_model')}  \n`{manifest.get('model', '?')}`")
         cols[3].markdown(f"{t('manage_built_at')}  \n`{str(manifest.get('built_at', '?'))[:16].replace('T', ' ')}`")
         tables.documents_table(library, files=True)
-st.caption(md_escape(f"{t('manage_location')}: {cfg.index_dir}  ·  {t('manage_corpus')}: "
+where = f"{cfg.index_dir}" + (f"  →  {redact(cfg.store)}" if cfg.store else "")
+st.caption(md_escape(f"{t('manage_location')}: {where}  ·  {t('manage_corpus')}: "
                      + ", ".join(str(c) for c in cfg.corpora)))  # fmt: skip
 
 # -- files that could not be indexed: the last build's reasons, and files added since

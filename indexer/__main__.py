@@ -25,7 +25,7 @@ exit codes:
 On an error the last line on stderr says what went wrong and what to do.
 
 --progress json writes one JSON object per line on stdout,
-  {"stage": "parse"|"embed"|"write", "done": N, "total": N, "detail": "file name"}
+  {"stage": "parse"|"embed"|"write"|"publish", "done": N, "total": N, "detail": "file name"}
 and --json then writes the report as the last line (one line of JSON).
 """
 
@@ -72,9 +72,6 @@ def _json_progress():
     return progress
 
 
-EXIT_NOT_PUBLISHED = 5
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m indexer", description="Build the Beleidswijzer index.")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -100,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from indexer.build import (
-        EXIT_BUSY, EXIT_DISK_FULL, EXIT_NOTHING, EXIT_OK, EXIT_UNUSABLE, BuildLocked, DiskFull, NothingIndexed, build,
+        EXIT_BUSY, EXIT_DISK_FULL, EXIT_NOT_PUBLISHED, EXIT_NOTHING, EXIT_OK, EXIT_UNUSABLE, BuildLocked, DiskFull,
+        NothingIndexed, build,
     )  # fmt: skip
     from indexer.config import SettingError, default_store, parse_limits
     from indexer.encoders import get_encoder

@@ -38,7 +38,8 @@ BuildProgress = Callable[[str, int, int, str], None]
 # errors below), and the stages its `--progress json` reports; the app's build runner
 # (ui/build_runner.py) reads both, so they are written here once.
 EXIT_OK, EXIT_NOTHING, EXIT_UNUSABLE, EXIT_BUSY, EXIT_DISK_FULL = 0, 1, 2, 3, 4
-PROGRESS_STAGES = ("parse", "embed", "write")
+EXIT_NOT_PUBLISHED = 5  # built, but the PostgreSQL store (--store) could not take it: it keeps its build
+PROGRESS_STAGES = ("parse", "embed", "write", "publish")
 
 
 @dataclass

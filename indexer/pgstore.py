@@ -332,7 +332,7 @@ def publish_folder(dsn: str, folder: Path, *, progress=None) -> str:
                 name = f"{folder.name}-r{n}"
             schema = _schema(name)
             _create_tables(con, schema, vectors.shape[1])
-            _copy_build(con, schema, reader, passages, vectors, lexical, background, manifest, progress)
+            _copy_build(con, schema, reader, passages, vectors, lexical, background, manifest, progress, name)
             _create_indexes(con, schema, len(passages))
             previous = con.execute(f"SELECT name FROM {POINTER}").fetchone()
             con.execute(
@@ -403,7 +403,7 @@ def _create_tables(con, schema: str, dim: int) -> None:
     con.execute(f"CREATE TABLE {schema}.background (i int PRIMARY KEY, embedding vector({dim}) NOT NULL)")
 
 
-def _copy_build(con, schema, reader, passages, vectors, lexical, background, manifest, progress) -> None:
+def _copy_build(con, schema, reader, passages, vectors, lexical, background, manifest, progress, name) -> None:
     from indexer.background import background_sha
 
     docs = reader.documents

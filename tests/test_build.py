@@ -351,7 +351,8 @@ def test_cli_exit_code_2_for_unusable_settings_or_model(corpus, tmp_path, args, 
 def test_cli_help_names_the_exit_codes_and_the_json_lines():
     out = subprocess.run([sys.executable, "-m", "indexer", "build", "--help"], cwd=REPO, capture_output=True, text=True)
     for line in ("0  the index was built", "1  nothing could be indexed", "2  unusable arguments", "3  busy",
-                 "4  the disk is full", '{"stage": "parse"|"embed"|"write", "done": N, "total": N, "detail": "file name"}'):
+                 "4  the disk is full", "5  the build was made but could not be published",
+                 '{"stage": "parse"|"embed"|"write"|"publish", "done": N, "total": N, "detail": "file name"}'):
         assert line in out.stdout  # fmt: skip
 
 

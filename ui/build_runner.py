@@ -2,10 +2,11 @@
 the Streamlit server never parses a document or loads the model for a build, and a build that
 hangs or is killed never takes the server with it.
 
-The child prints one JSON object per line on stdout: progress `{"stage": "parse"|"embed"|"write",
+The child prints one JSON object per line on stdout: progress `{"stage": "parse"|"embed"|"write"|"publish",
 "done": N, "total": N, "detail": "file name"}`, and last the report (BuildReport.to_dict()). Its
 exit code says how it ended: 0 ok, 1 nothing indexed, 2 unusable arguments, index or model,
-3 another build is running, 4 the disk is full (indexer.build's EXIT_ codes); stderr holds the message
+3 another build is running, 4 the disk is full, 5 built but not published to the PostgreSQL store
+(indexer.build's EXIT_ codes); stderr holds the message
 for the operator.
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import IO
 
 from indexer.build import (
-    EXIT_BUSY, EXIT_DISK_FULL, EXIT_NOTHING, EXIT_OK, EXIT_UNUSABLE, PROGRESS_STAGES, BuildLocked, BuildProgress, DiskFull,
+    EXIT_BUSY, EXIT_DISK_FULL, EXIT_NOT_PUBLISHED, EXIT_NOTHING, EXIT_OK, EXIT_UNUSABLE, PROGRESS_STAGES, BuildLocked, BuildProgress, DiskFull,
     NothingIndexed,
 )  # fmt: skip
 
@@ -72,19 +73,22 @@ class BuildResult:
             ) from None
 
 
-def command(corpora: list[Path], index_dir: Path, model: str | None) -> list[str]:
-    """The command line of the child (absolute paths: it runs in the repository folder)."""
+def command(corpora: list[Path], index_dir: Path, model: str | None, store: str | None = None) -> list[str]:
+    """The command line of the child (absolute paths: it runs in the repository folder); with a
+    PostgreSQL `store`, the child publishes the build there too."""
     cmd = [sys.executable, "-m", "indexer", "build"]
     for corpus in corpora:
         cmd += ["--corpus", str(Path(corpus).resolve())]
     cmd += ["--index", str(Path(index_dir).resolve()), "--progress", "json", "--json"]
     if model:
         cmd += ["--model", model]
+    if store:
+        cmd += ["--store", store]
     return cmd
 
 
 def run(corpora: list[Path], index_dir: Path, model: str | None, progress: BuildProgress | None = None,
-        cmd: list[str] | None = None) -> BuildResult:  # fmt: skip
+        cmd: list[str] | None = None, store: str | None = None) -> BuildResult:  # fmt: skip
     """Build in a child process, passing its progress on; raise NothingIndexed, BuildLocked,
     DiskFull or BuildFailed as its exit code says. If the caller is interrupted (a Streamlit
     rerun), the child is killed: the build is atomic, so the previous index stays."""
@@ -92,7 +96,7 @@ def run(corpora: list[Path], index_dir: Path, model: str | None, progress: Build
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     try:
         proc = subprocess.Popen(
-            cmd or command(corpora, index_dir, model), cwd=REPO, env=env, stdin=subprocess.DEVNULL,
+            cmd or command(corpora, index_dir, model, store), cwd=REPO, env=env, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace",
         )  # fmt: skip
     except OSError as exc:
@@ -176,6 +180,6 @@ def _message(errors: deque, code: int) -> str:
         stopped = f"The build process was stopped by signal {name}"
         hint = " (the system may have run out of memory)" if name == "SIGKILL" else ""
         return f"{stopped}{hint}; the previous index stays in use. {text}".strip()
-    if code not in (EXIT_OK, EXIT_NOTHING, EXIT_UNUSABLE, EXIT_BUSY, EXIT_DISK_FULL):
+    if code not in (EXIT_OK, EXIT_NOTHING, EXIT_UNUSABLE, EXIT_BUSY, EXIT_DISK_FULL, EXIT_NOT_PUBLISHED):
         return f"The build process ended with exit code {code}. {text or 'It printed no message.'}".strip()
     return text or f"The build process ended with exit code {code} and printed no message."

@@ -22,7 +22,7 @@ log = logging.getLogger("beleidswijzer.app")
 def progress_callback(bar) -> BuildProgress:
     """A build progress callback that updates an st.progress bar (at most ~10 times a second)."""
     last = [0.0]
-    stages = {"model": 0.0, "scan": 0.0, "parse": 0.05, "embed": 0.15, "write": 0.95}
+    stages = {"model": 0.0, "scan": 0.0, "parse": 0.05, "embed": 0.15, "write": 0.93, "publish": 0.95}
 
     def progress(stage: str, done: int, total: int, detail: str) -> None:
         now = time.monotonic()
@@ -30,7 +30,7 @@ def progress_callback(bar) -> BuildProgress:
             return
         last[0] = now
         base = stages.get(stage, 0.0)
-        share = {"parse": 0.10, "embed": 0.80, "write": 0.05}.get(stage, 0.0)
+        share = {"parse": 0.10, "embed": 0.78, "write": 0.02, "publish": 0.05}.get(stage, 0.0)
         value = base + share * (done / total if total else 1.0)
         bar.progress(min(value, 1.0), text=t(f"stage_{stage}", done=done, total=total, detail=md_escape(detail[:40])))
 
@@ -38,9 +38,16 @@ def progress_callback(bar) -> BuildProgress:
 
 
 def ensure_index(cfg: Settings) -> None:
-    """First start: build the index from the corpus with a progress bar, then continue."""
-    if resources.current_build(cfg) is not None:
-        return
+    """First start: build the index from the corpus with a progress bar, then continue. When the
+    PostgreSQL store cannot be reached, say so and stop: nothing is built for a store that is down."""
+    try:
+        if resources.current_build(cfg) is not None:
+            return
+    except RetrievalError as exc:
+        log.error("%s", exc)
+        st.error(t("index_unusable"))
+        st.caption(md_escape(str(exc)))
+        st.stop()
     note = st.empty()
     note.info(t("index_building", corpus=md_escape(", ".join(str(c) for c in cfg.corpora))))
     bar = st.progress(0.0, text=t("stage_model"))

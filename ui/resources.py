@@ -3,8 +3,9 @@ process (st.cache_resource), and index builds with a progress callback.
 
 A session holds only its chat (st.session_state). A rebuild runs in a child process
 (ui/build_runner.py: the server neither parses documents nor loads the model for it), publishes a
-new build folder and is recorded in the audit trail; the retriever cache is keyed by the build's
-name, so the next question uses the new index.
+new build folder (and, with BELEIDSWIJZER_STORE, the build in PostgreSQL) and is recorded in the
+audit trail; the retriever cache is keyed by the build's name, so the next question uses the new
+index, in every replica that reads the same store.
 """
 from __future__ import annotations
 
@@ -12,12 +13,12 @@ import json
 import logging
 import threading
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from indexer import store
+from indexer.stores import open_store
 from indexer.build import BuildProgress, DiskFull, NothingIndexed
 from indexer.encoders import Encoder, get_encoder
 from retrieval.retriever import RetrievalError, Retriever
@@ -57,8 +58,8 @@ WARM_UP_QUERY = "beleid"
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
-def _retriever(index_dir: str, build_name: str, spec: str | None) -> Retriever:
-    r = Retriever(index_dir, encoder=encoder(spec))
+def _retriever(location: str, build_name: str, spec: str | None) -> Retriever:
+    r = Retriever(location, encoder=encoder(spec))
     # The encoder loads its model on first use: do that now, in the background, while the
     # officer types the first question (the encoder loads under its own lock, or under the
     # retriever's for encoders that are not thread-safe, so a question asked meanwhile waits
@@ -75,12 +76,34 @@ def _warm_up(r: Retriever) -> None:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _manifest(index_dir: str, build_name: str) -> dict:
-    return store.IndexReader(Path(index_dir)).manifest
+def _manifest(location: str, build_name: str) -> dict:
+    reader = open_store(location)
+    try:
+        return reader.manifest
+    finally:
+        reader.close()
+
+
+# How long a replica trusts its answer to "which build is current?" in PostgreSQL before it asks
+# again: a new build reaches every replica within this time, and a page run costs no query.
+STORE_POLL_SECONDS = 2.0
+
+
+@st.cache_data(show_spinner=False, ttl=STORE_POLL_SECONDS, max_entries=4)
+def _pg_current(dsn: str) -> str | None:
+    from indexer.pgstore import current_name
+
+    return current_name(dsn)
 
 
 def current_build(cfg: Settings) -> str | None:
-    """Name of the published build, or None when there is no index yet."""
+    """Name of the published build, or None when there is no index yet; RetrievalError when the
+    PostgreSQL store (BELEIDSWIJZER_STORE) cannot be reached."""
+    if cfg.store:
+        try:
+            return _pg_current(cfg.store)
+        except store.IndexError_ as exc:
+            raise RetrievalError(str(exc)) from None
     folder = store.current_build(cfg.index_dir)
     return folder.name if folder else None
 
@@ -90,17 +113,25 @@ def model_spec(cfg: Settings, build_name: str | None) -> str | None:
     if cfg.model or build_name is None:
         return cfg.model
     try:
-        return _manifest(str(cfg.index_dir), build_name).get("model_spec") or None
+        return _manifest(cfg.location, build_name).get("model_spec") or None
     except store.IndexError_:
         return None
+
+
+def _no_index(cfg: Settings) -> RetrievalError:
+    if cfg.store:
+        from indexer.pgstore import hint_for, redact
+
+        return RetrievalError(f"No build has been published to {redact(cfg.store)}. {hint_for(cfg.store)}")
+    return RetrievalError(f"No index found in {cfg.index_dir}. {store.REBUILD_HINT.format(index=cfg.index_dir)}")
 
 
 def retriever(cfg: Settings) -> Retriever:
     """The retriever for the current build; RetrievalError when there is no usable index."""
     name = current_build(cfg)
     if name is None:
-        raise RetrievalError(f"No index found in {cfg.index_dir}. {store.REBUILD_HINT.format(index=cfg.index_dir)}")
-    return _retriever(str(cfg.index_dir), name, model_spec(cfg, name))
+        raise _no_index(cfg)
+    return _retriever(cfg.location, name, model_spec(cfg, name))
 
 
 def build_index(cfg: Settings, progress: BuildProgress | None = None, user: User | None = None) -> BuildResult:
@@ -114,12 +145,14 @@ def build_index(cfg: Settings, progress: BuildProgress | None = None, user: User
     say = progress or (lambda *a: None)
     say("model", 0, 1, "")
     try:
-        result = build_runner.run(list(cfg.corpora), cfg.index_dir, model_spec(cfg, current_build(cfg)), say)
+        result = build_runner.run(list(cfg.corpora), cfg.index_dir, model_spec(cfg, current_build(cfg)), say,
+                                  store=cfg.store)  # fmt: skip
     except (NothingIndexed, DiskFull, BuildFailed) as exc:
         outcome = "nothing-indexed" if isinstance(exc, NothingIndexed) else "disk-full" if isinstance(exc, DiskFull) else "failed"
         _record_build(cfg, user, outcome, message=str(exc))
         raise
     save_report(cfg, result.report)
+    _pg_current.clear()  # this replica sees its own build at once
     log.info("index build: %s", json.dumps(result.report, ensure_ascii=False))
     _record_build(cfg, user, "ok", result.report)
     return result
@@ -151,15 +184,15 @@ def last_report(cfg: Settings) -> dict | None:
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
-def _glossary(index_dir: str, build_name: str, spec: str | None) -> list:
+def _glossary(location: str, build_name: str, spec: str | None) -> list:
     from retrieval.glossary import build_glossary
 
-    return build_glossary(_retriever(index_dir, build_name, spec).library.passages)
+    return build_glossary(_retriever(location, build_name, spec).library.passages)
 
 
 def glossary(cfg: Settings) -> list:
     """The corpus glossary (retrieval.glossary), built once per index build."""
     name = current_build(cfg)
     if name is None:
-        raise RetrievalError(f"No index found in {cfg.index_dir}. {store.REBUILD_HINT.format(index=cfg.index_dir)}")
-    return _glossary(str(cfg.index_dir), name, model_spec(cfg, name))
+        raise _no_index(cfg)
+    return _glossary(cfg.location, name, model_spec(cfg, name))

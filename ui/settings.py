@@ -1,6 +1,9 @@
 """The app's settings, each from an environment variable with a default.
 
     BELEIDSWIJZER_INDEX          index folder (default: ./index, see indexer.config)
+    BELEIDSWIJZER_STORE          a postgresql:// DSN: the app reads the index from PostgreSQL +
+                                 pgvector (several replicas share it); builds are made in the index
+                                 folder and published there. Default: the index folder itself
     BELEIDSWIJZER_CORPUS         corpus folder(s), separated by os.pathsep (default: ./corpus);
                                  uploads go to the first
     BELEIDSWIJZER_MODEL          encoder spec for building; default: the model that built the
@@ -29,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-from indexer.config import DEFAULT_CORPUS, default_index_dir
+from indexer.config import DEFAULT_CORPUS, SettingError, default_index_dir, default_store
 
 SWITCH_VALUES = {
     "on": True, "true": True, "1": True, "yes": True, "aan": True, "ja": True,
@@ -62,6 +65,12 @@ class Settings:
     officer_group: str = DEFAULT_OFFICER_GROUP
     beheerder_group: str = DEFAULT_BEHEERDER_GROUP
     audit_log: Path = Path(AUDIT_FILE)
+    store: str | None = None  # a postgresql:// DSN (BELEIDSWIJZER_STORE), else None: the index folder
+
+    @property
+    def location(self) -> str:
+        """Where the app reads the index: the PostgreSQL DSN, else the index folder."""
+        return self.store or str(self.index_dir)
 
     @property
     def upload_dir(self) -> Path:
@@ -126,6 +135,10 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     feedback = env.get("BELEIDSWIJZER_FEEDBACK_DB", "").strip()
     officer_group, beheerder_group = _groups(env)
     audit = env.get("BELEIDSWIJZER_AUDIT_LOG", "").strip()
+    try:
+        store = default_store(env)
+    except SettingError as exc:
+        raise SettingsError(str(exc)) from None
     return Settings(
         index_dir=index_dir,
         corpora=corpora,
@@ -139,4 +152,5 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         officer_group=officer_group,
         beheerder_group=beheerder_group,
         audit_log=Path(audit).expanduser() if audit else index_dir / AUDIT_FILE,
+        store=store,
     )
