@@ -4,9 +4,14 @@ A build lives in a schema of its own, `bw_<build name>`:
 
     manifest(data)                       the build's manifest (jsonb, one row)
     documents(...)                       as the embedded store's documents table
-    passages(row, ..., embedding, valid_start, valid_end, never_valid)
-                                         text, locator, vector (pgvector) and the document's
-                                         validity window (DocumentMeta.validity_window)
+    passages(row, doc_id, seq, text, ...)  text and locator of each passage
+    dense(row, embedding, valid_start, valid_end, never_valid)
+                                         the vector (pgvector, stored inline: a narrow table
+                                         scans fast) and the document's validity window
+                                         (DocumentMeta.validity_window), the dense side's filter
+    validity(row, valid_start, valid_end, never_valid)
+                                         the same window alone, the lexical side's filter (a
+                                         join with a table of vectors would read them all)
     page_texts(doc_id, page, text)
     terms(id, term, df)                  the lexical vocabulary; words(word, freq): the
                                          analyser's corpus words (compound splitting)
@@ -28,6 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import logging
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -41,9 +47,11 @@ from indexer.lexical import LexicalTerms
 from indexer.passage import DocumentMeta, Passage
 from indexer.store import FORMAT_VERSION, IndexError_, IndexReader, check_model, read_lexical
 
+log = logging.getLogger(__name__)
 POINTER = "public.beleidswijzer_current"
 HNSW_MIN = 20_000  # passages from which the dense side uses an HNSW index instead of a scan
 HNSW_M, HNSW_EF_CONSTRUCTION = 16, 64  # pgvector's defaults
+HNSW_BUILD_MEMORY = "1GB"  # for the index build only (SET LOCAL in the publishing transaction)
 HNSW_EF_SEARCH = 200  # candidates an HNSW search keeps (pgvector default 40): recall@10 >= 0.98
 CONNECT_TIMEOUT_S = 5
 POOL_SIZE = 8  # connections per process at most: Streamlit runs each officer's question in a thread of its own
@@ -204,7 +212,7 @@ class PgStore:
 
     def vectors(self, rows: Sequence[int]) -> np.ndarray:
         ids = [int(r) for r in rows]
-        found = {r: _array(v) for r, v in self._query(f"SELECT row, embedding FROM {self.schema}.passages WHERE row = ANY(%s)", (ids,))}
+        found = {r: _array(v) for r, v in self._query(f"SELECT row, embedding FROM {self.schema}.dense WHERE row = ANY(%s)", (ids,))}
         dim = int(self.manifest.get("dim", 0))
         return np.array([found[i] for i in ids], dtype=np.float32).reshape(len(ids), dim)
 
@@ -213,17 +221,19 @@ class PgStore:
         if not ids:
             return np.zeros(0, dtype=np.float32)
         q = np.asarray(query, dtype=np.float32)
-        found = dict(self._query(f"SELECT row, -(embedding <#> %s) FROM {self.schema}.passages WHERE row = ANY(%s)", (q, ids)))
+        found = dict(self._query(f"SELECT row, -(embedding <#> %s) FROM {self.schema}.dense WHERE row = ANY(%s)", (q, ids)))
         return np.array([found[i] for i in ids], dtype=np.float32)
 
     def dense_search(self, query: np.ndarray, k: int, on: dt.date | None = None) -> tuple[np.ndarray, np.ndarray]:
         q = np.asarray(query, dtype=np.float32)
         where, params = _valid_sql(on)
+        # the distance is named once, so the scan computes it once per row (the ORDER BY uses the
+        # select list's value) and an HNSW index still serves the ORDER BY
         rows = self._query(
-            f"SELECT row, -(embedding <#> %(q)s) FROM {self.schema}.passages {where} ORDER BY embedding <#> %(q)s LIMIT %(k)s",
+            f"SELECT row, embedding <#> %(q)s AS d FROM {self.schema}.dense {where} ORDER BY d LIMIT %(k)s",
             {**params, "q": q, "k": int(k)},
         )
-        return _top(rows, k)
+        return _top([(r, -d) for r, d in rows], k)
 
     def lexical_terms(self) -> LexicalTerms:
         if self._terms is None:
@@ -239,7 +249,7 @@ class PgStore:
         if not terms:
             return _top([], 0)
         where, params = _valid_sql(on, "v.")
-        join = f"JOIN {self.schema}.passages v ON v.row = p.row" if on is not None else ""
+        join = f"JOIN {self.schema}.validity v ON v.row = p.row" if on is not None else ""
         cond = f"AND {where.removeprefix('WHERE ')}" if where else ""
         rows = self._query(
             f"SELECT p.row, sum(p.weight::float8) AS s FROM {self.schema}.postings p {join} "
@@ -341,6 +351,9 @@ def publish_folder(dsn: str, folder: Path, *, progress=None) -> str:
             keep = {schema} | ({_schema(previous[0])} if previous else set())
             for old in sorted(existing - keep):
                 con.execute(f"DROP SCHEMA {old} CASCADE")
+        # the new tables are never written again: VACUUM sets their visibility map, so the postings'
+        # covering index answers from the index alone (VACUUM cannot run inside the transaction)
+        _vacuum(con, schema)
     except psycopg.Error as exc:
         raise IndexError_(f"Publishing to {redact(dsn)} failed ({_first_line(exc)}); the previous build is still in use.") from None
     finally:
@@ -360,6 +373,18 @@ def publish_current(dsn: str, index_dir: Path, *, progress=None) -> dict:
     if now is not None and (now == folder.name or now.startswith(folder.name + "-r")):
         return {"name": now, "published": False}
     return {"name": publish_folder(dsn, folder, progress=progress), "published": True}
+
+
+def _vacuum(con, schema: str) -> None:
+    """VACUUM the new build's tables (after the publish committed: readers may use it already).
+    A failure here costs speed, not correctness: logged, not raised."""
+    import psycopg
+
+    for table in ("postings", "dense", "validity", "passages"):
+        try:
+            con.execute(f"VACUUM (ANALYZE) {schema}.{table}")
+        except psycopg.Error as exc:
+            log.warning("VACUUM of %s.%s failed (%s); searches still work, a little slower", schema, table, _first_line(exc))
 
 
 def _connect_for_publish(dsn: str):
@@ -393,8 +418,15 @@ def _create_tables(con, schema: str, dim: int) -> None:
     )
     con.execute(
         f"CREATE TABLE {schema}.passages (row int PRIMARY KEY, doc_id text, seq int, text text, pages text, section text, "
-        "article text, lid text, point text, kind text, char_start int, char_end int, footnotes text, "
-        f"embedding vector({dim}) NOT NULL, valid_start date, valid_end date, never_valid boolean NOT NULL)"
+        "article text, lid text, point text, kind text, char_start int, char_end int, footnotes text)"
+    )
+    con.execute(
+        f"CREATE TABLE {schema}.dense (row int PRIMARY KEY, embedding vector({dim}) NOT NULL, valid_start date, "
+        "valid_end date, never_valid boolean NOT NULL)"
+    )
+    con.execute(f"ALTER TABLE {schema}.dense ALTER COLUMN embedding SET STORAGE PLAIN")
+    con.execute(
+        f"CREATE TABLE {schema}.validity (row int PRIMARY KEY, valid_start date, valid_end date, never_valid boolean NOT NULL)"
     )
     con.execute(f"CREATE TABLE {schema}.page_texts (doc_id text, page int, text text, PRIMARY KEY (doc_id, page))")
     con.execute(f"CREATE TABLE {schema}.terms (id int PRIMARY KEY, term text NOT NULL, df int NOT NULL)")
@@ -417,19 +449,20 @@ def _copy_build(con, schema, reader, passages, vectors, lexical, background, man
                     text = reader.page_text(r["doc_id"], page)
                     if text is not None:
                         cp.write_row([r["doc_id"], page, text])
-        with cur.copy(
-            f"COPY {schema}.passages FROM STDIN WITH (FORMAT BINARY)"
-        ) as cp:
-            cp.set_types(["int4", "text", "int4", "text", "text", "text", "text", "text", "text", "text", "int4", "int4",
-                          "text", "vector", "date", "date", "bool"])  # fmt: skip
+        with cur.copy(f"COPY {schema}.passages FROM STDIN") as cp:
             for i, p in enumerate(passages):
-                window = docs[p.doc_id].validity_window() if p.doc_id in docs else None
-                start, end = window if window is not None else (None, None)
                 cp.write_row([i, p.doc_id, p.seq, p.text, json.dumps(list(p.pages)), p.section, p.article, p.lid, p.point,
-                              p.kind, p.char_start, p.char_end, json.dumps(list(p.footnotes)), vectors[i], start, end,
-                              window is None])  # fmt: skip
+                              p.kind, p.char_start, p.char_end, json.dumps(list(p.footnotes))])  # fmt: skip
+        windows = {d: m.validity_window() for d, m in docs.items()}
+        with cur.copy(f"COPY {schema}.dense FROM STDIN WITH (FORMAT BINARY)") as cp:
+            cp.set_types(["int4", "vector", "date", "date", "bool"])
+            for i, p in enumerate(passages):
+                window = windows.get(p.doc_id)
+                start, end = window if window is not None else (None, None)
+                cp.write_row([i, vectors[i], start, end, window is None])
                 if progress is not None and (i % 1000 == 0 or i == len(passages) - 1):
                     progress("publish", i + 1, len(passages), name)
+        con.execute(f"INSERT INTO {schema}.validity SELECT row, valid_start, valid_end, never_valid FROM {schema}.dense")
         df = np.diff(lexical.weights.indptr)
         with cur.copy(f"COPY {schema}.terms FROM STDIN") as cp:
             for term, j in lexical.vocab.items():
@@ -459,9 +492,13 @@ def _copy_build(con, schema, reader, passages, vectors, lexical, background, man
 def _create_indexes(con, schema: str, n: int) -> None:
     con.execute(f"CREATE INDEX ON {schema}.postings (term, row) INCLUDE (weight)")
     if n >= HNSW_MIN:
+        # an HNSW graph built in memory is built many times faster than one that spills
+        con.execute(f"SET LOCAL maintenance_work_mem = '{HNSW_BUILD_MEMORY}'")
         con.execute(
-            f"CREATE INDEX ON {schema}.passages USING hnsw (embedding vector_ip_ops) "
+            f"CREATE INDEX ON {schema}.dense USING hnsw (embedding vector_ip_ops) "
             f"WITH (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION})"
         )
     con.execute(f"ANALYZE {schema}.passages")
+    con.execute(f"ANALYZE {schema}.dense")
+    con.execute(f"ANALYZE {schema}.validity")
     con.execute(f"ANALYZE {schema}.postings")

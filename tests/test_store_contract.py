@@ -303,7 +303,7 @@ def test_hnsw_recall_against_exact_search(tmp_path, pg_dsn, monkeypatch):
     assert pg.n_passages >= 100
     with pg._pool.connection() as con:  # noqa: SLF001 - the test checks the plan uses the index
         plan = "\n".join(r[0] for r in con.execute(
-            f"EXPLAIN SELECT row FROM {pg.schema}.passages ORDER BY embedding <#> %s LIMIT 10",
+            f"EXPLAIN SELECT row FROM {pg.schema}.dense ORDER BY embedding <#> %s LIMIT 10",
             (np.ones(64, dtype=np.float32),)).fetchall())  # fmt: skip
     assert "Index Scan using" in plan and "embedding_idx" in plan, plan
     enc = FakeEncoder()
