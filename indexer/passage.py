@@ -43,6 +43,11 @@ class DocumentMeta:
         start = _iso(self.valid_from) or _iso(self.date)
         return start, _iso(self.valid_until)
 
+    def valid_on(self, on: dt.date) -> bool:
+        """Whether `on` falls within the validity window."""
+        window = self.validity_window()
+        return window is not None and (window[0] is None or window[0] <= on) and (window[1] is None or on <= window[1])
+
 
 def _iso(s: str | None) -> dt.date | None:
     return dt.date.fromisoformat(s) if s else None

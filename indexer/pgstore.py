@@ -9,9 +9,9 @@ A build lives in a schema of its own, `bw_<build name>`:
                                          the vector (pgvector, stored inline: a narrow table
                                          scans fast) and the document's validity window
                                          (DocumentMeta.validity_window), the dense side's filter
-    validity(row, valid_start, valid_end, never_valid)
-                                         the same window alone, the lexical side's filter (a
-                                         join with a table of vectors would read them all)
+                                         (the lexical side filters on the runs of rows whose
+                                         documents are valid, an int4multirange: a join with a
+                                         table would cost more than the postings themselves)
     page_texts(doc_id, page, text)
     terms(id, term, df)                  the lexical vocabulary; words(word, freq): the
                                          analyser's corpus words (compound splitting)
@@ -152,6 +152,7 @@ class PgStore:
         self.n_passages = int(self.manifest.get("passages", 0))
         self._passages: list[Passage] | None = None
         self._terms: LexicalTerms | None = None
+        self._ranges: dict[dt.date, str] = {}
 
     # ------------------------------------------------------------------ connections
 
@@ -248,15 +249,40 @@ class PgStore:
     def lexical_search(self, terms: Sequence[int], k: int, on: dt.date | None = None) -> tuple[np.ndarray, np.ndarray]:
         if not terms:
             return _top([], 0)
-        where, params = _valid_sql(on, "v.")
-        join = f"JOIN {self.schema}.validity v ON v.row = p.row" if on is not None else ""
-        cond = f"AND {where.removeprefix('WHERE ')}" if where else ""
+        params: dict = {"terms": [int(t) for t in terms], "k": int(k)}
+        cond = ""
+        if on is not None:
+            params["valid"] = self._valid_ranges(on)
+            if params["valid"] == "{}":
+                return _top([], 0)
+            cond = "AND p.row <@ %(valid)s::int4multirange"
         rows = self._query(
-            f"SELECT p.row, sum(p.weight::float8) AS s FROM {self.schema}.postings p {join} "
+            f"SELECT p.row, sum(p.weight::float8) AS s FROM {self.schema}.postings p "
             f"WHERE p.term = ANY(%(terms)s) {cond} GROUP BY p.row ORDER BY s DESC, p.row LIMIT %(k)s",
-            {**params, "terms": [int(t) for t in terms], "k": int(k)},
+            params,
         )  # fmt: skip
         return _top(rows, k)
+
+    def _valid_ranges(self, on: dt.date) -> str:
+        """The rows of passages whose document is valid on `on`, as an int4multirange literal of
+        runs of consecutive rows (a document's passages are consecutive rows: few runs)."""
+        cached = self._ranges.get(on)
+        if cached is not None:
+            return cached
+        ok = {d for d, m in self._docs.items() if m.valid_on(on)}
+        runs: list[str] = []
+        start = None
+        for i, p in enumerate([*self.passages(), None]):
+            if p is not None and p.doc_id in ok:
+                start = i if start is None else start
+            elif start is not None:
+                runs.append(f"[{start},{i})")
+                start = None
+        literal = "{" + ",".join(runs) + "}"
+        if len(self._ranges) > 64:
+            self._ranges.clear()
+        self._ranges[on] = literal
+        return literal
 
     def rarest_postings(self, terms: list[str]) -> set[int]:
         lex = self.lexical_terms()
@@ -380,7 +406,7 @@ def _vacuum(con, schema: str) -> None:
     A failure here costs speed, not correctness: logged, not raised."""
     import psycopg
 
-    for table in ("postings", "dense", "validity", "passages"):
+    for table in ("postings", "dense", "passages"):
         try:
             con.execute(f"VACUUM (ANALYZE) {schema}.{table}")
         except psycopg.Error as exc:
@@ -425,9 +451,7 @@ def _create_tables(con, schema: str, dim: int) -> None:
         "valid_end date, never_valid boolean NOT NULL)"
     )
     con.execute(f"ALTER TABLE {schema}.dense ALTER COLUMN embedding SET STORAGE PLAIN")
-    con.execute(
-        f"CREATE TABLE {schema}.validity (row int PRIMARY KEY, valid_start date, valid_end date, never_valid boolean NOT NULL)"
-    )
+
     con.execute(f"CREATE TABLE {schema}.page_texts (doc_id text, page int, text text, PRIMARY KEY (doc_id, page))")
     con.execute(f"CREATE TABLE {schema}.terms (id int PRIMARY KEY, term text NOT NULL, df int NOT NULL)")
     con.execute(f"CREATE TABLE {schema}.words (word text PRIMARY KEY, freq int NOT NULL)")
@@ -462,7 +486,7 @@ def _copy_build(con, schema, reader, passages, vectors, lexical, background, man
                 cp.write_row([i, vectors[i], start, end, window is None])
                 if progress is not None and (i % 1000 == 0 or i == len(passages) - 1):
                     progress("publish", i + 1, len(passages), name)
-        con.execute(f"INSERT INTO {schema}.validity SELECT row, valid_start, valid_end, never_valid FROM {schema}.dense")
+
         df = np.diff(lexical.weights.indptr)
         with cur.copy(f"COPY {schema}.terms FROM STDIN") as cp:
             for term, j in lexical.vocab.items():
@@ -500,5 +524,4 @@ def _create_indexes(con, schema: str, n: int) -> None:
         )
     con.execute(f"ANALYZE {schema}.passages")
     con.execute(f"ANALYZE {schema}.dense")
-    con.execute(f"ANALYZE {schema}.validity")
     con.execute(f"ANALYZE {schema}.postings")

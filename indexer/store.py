@@ -285,11 +285,6 @@ def check_model(manifest: dict, location: str, hint: str, name: str, dim: int) -
         )
 
 
-def _valid(meta: DocumentMeta, on: dt.date) -> bool:
-    window = meta.validity_window()
-    return window is not None and (window[0] is None or window[0] <= on) and (window[1] is None or on <= window[1])
-
-
 @dataclass(frozen=True)
 class SearchParts:
     """What a search needs of a build, loaded and checked to agree: row i of each is passage i."""
@@ -420,7 +415,7 @@ class IndexReader:
         """The rows of passages whose document is valid on `on` (sorted), cached per date."""
         rows = self._valid_rows.get(on)
         if rows is None:
-            ok = {d for d, m in self._docs.items() if _valid(m, on)}
+            ok = {d for d, m in self._docs.items() if m.valid_on(on)}
             rows = np.array([i for i, p in enumerate(self.passages()) if p.doc_id in ok], dtype=np.int64)
             if len(self._valid_rows) > 64:
                 self._valid_rows.clear()

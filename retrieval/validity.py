@@ -43,10 +43,4 @@ def valid_on(meta: DocumentMeta | None, on: dt.date) -> bool:
     Valid from valid_from (else its date) through valid_until inclusive. A document marked
     superseded without dates cannot be shown valid on any date, so it is left out.
     """
-    if meta is None:
-        return False
-    window = meta.validity_window()
-    if window is None:
-        return False
-    start, end = window
-    return (start is None or start <= on) and (end is None or on <= end)
+    return meta is not None and meta.valid_on(on)

@@ -126,9 +126,7 @@ def test_the_date_filter_acts_inside_the_search(both):
     """A date that excludes most documents still yields k passages, all of valid documents."""
     embedded, pg = both
     on = dt.date(2020, 1, 1)  # before the law's and the letter's validity; the old Vc is never valid
-    valid = {d for d, m in embedded.documents.items() if m.validity_window() is not None
-             and (m.validity_window()[0] is None or m.validity_window()[0] <= on)
-             and (m.validity_window()[1] is None or on <= m.validity_window()[1])}  # fmt: skip
+    valid = {d for d, m in embedded.documents.items() if m.valid_on(on)}
     n_valid = sum(p.doc_id in valid for p in embedded.passages())
     assert 0 < n_valid < embedded.n_passages
     qv = FakeEncoder().encode_queries(["moratorium"])[0]
