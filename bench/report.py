@@ -2,6 +2,10 @@
 with ratios, and where the time goes."""
 from __future__ import annotations
 
+import json
+
+from pathlib import Path
+
 TARGETS = {
     "query_10k_median_ms": 60.0, "query_10k_p95_ms": 120.0, "query_1m_median_ms": 100.0, "recall_1m": 0.98,
     "embed_passages_per_s": 25.0, "pdf_pages_per_s": 25.0, "peak_rss_mb": 1.2 * 1024,
@@ -141,7 +145,24 @@ def render(res: dict) -> str:
     L += _profile_section(res)
     L += _synthetic_section(res)
     L += _closing_section(res)
+    L += _stores_section()
     return "\n".join(L) + "\n"
+
+
+STORES_RESULTS = Path(__file__).resolve().parent / "stores.json"
+
+
+def _stores_section() -> list[str]:
+    """The embedded store against PostgreSQL + pgvector, from the last `python -m bench.stores`
+    run (bench/stores.json: it needs a database, so it is a run of its own)."""
+    if not STORES_RESULTS.is_file():
+        return []
+    from bench.stores import render as render_stores
+
+    res = json.loads(STORES_RESULTS.read_text(encoding="utf-8"))
+    return ["## Stores: embedded against PostgreSQL + pgvector", "",
+            f"From `{res.get('command', 'python -m bench.stores')}` (bench/stores.json), a run of its own: it needs a "
+            "PostgreSQL server (scripts/pg.sh start).", "", render_stores(res), ""]  # fmt: skip
 
 
 def _goals_section(res: dict) -> list[str]:

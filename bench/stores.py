@@ -15,7 +15,7 @@ like bench/synth.py makes them) is written as files and published to PostgreSQL;
 On the real corpus only: PostgreSQL's own `dutch` full-text search (ts_rank_cd) as an
 alternative to the project's BM25 postings, lexical-only hit@5 on the tuning and officer sets
 (measured, not used: it has no BM25 weighting and no compound splitting).
-Writes JSON (default: a temporary file) and prints a Markdown table for BENCHMARKS.md.
+Writes bench/stores.json (BENCHMARKS.md's section "Stores" is rendered from it) and prints the tables.
 """
 from __future__ import annotations
 
@@ -231,7 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--passes", type=int, default=5)
     ap.add_argument("--hnsw-min", type=int, default=None, help="passages from which PostgreSQL uses HNSW "
                     "(default: indexer.pgstore.HNSW_MIN)")
-    ap.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "beleidswijzer-bench-stores.json")
+    ap.add_argument("--out", type=Path, default=REPO / "bench" / "stores.json",
+                    help="results file (default bench/stores.json, which BENCHMARKS.md renders: "
+                    "python -m bench --render bench/results.json)")
     args = ap.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if args.hnsw_min is not None:
@@ -240,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
         pgstore.HNSW_MIN = args.hnsw_min
     res = run(args.dsn, args.index, [int(s) for s in args.sizes.split(",") if s], args.passes,
               log=lambda m: print(m, file=sys.stderr, flush=True))  # fmt: skip
+    shown = [a if not a.startswith(("postgresql://", "postgres://")) else "DSN" for a in (argv if argv is not None else sys.argv[1:])]
+    res["command"] = " ".join(["python -m bench.stores", *shown])
     args.out.write_text(json.dumps(res, indent=1, default=str), encoding="utf-8")
     print(render(res))
     print(f"\n(results: {args.out})", file=sys.stderr)

@@ -49,7 +49,9 @@ from indexer.store import FORMAT_VERSION, IndexError_, IndexReader, check_model,
 
 log = logging.getLogger(__name__)
 POINTER = "public.beleidswijzer_current"
-HNSW_MIN = 20_000  # passages from which the dense side uses an HNSW index instead of a scan
+HNSW_MIN = 5_000  # passages from which the dense side uses an HNSW index instead of a scan: an
+# exact scan costs ~0.6 us a passage in pgvector (5.7 ms at 10k), HNSW ~2 ms at 10k with recall@10 >= 0.99
+# (python -m bench.stores, BENCHMARKS.md)
 HNSW_M, HNSW_EF_CONSTRUCTION = 16, 64  # pgvector's defaults
 HNSW_BUILD_MEMORY = "1GB"  # for the index build only (SET LOCAL in the publishing transaction)
 HNSW_EF_SEARCH = 200  # candidates an HNSW search keeps (pgvector default 40): recall@10 >= 0.98
