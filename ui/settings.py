@@ -8,8 +8,13 @@
     BELEIDSWIJZER_MANAGEMENT     on/off: show the index management page (default on)
     BELEIDSWIJZER_MAX_UPLOAD_MB  largest document an operator may upload (default 50; the
                                  server limit in .streamlit/config.toml caps it)
-    BELEIDSWIJZER_FEEDBACK_DB    SQLite file for officers' feedback (default: feedback.sqlite in
-                                 the index folder)
+    BELEIDSWIJZER_STORE          a postgresql:// DSN: the database that holds the state all
+                                 replicas of the app share; it becomes the default of the feedback
+                                 and of the audit trail (each in tables of its own). Empty (default):
+                                 both are files in the index folder, one per server
+    BELEIDSWIJZER_FEEDBACK_DB    officers' feedback: a SQLite file, or a postgresql:// DSN (table
+                                 beleidswijzer_feedback); default: BELEIDSWIJZER_STORE when set,
+                                 else feedback.sqlite in the index folder
     BELEIDSWIJZER_STORE_QUESTIONS on/off: store the question text with feedback (default off:
                                  a question may hold personal data)
     BELEIDSWIJZER_AUTH           none (default: no login, Beheer only from 127.0.0.1) or oidc
@@ -19,17 +24,24 @@
     BELEIDSWIJZER_OFFICER_GROUP  the claim value that makes a user an officer (default officer)
     BELEIDSWIJZER_BEHEERDER_GROUP the claim value that makes a user a beheerder, who is also an
                                  officer (default beheerder)
-    BELEIDSWIJZER_AUDIT_LOG      the audit trail, a JSON Lines file (default: audit.jsonl in the
-                                 index folder); see audit/
+    BELEIDSWIJZER_AUDIT_LOG      the audit trail: a JSON Lines file, or a postgresql:// DSN (tables
+                                 beleidswijzer_audit and _head); default: BELEIDSWIJZER_STORE when
+                                 set, else audit.jsonl in the index folder; see audit/
+
+An explicit BELEIDSWIJZER_FEEDBACK_DB or BELEIDSWIJZER_AUDIT_LOG wins over BELEIDSWIJZER_STORE. A
+DSN is kept as a string (shown only without its password), a file as a Path.
 """
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Mapping
 
-from indexer.config import DEFAULT_CORPUS, default_index_dir
+from audit.store import AUDIT_FILE
+from indexer.config import DEFAULT_CORPUS, SettingError, default_index_dir, default_store, shared_location
+from indexer.contract import is_dsn
+from indexer.pgstore import redact
 
 SWITCH_VALUES = {
     "on": True, "true": True, "1": True, "yes": True, "aan": True, "ja": True,
@@ -40,8 +52,7 @@ AUTH_MODES = ("none", "oidc")  # none: no login, the app serves 127.0.0.1 only; 
 DEFAULT_ROLES_CLAIM = "groups"
 DEFAULT_OFFICER_GROUP = "officer"
 DEFAULT_BEHEERDER_GROUP = "beheerder"
-FEEDBACK_FILE = "feedback.sqlite"  # in the index folder, beside CURRENT (builds never touch it)
-AUDIT_FILE = "audit.jsonl"  # likewise
+FEEDBACK_FILE = "feedback.sqlite"  # in the index folder, beside CURRENT (builds never touch it); so is AUDIT_FILE
 
 
 class SettingsError(ValueError):
@@ -55,18 +66,28 @@ class Settings:
     model: str | None  # None: the index's own model (or the default for a first build)
     management: bool
     max_upload_mb: int
-    feedback_db: Path = Path("feedback.sqlite")
+    feedback_db: Path | str = Path(FEEDBACK_FILE)  # a SQLite file, or a postgresql:// DSN
     store_questions: bool = False
     auth: str = "none"  # one of AUTH_MODES
     roles_claim: str = DEFAULT_ROLES_CLAIM
     officer_group: str = DEFAULT_OFFICER_GROUP
     beheerder_group: str = DEFAULT_BEHEERDER_GROUP
-    audit_log: Path = Path(AUDIT_FILE)
+    audit_log: Path | str = Path(AUDIT_FILE)  # a JSON Lines file, or a postgresql:// DSN
+    store: str | None = None  # BELEIDSWIJZER_STORE: the shared database, or None (files in the index folder)
+
+    def __repr__(self) -> str:
+        """As a dataclass shows itself, but a DSN without its password (a Settings may reach a log)."""
+        shown = (f"{f.name}={_shown(getattr(self, f.name))!r}" for f in fields(self))
+        return f"Settings({', '.join(shown)})"
 
     @property
     def upload_dir(self) -> Path:
         """Where uploaded documents are stored: the first corpus folder."""
         return self.corpora[0]
+
+
+def _shown(value: object) -> object:
+    return redact(value) if is_dsn(value) else value
 
 
 def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -123,20 +144,23 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     corpora = tuple(Path(p).expanduser() for p in corpus_raw.split(os.pathsep) if p.strip()) or (DEFAULT_CORPUS,)
     index = env.get("BELEIDSWIJZER_INDEX", "").strip()
     index_dir = Path(index).expanduser() if index else default_index_dir()
-    feedback = env.get("BELEIDSWIJZER_FEEDBACK_DB", "").strip()
     officer_group, beheerder_group = _groups(env)
-    audit = env.get("BELEIDSWIJZER_AUDIT_LOG", "").strip()
+    try:
+        store = default_store(env)
+    except SettingError as exc:
+        raise SettingsError(str(exc)) from None
     return Settings(
         index_dir=index_dir,
         corpora=corpora,
         model=env.get("BELEIDSWIJZER_MODEL", "").strip() or None,
         management=_switch(env, "BELEIDSWIJZER_MANAGEMENT", True),
         max_upload_mb=_positive_int(env, "BELEIDSWIJZER_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB),
-        feedback_db=Path(feedback).expanduser() if feedback else index_dir / FEEDBACK_FILE,
+        feedback_db=shared_location(env.get("BELEIDSWIJZER_FEEDBACK_DB"), store, index_dir / FEEDBACK_FILE),
         store_questions=_switch(env, "BELEIDSWIJZER_STORE_QUESTIONS", False),
         auth=_choice(env, "BELEIDSWIJZER_AUTH", AUTH_MODES),
         roles_claim=_text(env, "BELEIDSWIJZER_ROLES_CLAIM", DEFAULT_ROLES_CLAIM),
         officer_group=officer_group,
         beheerder_group=beheerder_group,
-        audit_log=Path(audit).expanduser() if audit else index_dir / AUDIT_FILE,
+        audit_log=shared_location(env.get("BELEIDSWIJZER_AUDIT_LOG"), store, index_dir / AUDIT_FILE),
+        store=store,
     )
