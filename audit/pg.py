@@ -72,7 +72,7 @@ class PgAuditLog:
         from psycopg.types.json import Json
 
         with self._connection() as con, con.transaction():
-            con.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
+            pgconn.lock(con, LOCK)
             for name in pgconn.missing_tables(con, list(CREATE)):
                 con.execute(CREATE[name])
             record = seal(event, _last_record(con))
@@ -95,13 +95,12 @@ class PgAuditLog:
         import psycopg
 
         with self._connection() as con:
-            if pgconn.missing_tables(con, [TABLE]):
-                return [], None
             con.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             con.read_only = True
             with con.transaction():
-                rows = con.execute(f"SELECT {_COLUMNS} FROM {TABLE} ORDER BY pos").fetchall()
-                head = None if pgconn.missing_tables(con, [HEAD]) else con.execute(f"SELECT seq, hash FROM {HEAD}").fetchone()
+                missing = pgconn.missing_tables(con, [TABLE, HEAD])  # a dropped table, with a head left: truncated
+                rows = [] if TABLE in missing else con.execute(f"SELECT {_COLUMNS} FROM {TABLE} ORDER BY pos").fetchall()
+                head = None if HEAD in missing else con.execute(f"SELECT seq, hash FROM {HEAD}").fetchone()
         return [dict(zip(FIELDS, row)) for row in rows], ({"seq": head[0], "hash": head[1]} if head else None)
 
     def lines(self) -> list[str]:

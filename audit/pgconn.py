@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from indexer.pgstore import redact
 
 CONNECT_TIMEOUT_S = 5
+LOCK_TIMEOUT_S = 30  # how long an append waits for another one's lock before it gives up and says so
 
 
 class SharedStateError(OSError):
@@ -24,7 +25,8 @@ class SharedStateError(OSError):
 
 
 def lock_key(name: str) -> int:
-    """The advisory lock key of `name` (at most 8 ASCII characters): readable in pg_locks."""
+    """The advisory lock key of `name`, its bytes as one number (at most 8 ASCII characters, so two
+    names never share a key)."""
     return int.from_bytes(name.encode("ascii").ljust(8, b"\0"), "big")
 
 
@@ -57,12 +59,18 @@ def connection(dsn: str, *, what: str, setting: str, grants: str) -> Iterator:
             f"{what} in {where} cannot be used: the database user lacks a privilege ({first_line(exc, dsn)}). "
             f"Ask the database's administrator to grant {grants}."
         ) from None
-    except psycopg.OperationalError as exc:
+    except psycopg.errors.LockNotAvailable:
         raise SharedStateError(
-            f"{what} in the PostgreSQL database {where} cannot be reached ({first_line(exc, dsn)}). "
-            f"Check that the database is running and reachable from this server, then try again."
+            f"{what} in {where} is busy: another session has held its lock for over {LOCK_TIMEOUT_S} s, and "
+            "nothing was stored. Try again; if it stays busy, ask the database's administrator to look for a "
+            "stuck session holding an advisory lock (pg_locks)."
         ) from None
     except psycopg.Error as exc:
+        if con.broken:
+            raise SharedStateError(
+                f"{what} in the PostgreSQL database {where} cannot be reached ({first_line(exc, dsn)}). "
+                f"Check that the database is running and reachable from this server, then try again."
+            ) from None
         raise SharedStateError(
             f"{what} in {where} failed ({first_line(exc, dsn)}). Nothing was stored; try again, and if it "
             "fails again give this message to the database's administrator."
@@ -77,12 +85,18 @@ def missing_tables(con, names: list[str]) -> list[str]:
     return [name for name, absent in zip(names, found) if absent]
 
 
+def lock(con, key: int) -> None:
+    """Take the advisory lock `key` until the end of the transaction (waiting at most LOCK_TIMEOUT_S)."""
+    con.execute(f"SET LOCAL lock_timeout = '{int(LOCK_TIMEOUT_S * 1000)}ms'")
+    con.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
+
+
 def create_tables(con, key: int, tables: dict[str, str]) -> None:
     """Create those of `tables` (name: CREATE TABLE IF NOT EXISTS ...) that are missing, under the
     advisory lock `key`: a no-op once they exist."""
     if not missing_tables(con, list(tables)):
         return
     with con.transaction():
-        con.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
+        lock(con, key)
         for create in tables.values():
             con.execute(create)

@@ -306,6 +306,31 @@ def test_an_unreachable_database_is_a_clear_error(capsys):
     assert "cannot be reached" in err and "secret" not in err
 
 
+@pytest.mark.postgres
+def test_a_dropped_table_is_found_by_the_head(pg_dsn):
+    trail_ = DatabaseTrail(pg_dsn)
+    log = fill(trail_.store, 3)
+    trail_.sql("DROP TABLE beleidswijzer_audit")
+    assert log.events() == []
+    assert [(p.kind, p.seq, p.last) for p in log.verify().problems] == [("truncated", 1, 3)]
+
+
+@pytest.mark.postgres
+def test_an_append_that_waits_too_long_for_the_lock_says_so(pg_dsn, monkeypatch):
+    import psycopg
+
+    from audit import pg, pgconn
+
+    log = fill(open_store(pg_dsn), 1)
+    monkeypatch.setattr(pgconn, "LOCK_TIMEOUT_S", 0.5)
+    with psycopg.connect(pg_dsn) as stuck:  # a session that holds the lock and does not let go
+        stuck.execute("SELECT pg_advisory_xact_lock(%s)", (pg.LOCK,))
+        with pytest.raises(SharedStateError, match="is busy: another session has held its lock.*nothing was stored"):
+            log.append(events.login("b", name="B", roles=["beheerder"]))
+    assert log.append(events.login("b", name="B", roles=["beheerder"])).seq == 2  # once it is released
+    assert log.verify().ok
+
+
 def _as_user(dsn: str, role: str) -> str:
     from urllib.parse import urlsplit, urlunsplit
 
