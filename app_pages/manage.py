@@ -11,7 +11,9 @@ from typing import Callable, TypeVar
 import streamlit as st
 
 from audit import Event, events
+from audit.pgconn import SharedStateError
 from indexer.build import BuildLocked, scan
+from indexer.contract import is_dsn
 from indexer.parsers import SUPPORTED_SUFFIXES
 from indexer.pgstore import redact
 from retrieval.retriever import RetrievalError
@@ -314,19 +316,26 @@ else:
 
 audit_trail.show(cfg)
 
-# -- officers' feedback (counts only; comments and questions stay in the local file)
+# -- officers' feedback (counts only; comments and questions stay in the store)
 st.subheader(t("manage_feedback"))
-counts = feedback.counts(cfg.feedback_db)
-cols = st.columns(4)
-cols[0].metric(t("manage_feedback_total"), counts["all"].total)
-cols[1].metric(t("manage_feedback_useful"), counts["all"].useful)
-cols[2].metric(t("manage_feedback_not_useful"), counts["all"].not_useful)
-cols[3].metric(t("manage_feedback_comments"), counts["all"].with_comment)
-st.table(
-    [{t("manage_feedback_kind"): t(f"manage_feedback_kind_{kind}"), t("manage_feedback_total"): c.total,
-      t("manage_feedback_useful"): c.useful, t("manage_feedback_not_useful"): c.not_useful,
-      t("manage_feedback_comments"): c.with_comment} for kind, c in counts.items() if kind in feedback.KINDS],
-    hide_index=True,
-)  # fmt: skip
-st.caption(md_escape(f"{t('manage_feedback_file')}: {cfg.feedback_db}  ·  ")
+try:
+    counts = feedback.counts(cfg.feedback_db)
+except SharedStateError as exc:  # the shared database: its message says why and what to do
+    st.error(t("manage_feedback_db_unreadable"))
+    st.caption(md_escape(str(exc)))
+    counts = None
+if counts is not None:
+    cols = st.columns(4)
+    cols[0].metric(t("manage_feedback_total"), counts["all"].total)
+    cols[1].metric(t("manage_feedback_useful"), counts["all"].useful)
+    cols[2].metric(t("manage_feedback_not_useful"), counts["all"].not_useful)
+    cols[3].metric(t("manage_feedback_comments"), counts["all"].with_comment)
+    st.table(
+        [{t("manage_feedback_kind"): t(f"manage_feedback_kind_{kind}"), t("manage_feedback_total"): c.total,
+          t("manage_feedback_useful"): c.useful, t("manage_feedback_not_useful"): c.not_useful,
+          t("manage_feedback_comments"): c.with_comment} for kind, c in counts.items() if kind in feedback.KINDS],
+        hide_index=True,
+    )  # fmt: skip
+where = t("manage_database") if is_dsn(cfg.feedback_db) else t("manage_feedback_file")
+st.caption(md_escape(f"{where}: {feedback.describe(cfg.feedback_db)}  ·  ")
            + (t("manage_feedback_questions_on") if cfg.store_questions else t("manage_feedback_questions_off")))  # fmt: skip

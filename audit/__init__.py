@@ -2,10 +2,11 @@
 what they did and when (upload, replacement, removal, rebuild, a beheerder's login).
 
 Each record holds the sha256 of the record before it and its own, so `verify()` finds a record
-that was edited, removed, inserted or moved. A store keeps the records (today a JSON Lines file
-in the index folder, `jsonl.py`; any store offers `append`, `events` and `verify`, see
-`store.py`); `events.py` builds the only events there are, so no question or rule fact of an
-applicant can reach the trail.
+that was edited, removed, inserted or moved. A store keeps the records: a JSON Lines file in the
+index folder (`jsonl.py`), or, for several app replicas, two tables of a PostgreSQL database
+(`pg.py`, connections in `pgconn.py`); any store offers `prepare`, `append`, `events` and
+`verify`, see `store.py`. `events.py` builds the only events there are, so no question or rule
+fact of an applicant can reach the trail.
 """
 from audit.record import Event, Record
 from audit.store import AuditStore, open_store

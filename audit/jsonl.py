@@ -10,7 +10,7 @@ from pathlib import Path
 
 from audit import private
 from audit.record import Event, Record, seal
-from audit.verify import Verification, verify_lines
+from audit.verify import Verification, verify_stored
 
 HEAD_SUFFIX = ".head"
 TAIL_CHUNK = 64 * 1024
@@ -23,6 +23,10 @@ class JsonlAuditLog:
         self.path = Path(path)
         self.head_path = self.path.with_name(self.path.name + HEAD_SUFFIX)
         self.location = str(self.path)
+
+    def prepare(self) -> None:
+        """OSError unless records can be appended (the file is created, mode 0600, if new)."""
+        private.ensure_file(self.path)
 
     def append(self, event: Event) -> Record:
         fd = private.open_append(self.path)
@@ -63,11 +67,7 @@ class JsonlAuditLog:
         return data if isinstance(data, dict) else {"seq": 0, "hash": "unreadable"}
 
     def verify(self) -> Verification:
-        lines = self.lines()
-        head = self.head()
-        if head is None and lines:
-            head = {"seq": 0, "hash": "missing"}  # the head is written with every record
-        return verify_lines(lines, head)
+        return verify_stored(self.lines(), self.head())
 
 
 def _last_record(fd: int) -> Record | None:

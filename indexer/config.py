@@ -39,6 +39,19 @@ def default_store(env=None) -> str | None:
     return raw
 
 
+def shared_location(raw: str | None, store: str | None, default: Path) -> str | Path:
+    """Where the app keeps state that all its replicas share (the audit trail, the feedback):
+    `raw`, the value of its own setting, when given (a file, or a postgresql:// DSN); else
+    `store`, the DSN of BELEIDSWIJZER_STORE (default_store); else `default`, a file in the index
+    folder. A DSN is returned as a string, a file as a Path."""
+    from indexer.contract import is_dsn
+
+    raw = (raw or "").strip()
+    if raw:
+        return raw if is_dsn(raw) else Path(raw).expanduser()
+    return store or default
+
+
 @dataclass(frozen=True)
 class ParseLimits:
     """What reading one file may take; a file over a limit is reported and skipped."""

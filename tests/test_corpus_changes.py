@@ -161,6 +161,8 @@ def app(corpus, tmp_path, monkeypatch) -> tuple[Path, Path]:
     monkeypatch.setenv("BELEIDSWIJZER_CORPUS", str(corpus))
     monkeypatch.delenv("BELEIDSWIJZER_MODEL", raising=False)
     monkeypatch.delenv("BELEIDSWIJZER_AUDIT_LOG", raising=False)
+    monkeypatch.delenv("BELEIDSWIJZER_FEEDBACK_DB", raising=False)
+    monkeypatch.delenv("BELEIDSWIJZER_STORE", raising=False)
     monkeypatch.delenv("BELEIDSWIJZER_MANAGEMENT", raising=False)
     return corpus, index
 
@@ -295,6 +297,57 @@ def test_no_change_is_made_when_the_audit_trail_cannot_be_written(app, tmp_path,
     assert NL["manage_audit_unwritable"] in [e.value for e in at.error]
     assert any("BELEIDSWIJZER_AUDIT_LOG" in c.value.replace("\\", "") for c in at.caption)
     assert not (corpus / "nieuw.md").exists()
+
+
+def test_an_unreachable_shared_store_refuses_changes_and_says_why(app, monkeypatch):
+    corpus, index = app
+    down = "postgresql://beleidswijzer:geheim@127.0.0.1:1/beleidswijzer"
+    # the whole store down: the index cannot be read either, so no page gets further than saying so
+    monkeypatch.setenv("BELEIDSWIJZER_STORE", down)
+    at = manage()
+    assert [e.value for e in at.error] == [NL["index_unusable"]]
+    assert any("cannot be reached" in c.value.replace("\\", "") for c in at.caption)
+    assert not at.get("file_uploader")
+    # the trail and the feedback down, the index in its folder: Beheer refuses changes and says why
+    monkeypatch.delenv("BELEIDSWIJZER_STORE")
+    monkeypatch.setenv("BELEIDSWIJZER_AUDIT_LOG", down)
+    monkeypatch.setenv("BELEIDSWIJZER_FEEDBACK_DB", down)
+    at = upload(manage(), "nieuw.md", OTHER.encode())
+    assert NL["manage_audit_unwritable"] in [e.value for e in at.error]
+    assert NL["manage_audit_db_unreadable"] in [e.value for e in at.error]  # the trail on Beheer
+    assert NL["manage_feedback_db_unreadable"] in [e.value for e in at.error]  # the feedback counts
+    captions = [c.value.replace("\\", "") for c in at.caption]
+    assert any("cannot be reached" in c and "BELEIDSWIJZER_AUDIT_LOG" in c for c in captions)
+    assert any("cannot be reached" in c and "BELEIDSWIJZER_FEEDBACK_DB" in c for c in captions)
+    assert not any("geheim" in c for c in captions)
+    assert not (corpus / "nieuw.md").exists() and not (index / "audit.jsonl").exists()
+
+
+@pytest.mark.postgres
+def test_with_a_shared_store_the_trail_and_the_feedback_are_in_the_database(app, pg_dsn, monkeypatch):
+    from ui import feedback
+
+    from indexer import pgstore
+    from indexer.store import current_build
+
+    corpus, index = app
+    pgstore.publish_folder(pg_dsn, current_build(index))  # the index in the database too: no build on start
+    monkeypatch.setenv("BELEIDSWIJZER_STORE", pg_dsn)
+    feedback.record(pg_dsn, kind="answer", useful=True, comment="helder")
+    at = upload(manage(), f"{NOTE_ID}.md", FORGED)  # a refused upload: one record
+    assert not (index / "audit.jsonl").exists()  # not in the index folder: in the database
+    records = open_store(pg_dsn).events()
+    assert [(r.seq, r.action, r.subject) for r in records] == [(1, "upload-refused", "lokaal")]
+    at = manage()
+    assert any(NL["manage_audit_ok"].split(":")[0] in s.value for s in at.success)
+    table = next(d.value for d in at.dataframe if NL["manage_audit_col_subject"] in d.value.columns)
+    assert list(table[NL["manage_audit_col_action"]]) == [NL["manage_audit_action_upload_refused"]]
+    captions = [c.value.replace("\\", "") for c in at.caption]
+    shown = pg_dsn.split("://", 1)[1]  # the DSN (the test server's has no password)
+    assert any(f"{NL['manage_database']}: postgresql://{shown}, table beleidswijzer_audit" in c for c in captions)
+    assert any(f"{NL['manage_database']}: postgresql://{shown}, table beleidswijzer_feedback" in c for c in captions)
+    assert not any(NL["manage_audit_file_note"] in c for c in captions)  # no file mode for a database
+    assert next(m.value for m in at.metric if m.label == NL["manage_feedback_total"]) == "1"
 
 
 def test_the_audit_trail_is_shown_with_its_verification_and_downloads(app):

@@ -113,6 +113,21 @@ def test_settings_defaults_and_environment(tmp_path):
     assert (s.model, s.management, s.max_upload_mb) == ("fake", False, 5)
 
 
+def test_a_shared_store_becomes_the_default_of_the_feedback_and_the_audit_trail(tmp_path):
+    dsn = "postgresql://beleidswijzer:geheim@db.example:5432/beleidswijzer"
+    s = settings.load({"BELEIDSWIJZER_INDEX": str(tmp_path)})
+    assert (s.store, s.feedback_db, s.audit_log) == (None, tmp_path / "feedback.sqlite", tmp_path / "audit.jsonl")
+    s = settings.load({"BELEIDSWIJZER_INDEX": str(tmp_path), "BELEIDSWIJZER_STORE": dsn})
+    assert s.store == s.feedback_db == s.audit_log == dsn
+    assert "geheim" not in repr(s) and "***" in repr(s)  # a Settings in a log shows no password
+    other = "postgresql://audit@db.example/trail"
+    s = settings.load({"BELEIDSWIJZER_STORE": dsn, "BELEIDSWIJZER_FEEDBACK_DB": str(tmp_path / "f.db"),
+                       "BELEIDSWIJZER_AUDIT_LOG": other})  # fmt: skip
+    assert (s.feedback_db, s.audit_log) == (tmp_path / "f.db", other)  # an explicit setting wins, and may be a DSN
+    with pytest.raises(settings.SettingsError, match="BELEIDSWIJZER_STORE=.*set it to a PostgreSQL DSN"):
+        settings.load({"BELEIDSWIJZER_STORE": str(tmp_path)})
+
+
 @pytest.mark.parametrize(
     "name, value, allowed",
     [("BELEIDSWIJZER_MANAGEMENT", "misschien", "on, true"), ("BELEIDSWIJZER_MAX_UPLOAD_MB", "0", "at least 1")],

@@ -1,6 +1,7 @@
-"""The app's audit trail (audit/): the store the settings name (BELEIDSWIJZER_AUDIT_LOG), the
-subject of the signed-in user, recording corpus changes, builds and a beheerder's login, and the
-Beheer section that shows, verifies and exports the trail.
+"""The app's audit trail (audit/): the store the settings name (BELEIDSWIJZER_AUDIT_LOG: a file,
+or a PostgreSQL database all replicas share, see ui.settings), the subject of the signed-in
+user, recording corpus changes, builds and a beheerder's login, and the Beheer section that
+shows, verifies and exports the trail (for a database: where it is, without the password).
 
 A change is made only when the trail can be written (`ready` first), so no change goes unrecorded.
 """
@@ -12,10 +13,12 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from audit import AuditStore, Event, Problem, Record, events, open_store, private
+from audit import AuditStore, Event, Problem, Record, events, open_store
 from audit.events import file_sha256
 from audit.export import to_csv, to_jsonl
+from audit.pgconn import SharedStateError
 from indexer import store as index_store
+from indexer.contract import is_dsn
 from ui.i18n import t
 from ui.settings import Settings
 from ui.text import md_escape
@@ -42,27 +45,32 @@ def subject(user: User | None) -> str:
     return user.subject if user is not None else ANONYMOUS
 
 
-def _unavailable(cfg: Settings, exc: OSError) -> AuditUnavailable:
+def _unavailable(store: AuditStore, exc: OSError) -> AuditUnavailable:
+    if isinstance(exc, SharedStateError):  # its message names the database (no password) and what to do
+        return AuditUnavailable(str(exc))
     return AuditUnavailable(
-        f"The audit trail {cfg.audit_log} cannot be written ({exc.strerror or exc}). "
+        f"The audit trail {store.location} cannot be written ({exc.strerror or exc}). "
         "Let the app's user write that file and its folder, or point BELEIDSWIJZER_AUDIT_LOG at a file it can write."
     )
 
 
 def ready(cfg: Settings) -> None:
-    """AuditUnavailable unless the trail can be appended to (it is created, mode 0600, if new)."""
+    """AuditUnavailable unless the trail can be appended to (a file is created, mode 0600, if
+    new; a database's tables likewise, when the database user may)."""
+    store = trail(cfg)
     try:
-        private.ensure_file(cfg.audit_log)
+        store.prepare()
     except OSError as exc:
-        raise _unavailable(cfg, exc) from None
+        raise _unavailable(store, exc) from None
 
 
 def record(cfg: Settings, event: Event) -> Record:
     """Append `event`; AuditUnavailable when the trail cannot be written."""
+    store = trail(cfg)
     try:
-        rec = trail(cfg).append(event)
+        rec = store.append(event)
     except OSError as exc:
-        raise _unavailable(cfg, exc) from None
+        raise _unavailable(store, exc) from None
     log.info("audit %s #%d by %s", rec.action, rec.seq, rec.subject)
     return rec
 
@@ -146,6 +154,10 @@ def show(cfg: Settings) -> None:
     try:
         result = log_.verify()
         records = log_.events()
+    except SharedStateError as exc:
+        st.error(t("manage_audit_db_unreadable"))
+        st.caption(md_escape(str(exc)))
+        return
     except OSError as exc:
         st.error(t("manage_audit_unreadable", error=md_escape(exc.strerror or str(exc))))
         return
@@ -168,7 +180,10 @@ def show(cfg: Settings) -> None:
                                 mime="text/csv", icon=":material/download:", key="audit_csv")  # fmt: skip
     else:
         st.caption(t("manage_audit_empty"))
-    st.caption(md_escape(f"{t('manage_feedback_file')}: {cfg.audit_log}  ·  ") + t("manage_audit_file_note"))
+    if is_dsn(cfg.audit_log):  # access is the database's (its users and grants): a file mode does not apply
+        st.caption(md_escape(f"{t('manage_database')}: {log_.location}  ·  ") + t("manage_audit_database_note"))
+    else:
+        st.caption(md_escape(f"{t('manage_feedback_file')}: {log_.location}  ·  ") + t("manage_audit_file_note"))
 
 
 def action_label(action: str) -> str:

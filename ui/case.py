@@ -71,7 +71,7 @@ def export_buttons(case: CaseFile, *, key: str, name: str) -> None:
 
 def feedback_form(cfg: Settings, *, key: str, kind: str, question: str | None, citations: list[str],
                   rule_id: str | None = None, outcome: str | None = None) -> None:  # fmt: skip
-    """Useful / not useful and an optional comment, stored locally; once per answer."""
+    """Useful / not useful and an optional comment, stored where the settings say (ui.feedback); once per answer."""
     sent = f"{key}_sent"
     if st.session_state.get(sent):
         st.caption(t("feedback_thanks"))
@@ -91,7 +91,7 @@ def feedback_form(cfg: Settings, *, key: str, kind: str, question: str | None, c
                                     store_question=cfg.store_questions, citations=citations, rule_id=rule_id,
                                     outcome=outcome, index_build=resources.current_build(cfg))  # fmt: skip
                 except Exception:  # a read-only disk must not break the answer; the reason goes to the log
-                    log.exception("feedback could not be stored in %s", cfg.feedback_db)
+                    log.exception("feedback could not be stored in %s", feedback.describe(cfg.feedback_db))
                     st.error(t("feedback_failed"))
                     return
                 st.session_state[sent] = True

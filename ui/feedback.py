@@ -1,8 +1,11 @@
-"""Officers' feedback per answer (useful / not useful, an optional comment) in a local SQLite file.
+"""Officers' feedback per answer (useful / not useful, an optional comment): in a local SQLite file
+(the default), or in a table of the PostgreSQL database all replicas share (ui.feedback_pg)
+when the location is a postgresql:// DSN (see ui.settings).
 
-The question is stored only when the setting allows it (BELEIDSWIJZER_STORE_QUESTIONS=on):
-a question may name an applicant. Rule checks store the rule id and outcome, never the facts.
-Nothing here is logged. The file is readable by the service user only (mode 0600).
+The rules are applied here, before either store sees a row: the question is stored only when the
+setting allows it (BELEIDSWIJZER_STORE_QUESTIONS=on), as a question may name an applicant; a
+comment is cut to MAX_COMMENT characters; rule checks store the rule id and outcome, never the
+facts. Nothing here is logged. The SQLite file is readable by the service user only (mode 0600).
 """
 from __future__ import annotations
 
@@ -14,9 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from audit import private
+from indexer.contract import is_dsn
 
 KINDS = ("answer", "rule")
 MAX_COMMENT = 2000  # characters kept of a comment
+COLUMNS = ("created_at", "kind", "useful", "comment", "question", "citations", "rule_id", "outcome", "index_build")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
@@ -32,6 +37,8 @@ CREATE TABLE IF NOT EXISTS feedback (
     index_build TEXT
 );
 """
+# per kind: total, useful, not useful, with a comment
+_COUNTS = "SELECT kind, COUNT(*), SUM(useful), SUM(1 - useful), SUM(comment != '') FROM feedback GROUP BY kind"
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,15 @@ class Counts:
     with_comment: int = 0
 
 
+def describe(location: Path | str) -> str:
+    """Where the feedback is, for the operator: the file, or the database (no password) and table."""
+    if is_dsn(location):
+        from ui import feedback_pg
+
+        return feedback_pg.describe(str(location))
+    return str(location)
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     private.ensure_file(path)  # SQLite would create it readable by all; its journal takes the file's mode
     con = sqlite3.connect(path, timeout=10)
@@ -50,7 +66,7 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def record(
-    path: Path,
+    location: Path | str,
     *,
     kind: str,
     useful: bool,
@@ -62,7 +78,9 @@ def record(
     outcome: str | None = None,
     index_build: str | None = None,
 ) -> int:
-    """Store one piece of feedback; returns its id. `question` is dropped unless `store_question`."""
+    """Store one piece of feedback at `location` (a SQLite file or a DSN); returns its id.
+    `question` is dropped unless `store_question`. For a database, audit.pgconn.SharedStateError
+    (an OSError) says what went wrong."""
     if kind not in KINDS:
         raise ValueError(f"feedback kind {kind!r} is not allowed; use one of {', '.join(KINDS)}")
     row = (
@@ -70,41 +88,49 @@ def record(
         question if store_question and question else None, json.dumps(citations or [], ensure_ascii=False),
         rule_id, outcome, index_build,
     )  # fmt: skip
-    with closing(_connect(path)) as con, con:
-        cur = con.execute(
-            "INSERT INTO feedback (created_at, kind, useful, comment, question, citations, rule_id, outcome, "
-            "index_build) VALUES (?,?,?,?,?,?,?,?,?)", row,
-        )  # fmt: skip
+    if is_dsn(location):
+        from ui import feedback_pg
+
+        return feedback_pg.insert(str(location), dict(zip(COLUMNS, row)))
+    with closing(_connect(Path(location))) as con, con:
+        cur = con.execute(f"INSERT INTO feedback ({', '.join(COLUMNS)}) VALUES (?,?,?,?,?,?,?,?,?)", row)
         return int(cur.lastrowid)
 
 
-def counts(path: Path) -> dict[str, Counts]:
-    """Counts per kind ('answer', 'rule') and over all ('all'); zeros when there is no file yet."""
+def counts(location: Path | str) -> dict[str, Counts]:
+    """Counts per kind ('answer', 'rule') and over all ('all'); zeros when nothing is stored yet."""
     out = {k: Counts() for k in (*KINDS, "all")}
-    if not path.is_file():
-        return out
-    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as con:
-        try:
-            rows = con.execute(
-                "SELECT kind, COUNT(*), SUM(useful), SUM(1 - useful), SUM(comment != '') FROM feedback GROUP BY kind"
-            ).fetchall()
-        except sqlite3.OperationalError:  # an empty file without the table
-            return out
-    for kind, total, useful, not_useful, commented in rows:
+    if is_dsn(location):
+        from ui import feedback_pg
+
+        grouped = feedback_pg.grouped(str(location))
+    else:
+        grouped = _read(Path(location), _COUNTS)
+    for kind, total, useful, not_useful, commented in grouped:
         out[kind] = Counts(total, useful or 0, not_useful or 0, commented or 0)
     out["all"] = Counts(*(sum(getattr(c, f) for k, c in out.items() if k != "all")
                           for f in ("total", "useful", "not_useful", "with_comment")))  # fmt: skip
     return out
 
 
-def rows(path: Path, limit: int = 200) -> list[dict]:
-    """The latest feedback, newest first (for the management page)."""
+def rows(location: Path | str, limit: int = 200) -> list[dict]:
+    """The latest feedback, newest first (for the management page): id and COLUMNS."""
+    if is_dsn(location):
+        from ui import feedback_pg
+
+        return feedback_pg.latest(str(location), limit)
+    return _read(Path(location), "SELECT * FROM feedback ORDER BY id DESC LIMIT ?", (limit,), as_dicts=True)
+
+
+def _read(path: Path, sql: str, params: tuple = (), as_dicts: bool = False) -> list:
+    """The rows of a query on the SQLite file, read-only; [] when there is no file or no table yet."""
     if not path.is_file():
         return []
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as con:
-        con.row_factory = sqlite3.Row
+        if as_dicts:
+            con.row_factory = sqlite3.Row
         try:
-            found = con.execute("SELECT * FROM feedback ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
-        except sqlite3.OperationalError:
+            found = con.execute(sql, params).fetchall()
+        except sqlite3.OperationalError:  # an empty file without the table
             return []
-    return [dict(r) for r in found]
+    return [dict(r) for r in found] if as_dicts else found

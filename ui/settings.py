@@ -1,9 +1,6 @@
 """The app's settings, each from an environment variable with a default.
 
     BELEIDSWIJZER_INDEX          index folder (default: ./index, see indexer.config)
-    BELEIDSWIJZER_STORE          a postgresql:// DSN: the app reads the index from PostgreSQL +
-                                 pgvector (several replicas share it); builds are made in the index
-                                 folder and published there. Default: the index folder itself
     BELEIDSWIJZER_CORPUS         corpus folder(s), separated by os.pathsep (default: ./corpus);
                                  uploads go to the first
     BELEIDSWIJZER_MODEL          encoder spec for building; default: the model that built the
@@ -11,8 +8,14 @@
     BELEIDSWIJZER_MANAGEMENT     on/off: show the index management page (default on)
     BELEIDSWIJZER_MAX_UPLOAD_MB  largest document an operator may upload (default 50; the
                                  server limit in .streamlit/config.toml caps it)
-    BELEIDSWIJZER_FEEDBACK_DB    SQLite file for officers' feedback (default: feedback.sqlite in
-                                 the index folder)
+    BELEIDSWIJZER_STORE          a postgresql:// DSN: the database that holds what all replicas of
+                                 the app share: the index (PostgreSQL + pgvector; builds are made in
+                                 the index folder and published there), and by default the feedback
+                                 and the audit trail (each in tables of its own). Empty (default):
+                                 all of them are files in the index folder, one per server
+    BELEIDSWIJZER_FEEDBACK_DB    officers' feedback: a SQLite file, or a postgresql:// DSN (table
+                                 beleidswijzer_feedback); default: BELEIDSWIJZER_STORE when set,
+                                 else feedback.sqlite in the index folder
     BELEIDSWIJZER_STORE_QUESTIONS on/off: store the question text with feedback (default off:
                                  a question may hold personal data)
     BELEIDSWIJZER_AUTH           none (default: no login, Beheer only from 127.0.0.1) or oidc
@@ -22,17 +25,24 @@
     BELEIDSWIJZER_OFFICER_GROUP  the claim value that makes a user an officer (default officer)
     BELEIDSWIJZER_BEHEERDER_GROUP the claim value that makes a user a beheerder, who is also an
                                  officer (default beheerder)
-    BELEIDSWIJZER_AUDIT_LOG      the audit trail, a JSON Lines file (default: audit.jsonl in the
-                                 index folder); see audit/
+    BELEIDSWIJZER_AUDIT_LOG      the audit trail: a JSON Lines file, or a postgresql:// DSN (tables
+                                 beleidswijzer_audit and _head); default: BELEIDSWIJZER_STORE when
+                                 set, else audit.jsonl in the index folder; see audit/
+
+An explicit BELEIDSWIJZER_FEEDBACK_DB or BELEIDSWIJZER_AUDIT_LOG wins over BELEIDSWIJZER_STORE. A
+DSN is kept as a string (shown only without its password), a file as a Path.
 """
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Mapping
 
-from indexer.config import DEFAULT_CORPUS, SettingError, default_index_dir, default_store
+from audit.store import AUDIT_FILE
+from indexer.config import DEFAULT_CORPUS, SettingError, default_index_dir, default_store, shared_location
+from indexer.contract import is_dsn
+from indexer.pgstore import redact
 
 SWITCH_VALUES = {
     "on": True, "true": True, "1": True, "yes": True, "aan": True, "ja": True,
@@ -43,8 +53,7 @@ AUTH_MODES = ("none", "oidc")  # none: no login, the app serves 127.0.0.1 only; 
 DEFAULT_ROLES_CLAIM = "groups"
 DEFAULT_OFFICER_GROUP = "officer"
 DEFAULT_BEHEERDER_GROUP = "beheerder"
-FEEDBACK_FILE = "feedback.sqlite"  # in the index folder, beside CURRENT (builds never touch it)
-AUDIT_FILE = "audit.jsonl"  # likewise
+FEEDBACK_FILE = "feedback.sqlite"  # in the index folder, beside CURRENT (builds never touch it); so is AUDIT_FILE
 
 
 class SettingsError(ValueError):
@@ -58,24 +67,33 @@ class Settings:
     model: str | None  # None: the index's own model (or the default for a first build)
     management: bool
     max_upload_mb: int
-    feedback_db: Path = Path("feedback.sqlite")
+    feedback_db: Path | str = Path(FEEDBACK_FILE)  # a SQLite file, or a postgresql:// DSN
     store_questions: bool = False
     auth: str = "none"  # one of AUTH_MODES
     roles_claim: str = DEFAULT_ROLES_CLAIM
     officer_group: str = DEFAULT_OFFICER_GROUP
     beheerder_group: str = DEFAULT_BEHEERDER_GROUP
-    audit_log: Path = Path(AUDIT_FILE)
-    store: str | None = None  # a postgresql:// DSN (BELEIDSWIJZER_STORE), else None: the index folder
+    audit_log: Path | str = Path(AUDIT_FILE)  # a JSON Lines file, or a postgresql:// DSN
+    store: str | None = None  # BELEIDSWIJZER_STORE: the shared database, or None (files in the index folder)
 
     @property
     def location(self) -> str:
         """Where the app reads the index: the PostgreSQL DSN, else the index folder."""
         return self.store or str(self.index_dir)
 
+    def __repr__(self) -> str:
+        """As a dataclass shows itself, but a DSN without its password (a Settings may reach a log)."""
+        shown = (f"{f.name}={_shown(getattr(self, f.name))!r}" for f in fields(self))
+        return f"Settings({', '.join(shown)})"
+
     @property
     def upload_dir(self) -> Path:
         """Where uploaded documents are stored: the first corpus folder."""
         return self.corpora[0]
+
+
+def _shown(value: object) -> object:
+    return redact(value) if is_dsn(value) else value
 
 
 def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -132,9 +150,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     corpora = tuple(Path(p).expanduser() for p in corpus_raw.split(os.pathsep) if p.strip()) or (DEFAULT_CORPUS,)
     index = env.get("BELEIDSWIJZER_INDEX", "").strip()
     index_dir = Path(index).expanduser() if index else default_index_dir()
-    feedback = env.get("BELEIDSWIJZER_FEEDBACK_DB", "").strip()
     officer_group, beheerder_group = _groups(env)
-    audit = env.get("BELEIDSWIJZER_AUDIT_LOG", "").strip()
     try:
         store = default_store(env)
     except SettingError as exc:
@@ -145,12 +161,12 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         model=env.get("BELEIDSWIJZER_MODEL", "").strip() or None,
         management=_switch(env, "BELEIDSWIJZER_MANAGEMENT", True),
         max_upload_mb=_positive_int(env, "BELEIDSWIJZER_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB),
-        feedback_db=Path(feedback).expanduser() if feedback else index_dir / FEEDBACK_FILE,
+        feedback_db=shared_location(env.get("BELEIDSWIJZER_FEEDBACK_DB"), store, index_dir / FEEDBACK_FILE),
         store_questions=_switch(env, "BELEIDSWIJZER_STORE_QUESTIONS", False),
         auth=_choice(env, "BELEIDSWIJZER_AUTH", AUTH_MODES),
         roles_claim=_text(env, "BELEIDSWIJZER_ROLES_CLAIM", DEFAULT_ROLES_CLAIM),
         officer_group=officer_group,
         beheerder_group=beheerder_group,
-        audit_log=Path(audit).expanduser() if audit else index_dir / AUDIT_FILE,
+        audit_log=shared_location(env.get("BELEIDSWIJZER_AUDIT_LOG"), store, index_dir / AUDIT_FILE),
         store=store,
     )
