@@ -130,27 +130,11 @@ class Bm25Index(LexicalTerms):
         return (*self.sum_postings(terms), len(terms))
 
     def sum_postings(self, terms: list[int]) -> tuple[np.ndarray, np.ndarray]:
-        """Rows and summed weights of the union of the terms' posting lists (CSC columns).
-
-        Only the postings are read. They are merged by sorting (cost ~ m log m for m postings);
-        once they reach a third of the passages, summing the columns into a dense vector
-        (cost ~ n, ~10 ms at 1M) is cheaper and is used instead (measured with bench/,
-        section "lexical").
-        """
+        """Rows and summed weights of the union of the terms' posting lists (CSC columns);
+        only the postings are read (merge_postings)."""
         w = self.weights
         spans = [(w.indptr[j], w.indptr[j + 1]) for j in terms]
-        if len(spans) == 1:
-            a, b = spans[0]
-            return w.indices[a:b].astype(np.int64), w.data[a:b].astype(np.float32)
-        n = w.shape[0]
-        if sum(b - a for a, b in spans) * DENSE_MERGE_FACTOR >= n:
-            summed = np.asarray(w[:, terms].sum(axis=1)).ravel()
-            hit = np.flatnonzero(summed)
-            return hit.astype(np.int64), summed[hit].astype(np.float32)
-        rows = np.concatenate([w.indices[a:b] for a, b in spans])
-        data = np.concatenate([w.data[a:b] for a, b in spans])
-        uniq, inverse = np.unique(rows, return_inverse=True)
-        return uniq.astype(np.int64), np.bincount(inverse, weights=data, minlength=len(uniq)).astype(np.float32)
+        return merge_postings([w.indices[a:b] for a, b in spans], [w.data[a:b] for a, b in spans], w.shape[0])
 
     def rarest_postings(self, terms: list[str]) -> set[int]:
         """Rows containing the rarest of `terms` that the index knows (empty set if none)."""
@@ -160,3 +144,26 @@ class Bm25Index(LexicalTerms):
         indptr = self.weights.indptr
         j = min(ids, key=lambda k: indptr[k + 1] - indptr[k])
         return set(self.weights.indices[indptr[j] : indptr[j + 1]].tolist())
+
+
+def merge_postings(rows: list[np.ndarray], weights: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, summed weights) of posting lists given as (rows, weights) arrays, one pair per
+    term, over n passages: the one merge of both stores (the PostgreSQL store fetches the lists,
+    the embedded one slices them from its matrix), so their scores are the same numbers.
+
+    Merged by sorting (cost ~ m log m for m postings); once the postings reach a third of the
+    passages, summing into a dense vector (cost ~ n, ~10 ms at 1M) is cheaper and is used
+    instead (measured with bench/, section "lexical").
+    """
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    if len(rows) == 1:
+        return np.asarray(rows[0], dtype=np.int64), np.asarray(weights[0], dtype=np.float32)
+    all_rows = np.concatenate(rows).astype(np.int64, copy=False)
+    data = np.concatenate(weights)
+    if len(all_rows) * DENSE_MERGE_FACTOR >= n:
+        summed = np.bincount(all_rows, weights=data, minlength=n)
+        hit = np.flatnonzero(summed)
+        return hit.astype(np.int64), summed[hit].astype(np.float32)
+    uniq, inverse = np.unique(all_rows, return_inverse=True)
+    return uniq.astype(np.int64), np.bincount(inverse, weights=data, minlength=len(uniq)).astype(np.float32)

@@ -9,14 +9,20 @@ A build lives in a schema of its own, `bw_<build name>`:
                                          the vector (pgvector, stored inline: a narrow table
                                          scans fast) and the document's validity window
                                          (DocumentMeta.validity_window), the dense side's filter
-                                         (the lexical side filters on the runs of rows whose
-                                         documents are valid, an int4multirange: a join with a
-                                         table would cost more than the postings themselves)
     page_texts(doc_id, page, text)
     terms(id, term, df)                  the lexical vocabulary; words(word, freq): the
                                          analyser's corpus words (compound splitting)
-    postings(term, row, weight)          the project's own BM25 weights, so scores are the
-                                         embedded store's to float precision
+    validity(grp, valid_start, valid_end, never_valid)
+                                         the distinct validity windows of the documents
+    postings(term, grp, rows, weights)   the project's own BM25 posting list of a term, split by
+                                         the validity window of its passages' documents: rows
+                                         (int32) and weights (float32) as bytea. The lexical
+                                         search selects the lists of the question's terms whose
+                                         window holds the date (a SQL filter) and sums them with
+                                         the embedded store's own merge (lexical.merge_postings),
+                                         so scores are the same numbers. Summing postings in SQL
+                                         (a row per posting, GROUP BY) was measured first: 18 ms
+                                         at 100k passages against 4 ms for the same merge here
     background(i, embedding)             the general-domain background embeddings
 
 and `public.beleidswijzer_current` names the build in use. A build is published in one
@@ -31,7 +37,6 @@ The build itself is made as today (indexer.build, into an index folder) and then
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import logging
 import re
@@ -43,7 +48,7 @@ import numpy as np
 
 from indexer.analysis import LEXICAL_VERSION, Analyzer, Decompounder
 from indexer.contract import top_k
-from indexer.lexical import LexicalTerms
+from indexer.lexical import LexicalTerms, merge_postings
 from indexer.passage import DocumentMeta, Passage
 from indexer.store import FORMAT_VERSION, IndexError_, IndexReader, check_model, read_lexical
 
@@ -154,7 +159,6 @@ class PgStore:
         self.n_passages = int(self.manifest.get("passages", 0))
         self._passages: list[Passage] | None = None
         self._terms: LexicalTerms | None = None
-        self._ranges: dict[dt.date, str] = {}
 
     # ------------------------------------------------------------------ connections
 
@@ -251,40 +255,21 @@ class PgStore:
     def lexical_search(self, terms: Sequence[int], k: int, on: dt.date | None = None) -> tuple[np.ndarray, np.ndarray]:
         if not terms:
             return _top([], 0)
-        params: dict = {"terms": [int(t) for t in terms], "k": int(k)}
-        cond = ""
-        if on is not None:
-            params["valid"] = self._valid_ranges(on)
-            if params["valid"] == "{}":
-                return _top([], 0)
-            cond = "AND p.row <@ %(valid)s::int4multirange"
-        rows = self._query(
-            f"SELECT p.row, sum(p.weight::float8) AS s FROM {self.schema}.postings p "
-            f"WHERE p.term = ANY(%(terms)s) {cond} GROUP BY p.row ORDER BY s DESC, p.row LIMIT %(k)s",
-            params,
+        ids = [int(t) for t in terms]
+        where, params = _valid_sql(on, "v.")
+        cond = f"AND {where.removeprefix('WHERE ')}" if where else ""
+        found = self._query(
+            f"SELECT p.term, p.rows, p.weights FROM {self.schema}.postings p JOIN {self.schema}.validity v ON v.grp = p.grp "
+            f"WHERE p.term = ANY(%(terms)s) {cond} ORDER BY p.grp",
+            {**params, "terms": ids},
         )  # fmt: skip
-        return _top(rows, k)
-
-    def _valid_ranges(self, on: dt.date) -> str:
-        """The rows of passages whose document is valid on `on`, as an int4multirange literal of
-        runs of consecutive rows (a document's passages are consecutive rows: few runs)."""
-        cached = self._ranges.get(on)
-        if cached is not None:
-            return cached
-        ok = {d for d, m in self._docs.items() if m.valid_on(on)}
-        runs: list[str] = []
-        start = None
-        for i, p in enumerate([*self.passages(), None]):
-            if p is not None and p.doc_id in ok:
-                start = i if start is None else start
-            elif start is not None:
-                runs.append(f"[{start},{i})")
-                start = None
-        literal = "{" + ",".join(runs) + "}"
-        if len(self._ranges) > 64:
-            self._ranges.clear()
-        self._ranges[on] = literal
-        return literal
+        by_term: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+        for term, rows, weights in found:
+            by_term.setdefault(term, []).append((np.frombuffer(rows, "<i4"), np.frombuffer(weights, "<f4")))
+        lists = [by_term[t] for t in ids if t in by_term]  # the question's term order, as the embedded store
+        rows, scores = merge_postings([np.concatenate([r for r, _ in parts]) for parts in lists],
+                                      [np.concatenate([w for _, w in parts]) for parts in lists], self.n_passages)  # fmt: skip
+        return top_k(rows, scores, k)
 
     def rarest_postings(self, terms: list[str]) -> set[int]:
         lex = self.lexical_terms()
@@ -292,7 +277,8 @@ class PgStore:
         if not ids:
             return set()
         rarest = min(ids, key=lambda j: lex.df[j])
-        return {r for (r,) in self._query(f"SELECT row FROM {self.schema}.postings WHERE term = %s", (int(rarest),))}
+        found = self._query(f"SELECT rows FROM {self.schema}.postings WHERE term = %s", (int(rarest),))
+        return {int(r) for (rows,) in found for r in np.frombuffer(rows, "<i4")}
 
     def background(self) -> np.ndarray | None:
         from indexer.background import background_sha
@@ -379,8 +365,8 @@ def publish_folder(dsn: str, folder: Path, *, progress=None) -> str:
             keep = {schema} | ({_schema(previous[0])} if previous else set())
             for old in sorted(existing - keep):
                 con.execute(f"DROP SCHEMA {old} CASCADE")
-        # the new tables are never written again: VACUUM sets their visibility map, so the postings'
-        # covering index answers from the index alone (VACUUM cannot run inside the transaction)
+        # the new tables are never written again: VACUUM sets their visibility map and statistics
+        # (it cannot run inside the transaction)
         _vacuum(con, schema)
     except psycopg.Error as exc:
         raise IndexError_(f"Publishing to {redact(dsn)} failed ({_first_line(exc)}); the previous build is still in use.") from None
@@ -457,7 +443,13 @@ def _create_tables(con, schema: str, dim: int) -> None:
     con.execute(f"CREATE TABLE {schema}.page_texts (doc_id text, page int, text text, PRIMARY KEY (doc_id, page))")
     con.execute(f"CREATE TABLE {schema}.terms (id int PRIMARY KEY, term text NOT NULL, df int NOT NULL)")
     con.execute(f"CREATE TABLE {schema}.words (word text PRIMARY KEY, freq int NOT NULL)")
-    con.execute(f"CREATE TABLE {schema}.postings (term int NOT NULL, row int NOT NULL, weight real NOT NULL)")
+    con.execute(
+        f"CREATE TABLE {schema}.validity (grp int PRIMARY KEY, valid_start date, valid_end date, never_valid boolean NOT NULL)"
+    )
+    con.execute(
+        f"CREATE TABLE {schema}.postings (term int NOT NULL, grp int NOT NULL, rows bytea NOT NULL, weights bytea NOT NULL, "
+        "PRIMARY KEY (term, grp))"
+    )
     con.execute(f"CREATE TABLE {schema}.background (i int PRIMARY KEY, embedding vector({dim}) NOT NULL)")
 
 
@@ -498,13 +490,24 @@ def _copy_build(con, schema, reader, passages, vectors, lexical, background, man
             with cur.copy(f"COPY {schema}.words FROM STDIN") as cp:
                 for word, freq in decompounder.freq.items():
                     cp.write_row([word, int(freq)])
+        # the validity windows, numbered; each passage row's window
+        group_of: dict = {}
+        row_group = np.array([group_of.setdefault(windows.get(p.doc_id, None) or "never", len(group_of))
+                              for p in passages], dtype=np.int32)  # fmt: skip
+        with cur.copy(f"COPY {schema}.validity FROM STDIN") as cp:
+            for window, grp in group_of.items():
+                start, end = window if window != "never" else (None, None)
+                cp.write_row([grp, start, end, window == "never"])
         w = lexical.weights.tocsc()
-        buf = io.StringIO()
-        terms_of = np.repeat(np.arange(w.shape[1]), np.diff(w.indptr))
-        for t, r, v in zip(terms_of.tolist(), w.indices.tolist(), w.data.tolist()):
-            buf.write(f"{t}\t{r}\t{v!r}\n")
-        with cur.copy(f"COPY {schema}.postings FROM STDIN") as cp:
-            cp.write(buf.getvalue())
+        with cur.copy(f"COPY {schema}.postings FROM STDIN WITH (FORMAT BINARY)") as cp:
+            cp.set_types(["int4", "int4", "bytea", "bytea"])
+            for j in range(w.shape[1]):
+                rows = w.indices[w.indptr[j] : w.indptr[j + 1]].astype("<i4")
+                weights = w.data[w.indptr[j] : w.indptr[j + 1]].astype("<f4")
+                groups = row_group[rows]
+                for grp in np.unique(groups):
+                    keep = groups == grp
+                    cp.write_row([j, int(grp), rows[keep].tobytes(), weights[keep].tobytes()])
         if background is not None and len(background):
             with cur.copy(f"COPY {schema}.background FROM STDIN WITH (FORMAT BINARY)") as cp:
                 cp.set_types(["int4", "vector"])
@@ -516,7 +519,6 @@ def _copy_build(con, schema, reader, passages, vectors, lexical, background, man
 
 
 def _create_indexes(con, schema: str, n: int) -> None:
-    con.execute(f"CREATE INDEX ON {schema}.postings (term, row) INCLUDE (weight)")
     if n >= HNSW_MIN:
         # an HNSW graph built in memory is built many times faster than one that spills
         con.execute(f"SET LOCAL maintenance_work_mem = '{HNSW_BUILD_MEMORY}'")
