@@ -91,6 +91,12 @@ def render_nginx_conf(servers: Iterable[str], *, listen: str, run_dir: str | Pat
     return text
 
 
+def replica_command(port: int, address: str = HOST) -> list[str]:
+    """The arguments after `python` that start one replica (deploy/compose.yaml runs the same)."""
+    return ["-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address", address,
+            "--server.headless", "true"]  # fmt: skip
+
+
 def port_free(port: int) -> bool:
     """Whether a server could listen on the port now (as servers do, connections of a previous
     run in TIME_WAIT do not count; a listener does)."""
@@ -219,9 +225,7 @@ class Cluster:
         try:
             env = self.replica_env()
             for p in self.replica_ports:
-                self._spawn(f"replica-{p}", [sys.executable, "-m", "streamlit", "run", "app.py",
-                                              "--server.port", str(p), "--server.address", HOST,
-                                              "--server.headless", "true"], env, port=p)  # fmt: skip
+                self._spawn(f"replica-{p}", [sys.executable, *replica_command(p)], env, port=p)
             self._wait_healthy([(f"replica-{p}", f"http://{HOST}:{p}/_stcore/health") for p in self.replica_ports])
             conf = self.run_dir / "nginx.conf"
             conf.write_text(render_nginx_conf([f"{HOST}:{p}" for p in self.replica_ports], listen=f"{HOST}:{self.port}",

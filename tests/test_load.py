@@ -19,7 +19,8 @@ import pytest
 
 from bench.load import MARKER_RE, Officer, check_answer, stickiness
 from bench.stclient import BrowserSession, Frame, Run
-from deploy.replicas import COOKIE_SECRET_ENV, Cluster, ReplicaError, find_nginx, port_free, render_nginx_conf
+from deploy.replicas import COOKIE_SECRET_ENV, Cluster, ReplicaError, find_nginx, port_free, render_nginx_conf, replica_command
+from deploy.replicas import main as replicas_main
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 REPO = Path(__file__).resolve().parents[1]
@@ -68,6 +69,23 @@ def test_the_nginx_config_renders_with_stickiness_and_websockets(tmp_path):
     assert "add_header X-Upstream" in render_nginx_conf(["a:1"], listen="80", run_dir=tmp_path, expose_upstream=True)
     with pytest.raises(ReplicaError, match="at least one"):
         render_nginx_conf([], listen="80", run_dir=tmp_path)
+
+
+def test_the_compose_example_runs_what_the_script_runs(capsys):
+    import shlex
+
+    import yaml
+
+    services = yaml.safe_load((REPO / "deploy" / "compose.yaml").read_text(encoding="utf-8"))["services"]
+    for name in ("app1", "app2"):
+        assert services[name]["command"] == ["python", *replica_command(8501, "0.0.0.0")], name
+        assert services[name]["environment"]["BELEIDSWIJZER_STORE"].startswith("postgresql://")
+        assert "STREAMLIT_SERVER_COOKIE_SECRET" in services[name]["environment"]
+    render = shlex.split(services["nginx-config"]["command"][-1].split(">")[0])
+    assert render[:3] == ["python", "-m", "deploy.replicas"]
+    assert replicas_main(render[3:]) == 0
+    conf = capsys.readouterr().out
+    assert "server app1:8501" in conf and "server app2:8501" in conf and "listen 80;" in conf
 
 
 def test_nginx_accepts_the_rendered_config(tmp_path):
