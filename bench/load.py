@@ -201,6 +201,7 @@ class Sampler:
         self.count = 0
         self.cpu0 = self._cpu()
         self.me0 = psutil.Process().cpu_times()
+        self.machine0 = psutil.cpu_times()
 
     def _groups(self) -> dict[str, list[psutil.Process]]:
         return self.cluster.processes() if self.cluster is not None else {}
@@ -239,12 +240,21 @@ class Sampler:
     def result(self, wall: float) -> dict:
         cpu1 = self._cpu()
         me = psutil.Process().cpu_times()
+        machine1 = psutil.cpu_times()
+        idle = (machine1.idle + machine1.iowait) - (self.machine0.idle + self.machine0.iowait)
+        busy = (sum(machine1) - sum(self.machine0)) - idle
+        cpu_busy = {k: round((cpu1.get(k, 0.0) - self.cpu0.get(k, 0.0)) / wall, 3) for k in sorted(cpu1)}
+        generator = (me.user + me.system - self.me0.user - self.me0.system) / wall
         mib = 2**20
         return {
             "peak_rss_mib": {k: round(v / mib, 1) for k, v in sorted(self.peak.items())},
             "mean_rss_mib": {k: round(self.sum[k] / self.count / mib, 1) for k in sorted(self.sum)},
-            "cpu_busy": {k: round((cpu1.get(k, 0.0) - self.cpu0.get(k, 0.0)) / wall, 3) for k in sorted(cpu1)},
-            "generator_cpu_busy": round((me.user + me.system - self.me0.user - self.me0.system) / wall, 3),
+            "cpu_busy": cpu_busy,
+            "generator_cpu_busy": round(generator, 3),
+            # the whole machine, and what other processes than the replicas, nginx and this one
+            # took of it (the machine is shared: a busy neighbour slows the answers down)
+            "machine_cpu_busy": round(busy / wall, 3),
+            "other_processes_cpu_busy": round(max(0.0, busy / wall - sum(cpu_busy.values()) - generator), 3),
         }
 
 
@@ -445,9 +455,10 @@ def render(res: dict) -> str:
            "Latency is Enter-to-rendered-answer: from sending the rerun that carries the question to the "
            "`script_finished` of that run, in seconds, over the questions that got an answer. "
            "Peak RSS per replica and of nginx in MiB; CPU busy is CPU seconds per wall second "
-           "(1.0 = one core) of each replica and of the load generator itself.", "",
-           "| replicas | officers | questions | answered | p50 | p95 | max | errors | leaks | sticky | sessions per replica | peak RSS per replica | nginx RSS | CPU busy per replica | generator CPU |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+           "(1.0 = one core, the machine has two) of each replica, of the load generator itself and of every other "
+           "process on the machine meanwhile (the machine is shared: a busy neighbour slows the answers down).", "",
+           "| replicas | officers | questions | answered | p50 | p95 | max | errors | leaks | sticky | sessions per replica | peak RSS per replica | nginx RSS | CPU busy per replica | generator CPU | other processes' CPU |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for c in res["cells"]:
         lat = c["latency_s"]
         rss = c.get("peak_rss_mib", {})
@@ -458,7 +469,8 @@ def render(res: dict) -> str:
         spread = " / ".join(str(v) for _, v in sorted(c["sessions_per_replica"].items())) or "–"
         out.append(f"| {c['replicas']} | {c['officers']} | {c['questions']} | {c['answered']} | {_fmt(lat['p50'])} | "
                    f"{_fmt(lat['p95'])} | {_fmt(lat['max'])} | {errs} | {c['leaks']} | {sticky} | {spread} | {reps} | "
-                   f"{_fmt(rss.get('nginx'))} | {cpu} | {_fmt(c.get('generator_cpu_busy'))} |")  # fmt: skip
+                   f"{_fmt(rss.get('nginx'))} | {cpu} | {_fmt(c.get('generator_cpu_busy'))} | "
+                   f"{_fmt(c.get('other_processes_cpu_busy'))} |")  # fmt: skip
     out += ["", "Also measured per cell (in the JSON): the time until the answer's caption arrived (before the "
             "export and feedback widgets of the same run), the time to open the app, the confidence of the "
             "answers (the marker in each question shifts retrieval a little, so this mix is not the evaluation's), "
