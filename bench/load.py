@@ -8,6 +8,7 @@ replicas, each a browser session speaking Streamlit's websocket protocol (bench/
     python -m bench.load --replicas 2 --officers 50 --duration 300 --out DIR
     python -m bench.load --store postgresql://...   # the replicas read the PostgreSQL store
     python -m bench.load --url http://host:8500 --replicas 2   # an already running deployment
+    python -m bench.load --render deploy/load-results.json     # only write LOAD.md again
 
 Per (replicas, officers) cell the replicas and nginx are started afresh (deploy.replicas.Cluster,
 a run folder per cell with every log), each replica is warmed up with one question on its own
@@ -469,7 +470,7 @@ def render(res: dict) -> str:
         spread = " / ".join(str(v) for _, v in sorted(c["sessions_per_replica"].items())) or "–"
         out.append(f"| {c['replicas']} | {c['officers']} | {c['questions']} | {c['answered']} | {_fmt(lat['p50'])} | "
                    f"{_fmt(lat['p95'])} | {_fmt(lat['max'])} | {errs} | {c['leaks']} | {sticky} | {spread} | {reps} | "
-                   f"{_fmt(rss.get('nginx'))} | {cpu} | {_fmt(c.get('generator_cpu_busy'))} | "
+                   f"{_fmt(round(rss['nginx']) if 'nginx' in rss else None)} | {cpu} | {_fmt(c.get('generator_cpu_busy'))} | "
                    f"{_fmt(c.get('other_processes_cpu_busy'))} |")  # fmt: skip
     out += ["", "Also measured per cell (in the JSON): the time until the answer's caption arrived (before the "
             "export and feedback widgets of the same run), the time to open the app, the confidence of the "
@@ -493,7 +494,7 @@ def render(res: dict) -> str:
             "- Each officer is a browser session without a browser (`bench/stclient.py`): the page, the XSRF cookie, "
             "the websocket `/_stcore/stream` and Streamlit's own protobuf messages; the chat input's value is sent "
             "as the browser sends it. Static files are not fetched (a browser caches them).",
-            "- The load generator runs on the same machine and takes its share of the two cores (last column).",
+            "- The load generator runs on the same machine and takes its share of the two cores (column generator CPU).",
             "", "## Machine", "",
             f"{m['cpu']}, {m['cores_logical']} logical cores, {m['memory_gib']} GiB; {m['platform']}; Python {m['python']}; "
             + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + f"; load average at start {m['load_average_at_start']}.",
@@ -504,8 +505,9 @@ def render(res: dict) -> str:
 NOTES_MARK = "<!-- notes: kept when the report is written again -->"
 
 
-def write_report(res: dict, md_path: Path, json_path: Path) -> None:
-    json_path.write_text(json.dumps(res, indent=1, ensure_ascii=False), encoding="utf-8")
+def write_report(res: dict, md_path: Path, json_path: Path | None) -> None:
+    if json_path is not None:
+        json_path.write_text(json.dumps(res, indent=1, ensure_ascii=False), encoding="utf-8")
     text = render(res)
     if md_path.exists():  # a reading written under the mark stays
         old = md_path.read_text(encoding="utf-8")
@@ -544,10 +546,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--url", help="test a deployment that already runs at this URL (no start, no memory figures)")
     ap.add_argument("--run-dir", help="folder for the cells' logs (default: a new temporary folder, removed unless --keep)")
     ap.add_argument("--keep", action="store_true", help="keep the logs of the replicas and nginx")
+    ap.add_argument("--render", type=Path, metavar="JSON", help="only write LOAD.md again from a results file (next to it)")
     ap.add_argument("--out", type=Path, help="folder for LOAD.md and load-results.json (default: deploy/ for the full "
                                               "matrix, a temporary folder otherwise)")  # fmt: skip
     args = ap.parse_args(argv)
     args.argv = sys.argv[1:] if argv is None else list(argv)
+    if args.render:
+        res = json.loads(args.render.read_text(encoding="utf-8"))
+        write_report(res, (args.out or args.render.parent) / "LOAD.md", None)
+        print(f"wrote {(args.out or args.render.parent) / 'LOAD.md'}")
+        return 0
     base = QUICK if args.quick else FULL
     changes = {k: getattr(args, k) for k in ("replicas", "officers", "duration", "ramp", "timeout", "seed") if getattr(args, k) is not None}
     if args.interval is not None:
