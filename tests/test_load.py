@@ -88,6 +88,30 @@ def test_the_compose_example_runs_what_the_script_runs(capsys):
     assert "server app1:8501" in conf and "server app2:8501" in conf and "listen 80;" in conf
 
 
+def test_the_replicas_get_the_store_and_index_and_one_cookie_secret(monkeypatch):
+    monkeypatch.setenv("BELEIDSWIJZER_STORE", "postgresql://inherited@127.0.0.1/db")
+    monkeypatch.delenv(COOKIE_SECRET_ENV, raising=False)
+    cluster = Cluster(2, index="/some/index", store="postgresql://given@127.0.0.1/db", env={"BELEIDSWIJZER_AUTH": "oidc"})
+    env = cluster.replica_env()
+    assert env["BELEIDSWIJZER_STORE"] == "postgresql://given@127.0.0.1/db" and env["BELEIDSWIJZER_INDEX"] == "/some/index"
+    assert env["BELEIDSWIJZER_AUTH"] == "oidc" and len(env[COOKIE_SECRET_ENV]) == 64
+    assert cluster.replica_env()[COOKIE_SECRET_ENV] == env[COOKIE_SECRET_ENV]  # one secret for all replicas
+    assert Cluster(1).replica_env()["BELEIDSWIJZER_STORE"] == "postgresql://inherited@127.0.0.1/db"
+    monkeypatch.setenv(COOKIE_SECRET_ENV, "set-by-operator")
+    assert Cluster(1).replica_env()[COOKIE_SECRET_ENV] == "set-by-operator"
+
+
+def test_stop_ends_only_the_process_it_started():
+    import psutil
+
+    from deploy.replicas import stop_processes
+
+    me = psutil.Process()
+    # a state file whose id now names another process (here: this test) must not end it
+    stop_processes([{"name": "replica-1", "pid": me.pid, "create_time": me.create_time() - 100}])
+    assert me.is_running()
+
+
 def test_nginx_accepts_the_rendered_config(tmp_path):
     nginx = require_nginx()
     conf = tmp_path / "nginx.conf"
