@@ -2,7 +2,7 @@
 replicas, each a browser session speaking Streamlit's websocket protocol (bench/stclient.py).
 
     python -m bench.load                      # the full matrix: 1 and 2 replicas x 1, 10, 50 officers,
-                                              # 3 minutes each (~21 min); writes deploy/LOAD.md and
+                                              # 3 minutes each (~19 min); writes deploy/LOAD.md and
                                               # deploy/load-results.json
     python -m bench.load --quick              # 2 replicas, 3 officers, 40 s (what tests/test_load.py runs)
     python -m bench.load --replicas 2 --officers 50 --duration 300 --out DIR
