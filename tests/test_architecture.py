@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ("indexer", "retrieval", "rules", "casefile", "audit", "ui", "app_pages", "bench")
+PACKAGES = ("indexer", "retrieval", "rules", "casefile", "audit", "ui", "app_pages", "bench", "deploy")
 
 
 def module_name(path: Path) -> str:
