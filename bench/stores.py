@@ -153,7 +153,7 @@ def run(dsn: str, index: Path, sizes: list[int], passes: int, log=print) -> dict
     texts = [q.question for q in questions]
     vectors = encoder.encode_queries(texts)
     res: dict = {"machine": machine(load_model_libs=False), "date": dt.date.today().isoformat(), "passes": passes,
-                 "questions": len(texts), "hnsw_min": pgstore.HNSW_MIN, "ef_search": pgstore.HNSW_EF_SEARCH, "sizes": {}}  # fmt: skip
+                 "questions": len(texts), "hnsw_min": pgstore.HNSW_MIN, "ef_search": {str(n): pgstore.ef_search(n) for n in sizes}, "sizes": {}}  # fmt: skip
 
     # the real corpus: identical answers and the `dutch` alternative
     name = pgstore.publish_folder(dsn, current_build(index))

@@ -292,8 +292,8 @@ def test_hnsw_recall_against_exact_search(tmp_path, pg_dsn, monkeypatch):
     pgstore.publish_folder(pg_dsn, current_build(index))
     configure = pgstore._configure  # noqa: SLF001
 
-    def no_scan(con) -> None:  # at this size the planner would rather scan; make it use the index
-        configure(con)
+    def no_scan(con, ef) -> None:  # at this size the planner would rather scan; make it use the index
+        configure(con, ef)
         con.execute("SET enable_seqscan = off")
 
     monkeypatch.setattr(pgstore, "_configure", no_scan)
