@@ -162,7 +162,10 @@ def _stores_section() -> list[str]:
     res = json.loads(STORES_RESULTS.read_text(encoding="utf-8"))
     return ["## Stores: embedded against PostgreSQL + pgvector", "",
             f"From `{res.get('command', 'python -m bench.stores')}` (bench/stores.json), a run of its own: it needs a "
-            "PostgreSQL server (scripts/pg.sh start).", "", render_stores(res), ""]  # fmt: skip
+            "PostgreSQL server (scripts/pg.sh start). \"Warm query\" is what an officer waits for in a warm "
+            "process (the question encoded, then searched); the cached-vector rows isolate the store. The app under "
+            "load on the PostgreSQL store, one and two replicas: [deploy/load-postgresql/LOAD.md](deploy/load-postgresql/LOAD.md).",
+            "", render_stores(res), ""]  # fmt: skip
 
 
 def _goals_section(res: dict) -> list[str]:
