@@ -93,16 +93,26 @@ def redact(dsn: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+def _unreachable(location: str, exc: BaseException) -> IndexError_:
+    """The error for a database that cannot be reached (`location`: the DSN without password)."""
+    return IndexError_(f"The PostgreSQL store {location} cannot be reached ({_first_line(exc)}). {START_HINT}")
+
+
+def _open(dsn: str):
+    """A plain autocommit connection; IndexError_ that says what to do when there is none."""
+    import psycopg
+
+    try:
+        return psycopg.connect(dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
+    except psycopg.Error as exc:
+        raise _unreachable(redact(dsn), exc) from None
+
+
 def _connect(dsn: str):
     """A connection with pgvector's types; IndexError_ that says what to do when it fails."""
     import psycopg
 
-    try:
-        con = psycopg.connect(dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
-    except psycopg.Error as exc:
-        raise IndexError_(
-            f"The PostgreSQL store {redact(dsn)} cannot be reached ({_first_line(exc)}). {START_HINT}"
-        ) from None
+    con = _open(dsn)
     try:
         _configure(con, HNSW_EF_SEARCH)
     except psycopg.ProgrammingError:
@@ -136,6 +146,11 @@ def hint_for(dsn: str) -> str:
     return f"Publish a build to it with: python -m indexer build --corpus corpus --store {redact(dsn)}"
 
 
+def no_build(dsn: str) -> str:
+    """What to say of a database no build has been published to, and how to publish one."""
+    return f"No build has been published to {redact(dsn)}. {hint_for(dsn)}"
+
+
 class PgStore:
     """Read access to the build named in the database's pointer (the contract of indexer.contract)."""
 
@@ -151,7 +166,7 @@ class PgStore:
         try:
             row = con.execute(f"SELECT name FROM {POINTER}").fetchone() if _has_pointer(con) else None
             if row is None:
-                raise IndexError_(f"No build has been published to {self.location}. {self.hint}")
+                raise IndexError_(no_build(dsn))
             self.name = row[0]
             self.schema = _schema(self.name)
             self.manifest = con.execute(f"SELECT data FROM {self.schema}.manifest").fetchone()[0]
@@ -192,7 +207,7 @@ class PgStore:
                 "reload the app (or restart the command) to use the current build."
             ) from None
         except (psycopg.OperationalError, PoolTimeout) as exc:
-            raise IndexError_(f"The PostgreSQL store {self.location} cannot be reached ({_first_line(exc)}). {START_HINT}") from None
+            raise _unreachable(self.location, exc) from None
 
     def close(self) -> None:
         self._pool.close()
@@ -420,10 +435,7 @@ def _vacuum(con, schema: str) -> None:
 def _connect_for_publish(dsn: str):
     import psycopg
 
-    try:
-        con = psycopg.connect(dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
-    except psycopg.Error as exc:
-        raise IndexError_(f"The PostgreSQL store {redact(dsn)} cannot be reached ({_first_line(exc)}). {START_HINT}") from None
+    con = _open(dsn)
     try:
         con.execute("CREATE EXTENSION IF NOT EXISTS vector")
     except psycopg.Error as exc:

@@ -120,9 +120,9 @@ def model_spec(cfg: Settings, build_name: str | None) -> str | None:
 
 def _no_index(cfg: Settings) -> RetrievalError:
     if cfg.store:
-        from indexer.pgstore import hint_for, redact
+        from indexer.pgstore import no_build
 
-        return RetrievalError(f"No build has been published to {redact(cfg.store)}. {hint_for(cfg.store)}")
+        return RetrievalError(no_build(cfg.store))
     return RetrievalError(f"No index found in {cfg.index_dir}. {store.REBUILD_HINT.format(index=cfg.index_dir)}")
 
 
