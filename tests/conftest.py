@@ -56,6 +56,17 @@ def fake_retriever(folder: Path, files: dict[str, str]):
     return Retriever(folder / "ix", FakeEncoder())
 
 
+def comparable_result(d):
+    """A search result (SearchResult.to_dict()) as two stores must agree on it: without timings,
+    scores to 3 decimals (to_dict rounds to 4; float sums in another order may land on the other
+    side of a rounding edge)."""
+    if isinstance(d, dict):
+        return {k: comparable_result(v) for k, v in d.items() if k != "timings"}
+    if isinstance(d, list):
+        return [comparable_result(v) for v in d]
+    return round(d, 3) if isinstance(d, float) else d
+
+
 def stop_process_group(proc: subprocess.Popen) -> None:
     """End a process group started by a fixture: SIGTERM, then SIGKILL."""
     try:

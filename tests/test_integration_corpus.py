@@ -15,7 +15,7 @@ from indexer import store
 from indexer.build import build
 from indexer.encoders import get_encoder
 from retrieval.evalsets import check_sets, conversation_sets, tune_sets
-from tests.conftest import REPO
+from tests.conftest import REPO, comparable_result
 
 pytestmark = pytest.mark.integration
 
@@ -212,20 +212,10 @@ def test_the_postgresql_store_answers_every_evaluation_question_as_the_embedded_
         for on in (None, dt.date(2023, 1, 15)):
             a = retriever.search(question, k=5, on=on, history=history).to_dict()
             b = pg.search(question, k=5, on=on, history=history).to_dict()
-            if _comparable(a) != _comparable(b):
+            if comparable_result(a) != comparable_result(b):
                 differ.append((question, on))
     pg.store.close()
     assert not differ, differ[:5]
-
-
-def _comparable(d):
-    """A search result without its timings, scores to 3 decimals (to_dict rounds to 4; float
-    sums in another order may land on the other side of a rounding edge)."""
-    if isinstance(d, dict):
-        return {k: _comparable(v) for k, v in d.items() if k != "timings"}
-    if isinstance(d, list):
-        return [_comparable(v) for v in d]
-    return round(d, 3) if isinstance(d, float) else d
 
 
 def test_second_build_without_change_is_fast_and_one_changed_file_is_reembedded(full_index, encoder):

@@ -20,7 +20,7 @@ from indexer.encoders.fake import FakeEncoder
 from indexer.store import IndexError_, IndexReader, current_build
 from indexer.stores import open_store
 from retrieval.retriever import RetrievalError, Retriever
-from tests.conftest import REPO
+from tests.conftest import REPO, comparable_result
 from tests.test_retrieval import LAW, NOTE, OLD_VC
 
 pytestmark = pytest.mark.postgres
@@ -173,28 +173,15 @@ def test_the_retriever_gives_identical_answers_on_both_stores(tmp_path, pg_dsn):
             for mode in ("hybrid", "dense", "lexical"):
                 a = embedded.search(q, k=5, on=on, mode=mode).to_dict()
                 b = pg.search(q, k=5, on=on, mode=mode).to_dict()
-                a.pop("timings", None), b.pop("timings", None)
-                assert _rounded(a) == _rounded(b), (q, on, mode)
+                assert comparable_result(a) == comparable_result(b), (q, on, mode)
                 checked += 1
     hist = embedded.search("En tot wanneer?", history=["Geldt het moratorium voor dienstplichtigen?"]).to_dict()
-    assert _rounded(hist) == _rounded(pg.search("En tot wanneer?", history=["Geldt het moratorium voor dienstplichtigen?"]).to_dict())
+    assert comparable_result(hist) == comparable_result(pg.search("En tot wanneer?", history=["Geldt het moratorium voor dienstplichtigen?"]).to_dict())
     refs_a, hits_a = embedded.lookup("art. 43 Vw")
     refs_b, hits_b = pg.lookup("art. 43 Vw")
     assert [h.passage.passage_id for h in hits_a] == [h.passage.passage_id for h in hits_b] != []
     assert checked == len(QUESTIONS) * len(DATES) * 3
     pg.store.close()
-
-
-def _rounded(d):
-    """Scores to 4 decimals (to_dict rounds to 4 already; a value on a rounding edge may differ
-    by 1e-4 from float sums in another order): compare to 3."""
-    if isinstance(d, dict):
-        return {k: _rounded(v) for k, v in d.items()}
-    if isinstance(d, list):
-        return [_rounded(v) for v in d]
-    if isinstance(d, float):
-        return round(d, 3)
-    return d
 
 
 def test_publishing_is_atomic_under_a_concurrent_reader(tmp_path, pg_dsn):
