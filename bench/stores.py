@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.common import machine, percentile
+from bench.common import machine, stats_ms
 
 REPO = Path(__file__).resolve().parents[1]
 VALID_ON = dt.date(2023, 1, 1)
@@ -40,8 +40,9 @@ K_DENSE = 100
 
 
 def _ms(seconds: list[float]) -> dict:
-    ms = [s * 1000 for s in seconds]
-    return {"p50_ms": round(statistics.median(ms), 2), "p95_ms": round(percentile(ms, 95), 2), "n": len(ms)}
+    """p50 / p95 in ms (bench.common.stats_ms), rounded for the report."""
+    st = stats_ms(seconds)
+    return {"p50_ms": round(st["median_ms"], 2), "p95_ms": round(st["p95_ms"], 2), "n": st["n"]}
 
 
 def interleaved(embedded, pg, questions: list[str], passes: int, cached: bool, on=None) -> dict:
