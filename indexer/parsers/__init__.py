@@ -39,6 +39,9 @@ PARSERS = {
     ".pdf": "indexer.parsers.pdf:PdfParser",
     ".txt": "indexer.parsers.text:TextParser",
     ".md": "indexer.parsers.text:TextParser",
+    ".xml": "indexer.parsers.xmldoc:XmlParser",  # BWB toestand or officielebekendmakingen XML
+    ".html": "indexer.parsers.officiele:OfficieleParser",
+    ".htm": "indexer.parsers.officiele:OfficieleParser",
 }
 SUPPORTED_SUFFIXES = tuple(PARSERS)
 SIDECAR_SUFFIX = ".yaml"  # NAME.pdf.yaml holds metadata for NAME.pdf, not a document itself

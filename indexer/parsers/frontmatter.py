@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from indexer.parsers import UnreadableDocument
+from indexer.parsers import SIDECAR_SUFFIX, UnreadableDocument
 from indexer.passage import DocumentMeta
 
 META_KEYS = (
@@ -162,3 +162,20 @@ def make_meta(fields: dict, file_stem: str, display_name: str, default_title: st
         completeness=fields.get("completeness", ""),
         identifier=fields.get("identifier", ""),
     )
+
+
+def read_sidecar(path: Path, name: str) -> dict:
+    """Validated fields of the metadata file `NAME.yaml` beside a document `NAME` ({} if there
+    is none): a PDF's, or an XML, HTML or Word file's, whose own metadata it overrides."""
+    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+    if not sidecar.exists():
+        return {}
+    with open(sidecar, "rb") as fh:
+        data = fh.read(4 * MAX_META_CHARS + 4)  # enough to tell that it is over the limit
+    try:
+        text = data.decode("utf-8", "replace" if len(data) > 4 * MAX_META_CHARS else "strict")
+    except UnicodeDecodeError:
+        raise UnreadableDocument(
+            name, f"its metadata file {sidecar.name} is not UTF-8 text.", f"Save {sidecar.name} as UTF-8."
+        ) from None
+    return parse_yaml_meta(text, Path(name), f"metadata file {sidecar.name}")

@@ -29,7 +29,7 @@ from pypdf.errors import DependencyError, LimitReachedError
 
 from indexer.parsers import SIDECAR_SUFFIX, UnreadableDocument
 from indexer.parsers.chunking import Block, Chunk, Piece, chunk_blocks
-from indexer.parsers.frontmatter import MAX_META_CHARS, make_meta, parse_yaml_meta
+from indexer.parsers.frontmatter import make_meta, read_sidecar
 from indexer.passage import DocumentMeta, Passage
 
 log = logging.getLogger(__name__)
@@ -126,7 +126,7 @@ def read_meta(path: Path, reader: PdfReader, display_name: str) -> DocumentMeta:
     lang = lang.get_object() if hasattr(lang, "get_object") else lang
     if lang:
         fields["language"] = str(lang)
-    fields.update(_read_sidecar(path, display_name))
+    fields.update(read_sidecar(path, display_name))
     return make_meta(fields, path.stem, display_name)  # doc_id = file stem, as for text files
 
 
@@ -334,22 +334,6 @@ def _clean_title(title: str) -> str:
     title = " ".join(title.split())
     word = re.match(r"^Microsoft Word - (.+?)(?:\.docx?)?$", title)  # Word's export default
     return word.group(1) if word else title
-
-
-def _read_sidecar(path: Path, name: str) -> dict:
-    """Validated fields of `NAME.pdf.yaml` ({} if there is none)."""
-    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
-    if not sidecar.exists():
-        return {}
-    with open(sidecar, "rb") as fh:
-        data = fh.read(4 * MAX_META_CHARS + 4)  # enough to tell that it is over the limit
-    try:
-        text = data.decode("utf-8", "replace" if len(data) > 4 * MAX_META_CHARS else "strict")
-    except UnicodeDecodeError:
-        raise UnreadableDocument(
-            name, f"its metadata file {sidecar.name} is not UTF-8 text.", f"Save {sidecar.name} as UTF-8."
-        ) from None
-    return parse_yaml_meta(text, Path(name), f"metadata file {sidecar.name}")
 
 
 # ---------------------------------------------------------------------------------------------
