@@ -205,6 +205,7 @@ def test_a_sidecar_overrides_the_files_own_metadata(tmp_path):
         ("<?xml version='1.0'?><rss><channel><title>Nieuws</title></channel></rss>", "XML of another kind (its root element is <rss>)"),
         ('<?xml version="1.0"?><!DOCTYPE t [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]><toestand>&b;</toestand>',
          "declares XML entities"),
+        ("<toestand>" + "<lijst><li>" * 300 + "x" + "</li></lijst>" * 300 + "</toestand>", "nested more than 200 levels deep"),
         ('<toestand inwerkingtreding="1 januari 2023"><artikel><al>x</al></artikel></toestand>',
          "the toestand (attribute inwerkingtreding) has the date '1 januari 2023', which is not a date"),
     ],

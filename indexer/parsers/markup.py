@@ -19,6 +19,7 @@ from indexer.parsers.chunking import Block, Piece, chunk_blocks
 from indexer.passage import DocumentMeta, Passage
 
 _SPACE = re.compile(r"\s+")
+MAX_DEPTH = 200  # the readers below recurse along the nesting
 REDOWNLOAD = "Download the file again from its source (wetten.overheid.nl, officielebekendmakingen.nl) and replace it."
 
 
@@ -29,7 +30,7 @@ def read_xml(path: Path, name: str) -> ET.Element:
     from defusedxml import DefusedXmlException
 
     try:
-        return DET.parse(str(path)).getroot()
+        root = DET.parse(str(path)).getroot()
     except DefusedXmlException:
         raise UnreadableDocument(
             name, "it declares XML entities, which are refused (they can expand a small file to gigabytes "
@@ -37,6 +38,24 @@ def read_xml(path: Path, name: str) -> ET.Element:
         ) from None  # fmt: skip
     except ET.ParseError as exc:
         raise UnreadableDocument(name, f"it is not well-formed XML ({exc}).", REDOWNLOAD) from None
+    if _depth(root) > MAX_DEPTH:
+        raise UnreadableDocument(
+            name, f"its elements are nested more than {MAX_DEPTH} levels deep; a regulation or publication "
+            "has a few dozen.", "Check where the file comes from; " + REDOWNLOAD[0].lower() + REDOWNLOAD[1:],
+        )  # fmt: skip
+    return root
+
+
+def _depth(root: ET.Element) -> int:
+    """How deeply the elements under `root` nest (without recursion: a hostile file may nest
+    deeper than Python's stack allows)."""
+    deepest, stack = 0, [(root, 1)]
+    while stack:
+        el, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth <= MAX_DEPTH:
+            stack.extend((child, depth + 1) for child in el)
+    return deepest
 
 
 def local(tag: object) -> str:
