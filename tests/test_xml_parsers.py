@@ -62,6 +62,9 @@ VC = """<?xml version="1.0" encoding="UTF-8"?>
           </circulaire.divisie>
           <circulaire.divisie><kop><nr>3.3</nr><titel>Artikel 29, eerste lid, aanhef en onder b, Vw</titel></kop>
             <tekst><al>De IND verleent subsidiaire bescherming bij een reëel risico op ernstige schade.</al></tekst>
+            <tabel><kop><titel>Termijnen</titel></kop><tgroup cols="2"><tbody>
+              <row><entry><al>beslistermijn</al></entry><entry><al>zes maanden</al></entry></row>
+              <row><entry><al>verlenging</al></entry><entry><al>negen maanden</al></entry></row></tbody></tgroup></tabel>
           </circulaire.divisie>
         </circulaire.divisie>
       </circulaire.divisie>
@@ -165,6 +168,7 @@ def test_circular_divisions_become_the_section_path_the_vc_lookup_finds(tmp_path
     assert first.section == "C2 De asielprocedure > 3 Gronden voor verlening > 3.2 Artikel 29, eerste lid, aanhef en onder a, Vw"
     assert "verdragsvluchteling is.\nDienstweigeraars" in first.text  # two short paragraphs merged
     assert passages[1].section.endswith("3.3 Artikel 29, eerste lid, aanhef en onder b, Vw")
+    assert "ernstige schade.\nbeslistermijn | zes maanden\nverlenging | negen maanden" in passages[1].text  # a table, row by row
 
 
 def test_kamerstuk_xml_has_its_citation_date_sections_and_footnotes_out_of_the_text(tmp_path):

@@ -233,13 +233,13 @@ class Walker:
                 continue  # repealed or not yet in force, without dates
             if tag == "artikel":
                 self._article(child, path, own)
+            elif tag in ("al", "lijst", "tabel"):  # a table may have a kop (its caption) too
+                self._text(child, path, own)
             elif child.find("kop") is not None:
                 heading = _heading(child.find("kop"), with_label=not tag.startswith("circulaire"))
                 if heading:
                     self.body.heading(heading)
                 self.walk(child, [*path, heading] if heading else path, own)
-            elif tag in ("al", "lijst", "tabel"):
-                self._text(child, path, own)
             else:
                 self.walk(child, path, own)
 
