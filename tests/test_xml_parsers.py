@@ -278,3 +278,34 @@ def test_a_repealed_article_is_excluded_by_on_outside_its_validity(xml_index, tm
     assert "Vreemdelingenbesluit 2000, art. 3.38" in cited("art. 3.38 Vb", "2010-06-01", tmp_path / "ix")
     assert "Vreemdelingenbesluit 2000, art. 3.38" not in cited("art. 3.38 Vb", "2020-06-01", tmp_path / "ix")
     assert "Vreemdelingenbesluit 2000, art. 3.37 lid 1" in cited("art. 3.37 Vb", "2020-06-01", tmp_path / "ix")
+
+
+def test_the_app_looks_up_a_lid_of_the_xml_regulation_and_opens_it_in_context(xml_index, monkeypatch):
+    import streamlit as st
+
+    from tests.test_app import NL, citations, htmls, start
+
+    index = xml_index[0]
+    monkeypatch.setenv("BELEIDSWIJZER_INDEX", str(index))
+    monkeypatch.setenv("BELEIDSWIJZER_CORPUS", str(index.parent / "c"))
+    monkeypatch.delenv("BELEIDSWIJZER_MODEL", raising=False)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    try:
+        at = start()
+        at.switch_page("app_pages/lookup.py").run()
+        at.text_input(key="lookup_text").set_value("art. 3.37 lid 1 Vb")
+        at.form_submit_button[0].click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert citations(at)[0] == "Vreemdelingenbesluit 2000, art. 3.37 lid 1"
+        next(b for b in at.button if b.label == NL["open_context"]).click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        bodies = htmls(at)
+        title = next(i for i, h in enumerate(bodies) if h.startswith("<b>"))
+        assert bodies[title] == "<b>Vreemdelingenbesluit 2000, art. 3.37 lid 1</b>"
+        context = bodies[title + 1]  # the whole article, lid 1 highlighted, lid 2 not
+        highlighted_to = context.rindex("</mark>")
+        assert "openbare orde" in context[:highlighted_to] and "belangenafweging" in context[highlighted_to:]
+    finally:
+        st.cache_resource.clear()
+        st.cache_data.clear()
