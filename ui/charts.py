@@ -7,7 +7,8 @@ import altair as alt
 from rules.timeline import Timeline
 from ui.i18n import fmt_date, t
 
-KIND_COLOURS = {"base": "#4263eb", "extension": "#f59f00", "cap": "#adb5bd"}
+# at least 3:1 on white, as graphical objects need (WCAG 1.4.11; tests/test_contrast.py)
+KIND_COLOURS = {"base": "#4263eb", "extension": "#e8590c", "cap": "#868e96"}
 MARKER_COLOURS = {"start": "#495057", "deadline": "#c92a2a", "decision": "#2b8a3e", "reference": "#7048e8",
                   "today": "#1098ad"}  # fmt: skip
 ROW_HEIGHT = 46  # pixels per bar (two label lines: what it is, and its legal basis)
