@@ -172,7 +172,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "manage_busy": "Er loopt al een opbouw van deze index. Wacht tot die klaar is en probeer het opnieuw.",
         "manage_disabled": "De beheerpagina is uitgeschakeld (BELEIDSWIJZER_MANAGEMENT=off).",
         # navigation (rules, onboarding)
-        "nav_rules": "Regelcontroles",
         "nav_onboarding": "Introductie",
         # values in forms
         "yes": "ja",
@@ -508,7 +507,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "manage_last_build": "Last build: {when}",
         "manage_busy": "A build of this index is already running. Wait for it to finish, then try again.",
         "manage_disabled": "The management page is turned off (BELEIDSWIJZER_MANAGEMENT=off).",
-        "nav_rules": "Rule checks",
         "nav_onboarding": "Introduction",
         "yes": "yes",
         "no": "no",
