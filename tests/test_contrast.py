@@ -10,7 +10,7 @@ import tomllib
 import pytest
 
 from tests.conftest import REPO
-from ui import charts, pdf_view, rule_view, text
+from ui import a11y, charts, pdf_view, rule_view, text
 
 TEXT, LARGE_OR_GRAPHIC = 4.5, 3.0
 CAPTION_OPACITY = 0.6  # Streamlit draws captions (fadedText60) in the text colour at 60% opacity
@@ -77,12 +77,14 @@ def theme_pairs() -> list[tuple[str, object, object, float]]:
 
 def css_pairs() -> list[tuple[str, object, object, float]]:
     """Our own colours: the quote highlight, the passage in context, a rule source's phrase, the
-    PDF page's highlights (black print under the translucent fill) and the timeline's bars and lines."""
+    PDF page's highlights (black print under the translucent fill), the focus ring and the timeline's
+    bars and lines."""
     white = THEME["backgroundColor"]
     pairs = [
         ("quote highlight", css(text.STYLE_QUOTE, "color"), css(text.STYLE_QUOTE, "background"), TEXT),
         ("passage in context", css(text.STYLE_PASSAGE, "color"), css(text.STYLE_PASSAGE, "background"), TEXT),
         ("cited phrase of a rule source", css(rule_view.PHRASE_STYLE, "color"), white, TEXT),
+        ("keyboard focus ring", a11y.FOCUS_COLOUR, white, LARGE_OR_GRAPHIC),
         ("PDF page: print in the quote highlight", "#000000", over(pdf_view.QUOTE_RGBA[:3], white, pdf_view.QUOTE_RGBA[3] / 255), TEXT),
         ("PDF page: print in the passage highlight", "#000000", over(pdf_view.PASSAGE_RGBA[:3], white, pdf_view.PASSAGE_RGBA[3] / 255), TEXT),
     ]  # fmt: skip
