@@ -203,6 +203,16 @@ def test_an_anonymous_visitor_sees_only_the_login_page(login_app, browser, tmp_p
     assert browser.save_screenshot(str(shots_dir(tmp_path) / "login-anonymous.png"))
 
 
+def test_the_login_page_has_no_serious_accessibility_violation(login_app, browser):
+    """axe-core's WCAG 2.1 A/AA rules on the login page, which is in Dutch and says so (issue #25)."""
+    from tests import axe
+
+    app, _ = login_app
+    login_page(browser, app)
+    assert browser.execute_script("return document.documentElement.lang") == "nl"
+    assert axe.violations(browser, "login page") == []
+
+
 def test_an_officer_signs_in_and_gets_the_officer_pages_but_not_beheer(login_app, provider, browser, tmp_path):
     from selenium.webdriver.common.by import By
 
