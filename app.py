@@ -14,7 +14,7 @@ st.html("<style>[data-testid='InputInstructions']{display:none}</style>")
 
 with st.sidebar:
     st.selectbox(t("language"), list(LANGUAGES), format_func=LANGUAGES.get, key="lang")
-a11y.declare_language()
+    a11y.declare_language()  # beside the switch: the main area carries no script (test_browser's hostile test)
 a11y.focus_ring()
 
 try:
