@@ -9,10 +9,15 @@ import streamlit as st
 from ui.i18n import lang
 
 
+def language_script(code: str) -> str:
+    return f"<script>document.documentElement.lang = {json.dumps(code)};</script>"
+
+
 def declare_language() -> None:
     """Set <html lang> to the session's UI language on every run, so a screen reader reads Dutch
-    as Dutch and switches with the language picker (WCAG 3.1.1)."""
-    st.html(f"<script>document.documentElement.lang = {json.dumps(lang())};</script>", unsafe_allow_javascript=True)
+    as Dutch and switches with the language picker (WCAG 3.1.1). The app's only script: document
+    text never goes into an element that runs one."""
+    st.html(language_script(lang()), unsafe_allow_javascript=True)
 
 
 FOCUS_COLOUR = "#154273"  # Rijksblauw: 10:1 on white (tests/test_contrast.py)
