@@ -61,18 +61,13 @@ def shows(d, text: str, seconds: float = 30) -> None:
         pytest.fail(f"{text!r} did not appear; the page shows:\n{main_text(d)[-3000:]}")
 
 
-def button(d, label: str, seconds: float = 30, exact: bool = False):
-    """The first enabled button whose text (without its icon's name) is or ends with `label`."""
+def button(d, label: str, seconds: float = 30):
+    """The first enabled button whose text ends with `label` (after its icon's name)."""
     from selenium.webdriver.common.by import By
 
-    def find(d):
-        for b in d.find_elements(By.TAG_NAME, "button"):
-            text = b.text.strip()
-            if (text == label if exact else text.endswith(label)) and b.is_enabled():
-                return b
-        return None
-
-    return _wait(d, seconds).until(find)
+    return _wait(d, seconds).until(
+        lambda d: next((b for b in d.find_elements(By.TAG_NAME, "button") if b.text.strip().endswith(label) and b.is_enabled()), None)
+    )  # fmt: skip
 
 
 def page_lang(d) -> str:
@@ -92,7 +87,7 @@ def ask(d, url: str, question: str = QUESTION) -> None:
 
 
 def settled(d, seconds: float = 1.0) -> None:
-    """Let Streamlit finish the rerun a key press or a page load started."""
+    """Let Streamlit finish the rerun a key press or a page load started (its running icon gone)."""
     from selenium.webdriver.common.by import By
 
     time.sleep(0.3)
