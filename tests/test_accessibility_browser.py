@@ -12,7 +12,7 @@ import pytest
 
 import rules
 from tests import axe
-from tests.test_browser import ANSWER_SECONDS, STARTUP_SECONDS, _wait, app_server, chromium, require_chromium
+from tests.test_browser import ANSWER_SECONDS, STARTUP_SECONDS, _wait, app_server, chromium, require_chromium, shots_dir
 from ui import feedback
 from ui.i18n import STRINGS
 
@@ -234,7 +234,7 @@ def named(name: str):
     return lambda e: (e.accessible_name or "").strip() == name
 
 
-def test_an_officer_does_the_whole_errand_with_the_keyboard_only(app, driver):
+def test_an_officer_does_the_whole_errand_with_the_keyboard_only(app, driver, tmp_path):
     """Ask, open a passage in context, open and run the offered rule check, export it and give
     feedback: TAB, SHIFT+TAB, ENTER, SPACE, arrows and typing; no clicks."""
     from selenium.webdriver.common.by import By
@@ -285,6 +285,7 @@ def test_an_officer_does_the_whole_errand_with_the_keyboard_only(app, driver):
         radio = focused(driver)
     assert radio.accessible_name.strip() == "ja" and radio.is_selected()
     tab_to(driver, named(NL["rule_check"]), "the check button")
+    assert driver.save_screenshot(str(shots_dir(tmp_path) / "keyboard-focus-rule-check.png"))  # the focus ring
     press(driver, Keys.ENTER)
     shows(driver, "Uitkomst: Het BVM voor Russische dienstplichtigen is van toepassing.")
     settled(driver)
