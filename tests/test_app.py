@@ -16,6 +16,7 @@ from indexer.build import build
 from indexer.encoders.fake import FakeEncoder
 from retrieval.fusion import Params
 from tests.conftest import NOTE_PDF, REPO
+from ui import a11y
 from ui.i18n import STRINGS
 
 APP = str(REPO / "app.py")
@@ -180,8 +181,11 @@ def test_date_filter_leaves_out_documents_not_in_force(app_env):
 def test_hostile_document_text_is_rendered_escaped(app_env):
     at = ask(start(), "pizzabezorging kwaadaardig")
     assert any("pizzabezorging" in h for h in htmls(at))
+    # the one element that runs a script is the app's own, setting the page's language (ui.a11y)
+    assert [h.proto.body for h in at.get("html") if h.proto.unsafe_allow_javascript] == [a11y.language_script("nl")]
     for body in htmls(at):
-        assert "<script" not in body and "<img" not in body and "<b>" not in body
+        if body != a11y.language_script("nl"):
+            assert "<script" not in body and "<img" not in body and "<b>" not in body
     hostile = next(h for h in htmls(at) if "Deze tekst bevat" in h)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in hostile and "&lt;img src=x onerror=alert(2)&gt;" in hostile
     assert "**vet**" in hostile  # Markdown stays literal: st.html does not interpret it

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
@@ -151,6 +152,13 @@ def test_beslistermijn_for_1_june_2022_is_1_september_2023_with_a_timeline(app_e
     spec = charts[0].proto.spec
     assert "WBV 2022/22 verlengt de termijn met negen maanden" in spec and "2023-09-01" in spec
     assert "Vreemdelingenwet 2000, art. 42 lid 1" in spec  # each bar labelled by its legal basis
+    # the chart's text alternative: the same parts and dates, announced above the chart
+    assert NL["rule_timeline_help"] in [c.value for c in at.caption]
+    assert at.expander[-1].label == NL["rule_timeline_text"]
+    lines = re.sub(r"\\(.)", r"\1", at.expander[-1].markdown[0].value).splitlines()  # as read, without Markdown escapes
+    assert lines[0].startswith("- 1. Beslistermijn van zes maanden") and "(Vreemdelingenwet 2000, art. 42 lid 1)" in lines[0]
+    assert any("WBV 2022/22 verlengt de termijn met negen maanden" in line and "+9 mnd" in line for line in lines)
+    assert "- Aanvraag: 01-06-2022" in lines and "- Uiterste beslisdatum: 01-09-2023" in lines
     # the Algemene termijnenwet note is outside the corpus; the Vw is not in this index
     captions = [c.value for c in at.caption]
     assert NL["source_outside_corpus"] in captions

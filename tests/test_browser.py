@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -60,11 +62,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(tmp_path):
-    """`streamlit run app.py` on a free port with a test index; killed at the end, always."""
-    require_chromium()
-    corpus, index = tmp_path / "corpus", tmp_path / "index"
+@contextmanager
+def app_server(folder: Path) -> Iterator[str]:
+    """`streamlit run app.py` on a free port over a test index built in `folder` (the seed PDF and a
+    hostile document); its URL. Stopped at the end, always."""
+    corpus, index = folder / "corpus", folder / "index"
     corpus.mkdir()
     shutil.copy(NOTE_PDF, corpus / NOTE_PDF.name)
     sidecar = NOTE_PDF.with_name(NOTE_PDF.name + ".yaml")  # the note's date and type
@@ -75,7 +77,7 @@ def server(tmp_path):
     port = free_port()
     env = {**os.environ, "BELEIDSWIJZER_INDEX": str(index), "BELEIDSWIJZER_CORPUS": str(corpus)}
     env.pop("BELEIDSWIJZER_MODEL", None)
-    log = open(tmp_path / "server.log", "wb")
+    log = open(folder / "server.log", "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
@@ -93,7 +95,7 @@ def server(tmp_path):
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
                 log.flush()
-                pytest.fail(f"streamlit did not start: {(tmp_path / 'server.log').read_text(errors='replace')[-2000:]}")
+                pytest.fail(f"streamlit did not start: {(folder / 'server.log').read_text(errors='replace')[-2000:]}")
             time.sleep(0.3)
         yield url
     finally:
@@ -101,9 +103,9 @@ def server(tmp_path):
         log.close()
 
 
-@pytest.fixture
-def browser(tmp_path):
-    require_chromium()
+@contextmanager
+def chromium(folder: Path):
+    """Headless Chromium driven by Selenium, its profile and downloads in `folder`; quit at the end."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -112,10 +114,10 @@ def browser(tmp_path):
     for arg in (
         "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1400,1100",
+        f"--user-data-dir={folder / 'chromium-profile'}", "--window-size=1400,1100",
     ):  # fmt: skip
         options.add_argument(arg)
-    downloads = tmp_path / "downloads"
+    downloads = folder / "downloads"
     downloads.mkdir()
     options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
                                               "download.prompt_for_download": False})  # fmt: skip
@@ -125,6 +127,20 @@ def browser(tmp_path):
         yield driver
     finally:
         driver.quit()
+
+
+@pytest.fixture
+def server(tmp_path):
+    require_chromium()
+    with app_server(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def browser(tmp_path):
+    require_chromium()
+    with chromium(tmp_path) as driver:
+        yield driver
 
 
 def test_a_dutch_question_is_answered_with_its_citation_in_chromium(server, browser, tmp_path):

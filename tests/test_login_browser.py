@@ -10,10 +10,8 @@ import json
 import os
 import re
 import secrets
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -26,6 +24,7 @@ import rules
 from indexer.build import build
 from indexer.encoders.fake import FakeEncoder
 from tests.conftest import REPO, stop_process_group
+from tests.npm_packages import install, require_node
 from tests.test_app import NOTE
 from tests.test_browser import STARTUP_SECONDS, _wait, browser, free_port, require_chromium, shots_dir  # noqa: F401
 from ui.i18n import STRINGS
@@ -35,7 +34,6 @@ pytestmark = pytest.mark.integration
 NL = STRINGS["nl"]
 OIDC_PACKAGE, OIDC_VERSION = "oauth2-mock-server", "7.2.1"  # 7.x runs on Debian's Node.js 18 and on 20
 NODE_MIN = (18, 12)
-NPM_CACHE_ENV = "BELEIDSWIJZER_TEST_NPM"  # where the npm package is installed (default ~/.cache/beleidswijzer-test-npm)
 PROVIDER_SCRIPT = Path(__file__).with_name("oidc_provider.cjs")
 CLIENT_ID = "beleidswijzer"
 USERS = {  # the logins the provider's page offers, with the claims of their ID tokens
@@ -45,51 +43,6 @@ USERS = {  # the logins the provider's page offers, with the claims of their ID 
 }
 MAIN = "[data-testid='stMainBlockContainer']"
 NAV = "[data-testid='stSidebarNav']"
-
-
-def missing(msg: str) -> None:
-    """A missing tool: a failure under CI=true (.ci/run installs what these tests need), a skip elsewhere."""
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(msg)
-    pytest.skip(msg)
-
-
-def require_node() -> tuple[str, str]:
-    """Paths of node and npm, at least Node.js 18.12."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if not node or not npm:
-        missing("node or npm not found; install the Debian packages nodejs and npm (.ci/run installs them)")
-    out = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30).stdout.strip()
-    found = tuple(int(n) for n in re.findall(r"\d+", out)[:2])
-    if found < NODE_MIN:
-        missing(f"node {out} is too old for {OIDC_PACKAGE} {OIDC_VERSION}; it needs {'.'.join(map(str, NODE_MIN))} or newer")
-    return node, npm
-
-
-def install_provider(npm: str) -> Path:
-    """The node_modules folder holding oauth2-mock-server, installed once into the cache folder
-    (in a temp folder first, then renamed, so an interrupted install is never taken as done)."""
-    cache = Path(os.environ.get(NPM_CACHE_ENV) or Path.home() / ".cache" / "beleidswijzer-test-npm")
-    target = cache / f"{OIDC_PACKAGE}-{OIDC_VERSION}"
-    if (target / "node_modules" / OIDC_PACKAGE / "package.json").is_file():
-        return target / "node_modules"
-    cache.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".install-", dir=cache))
-    try:
-        done = subprocess.run(
-            [npm, "install", "--prefix", str(work), "--no-audit", "--no-fund", "--ignore-scripts", "--no-package-lock",
-             "--loglevel=error", f"{OIDC_PACKAGE}@{OIDC_VERSION}"],
-            capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
-        if done.returncode != 0:
-            missing(f"npm install {OIDC_PACKAGE}@{OIDC_VERSION} failed: {(done.stderr or done.stdout)[-800:]}")
-        try:
-            work.rename(target)
-        except OSError:  # another run installed it meanwhile
-            pass
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return target / "node_modules"
 
 
 @contextmanager
@@ -118,8 +71,8 @@ def wait_for(ready, proc: subprocess.Popen, log_path: Path, what: str, seconds: 
 def provider(tmp_path_factory) -> Iterator[str]:
     """The OpenID Connect provider on 127.0.0.1; its issuer URL."""
     require_chromium()
-    node, npm = require_node()
-    modules = install_provider(npm)
+    node, npm = require_node(NODE_MIN, f"{OIDC_PACKAGE} {OIDC_VERSION}")
+    modules = install(npm, OIDC_PACKAGE, OIDC_VERSION)
     folder = tmp_path_factory.mktemp("oidc-provider")
     (folder / "users.json").write_text(json.dumps(USERS), encoding="utf-8")
     log = folder / "provider.log"
@@ -248,6 +201,16 @@ def test_an_anonymous_visitor_sees_only_the_login_page(login_app, browser, tmp_p
         assert not browser.find_elements(By.CSS_SELECTOR, NAV) and not nav_titles(browser)
         assert not browser.find_elements(By.CSS_SELECTOR, "[data-testid='stChatInputTextArea']")
     assert browser.save_screenshot(str(shots_dir(tmp_path) / "login-anonymous.png"))
+
+
+def test_the_login_page_has_no_serious_accessibility_violation(login_app, browser):
+    """axe-core's WCAG 2.1 A/AA rules on the login page, which is in Dutch and says so (issue #25)."""
+    from tests import axe
+
+    app, _ = login_app
+    login_page(browser, app)
+    assert browser.execute_script("return document.documentElement.lang") == "nl"
+    assert axe.violations(browser, "login page") == []
 
 
 def test_an_officer_signs_in_and_gets_the_officer_pages_but_not_beheer(login_app, provider, browser, tmp_path):

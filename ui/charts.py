@@ -7,7 +7,8 @@ import altair as alt
 from rules.timeline import Timeline
 from ui.i18n import fmt_date, t
 
-KIND_COLOURS = {"base": "#4263eb", "extension": "#f59f00", "cap": "#adb5bd"}
+# at least 3:1 on white, as graphical objects need (WCAG 1.4.11; tests/test_contrast.py)
+KIND_COLOURS = {"base": "#4263eb", "extension": "#e8590c", "cap": "#868e96"}
 MARKER_COLOURS = {"start": "#495057", "deadline": "#c92a2a", "decision": "#2b8a3e", "reference": "#7048e8",
                   "today": "#1098ad"}  # fmt: skip
 ROW_HEIGHT = 46  # pixels per bar (two label lines: what it is, and its legal basis)
@@ -57,3 +58,16 @@ def term_timeline_chart(timeline: Timeline) -> alt.LayerChart:
         tooltip=[alt.Tooltip("label:N", title=t("tl_col_date"))],
     )  # fmt: skip
     return alt.layer(bars, months, marks).resolve_scale(color="independent")
+
+
+def timeline_lines(timeline: Timeline) -> list[str]:
+    """The timeline as text (its text alternative, WCAG 1.1.1): each part with its period, months
+    and legal basis, then each marked date; what the chart shows, in the same words."""
+    lines = []
+    for i, s in enumerate(timeline.segments, 1):
+        months = t("tl_months", months=f"{s.months:+d}" if s.kind != "base" else s.months)
+        period = f"{fmt_date(s.start.isoformat())} – {fmt_date(s.end.isoformat())}"
+        basis = f" ({s.basis})" if s.basis else ""
+        lines.append(f"{i}. {s.label}{basis}: {t('tl_kind_' + s.kind)}, {period}, {months}")
+    lines += [f"{t('tl_' + m.id)}: {fmt_date(m.day.isoformat())}" for m in timeline.markers]
+    return lines

@@ -122,7 +122,9 @@ def _pdf_context(library: Library, passage: Passage, quote: tuple[int, int] | No
         st.html(marked_html(text, spans))
         return
     image, side = st.columns([3, 2])
-    image.image(png, caption=t("context_page_of", page=page, pages=pages, title=md_escape(title)), width="stretch")
+    image.image(png, caption=t("context_page_of", page=page, pages=pages, title=md_escape(title)), width="stretch",
+                alt=t("context_page_alt" if page in passage.pages else "context_page_alt_plain", page=page, pages=pages,
+                      title=title))  # fmt: skip
     with side:
         if page not in passage.pages:
             first, last = passage.pages[0], passage.pages[-1]

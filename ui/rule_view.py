@@ -294,7 +294,10 @@ def result_view(rule: rules.Rule, result: dict, retriever: Retriever | None, ori
     timeline = term_timeline(result) if rule.term is not None else None
     if timeline is not None:
         st.markdown(f"**{t('rule_timeline')}**")
+        st.caption(t("rule_timeline_help"))
         st.altair_chart(charts.term_timeline_chart(timeline), width="stretch", height=charts.timeline_height(timeline))
+        with st.expander(t("rule_timeline_text")):
+            st.markdown("\n".join(f"- {md_escape(line)}" for line in charts.timeline_lines(timeline)))
     for i, item in enumerate(result.get("consequences") or []):
         if i == 0:
             st.markdown(f"**{t('rule_consequences')}**")
@@ -311,6 +314,7 @@ def result_view(rule: rules.Rule, result: dict, retriever: Retriever | None, ori
             step_view(rule, step, hits.get(step["step"]), key=f"{rule.id}_step{step['step']}")
     with diagram:
         st.caption(t("rule_diagram_help"))
+        st.caption(t("rule_diagram_text"))
         st.graphviz_chart(rule_dot(rule, result), width="stretch")
     prefilled = {n: w for n, w in ((origin or {}).get("evidence") or {}).items()
                  if n in result["facts"] and _same(rule.fact(n), result["facts"][n], (origin or {}).get("facts", {}).get(n))}  # fmt: skip
