@@ -10,6 +10,7 @@ import tomllib
 import pytest
 
 from tests.conftest import REPO
+from rules import diagram
 from ui import a11y, charts, pdf_view, rule_view, text
 
 TEXT, LARGE_OR_GRAPHIC = 4.5, 3.0
@@ -85,6 +86,7 @@ def css_pairs() -> list[tuple[str, object, object, float]]:
         ("passage in context", css(text.STYLE_PASSAGE, "color"), css(text.STYLE_PASSAGE, "background"), TEXT),
         ("cited phrase of a rule source", css(rule_view.PHRASE_STYLE, "color"), white, TEXT),
         ("keyboard focus ring", a11y.FOCUS_COLOUR, white, LARGE_OR_GRAPHIC),
+        ("decision diagram: a grey edge label", diagram.LABEL_COLOUR, white, TEXT),
         ("PDF page: print in the quote highlight", "#000000", over(pdf_view.QUOTE_RGBA[:3], white, pdf_view.QUOTE_RGBA[3] / 255), TEXT),
         ("PDF page: print in the passage highlight", "#000000", over(pdf_view.PASSAGE_RGBA[:3], white, pdf_view.PASSAGE_RGBA[3] / 255), TEXT),
     ]  # fmt: skip
