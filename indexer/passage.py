@@ -57,9 +57,10 @@ def _iso(s: str | None) -> dt.date | None:
 class Passage:
     """A citable piece of text.
 
-    `char_start`/`char_end` index into the extracted text of `pages[0]` (PDF) or into the
-    document body after the front matter (text files). `text` is the passage as prose
-    (line breaks inside paragraphs joined with a space); every word of it is verbatim.
+    `char_start`/`char_end` index into the extracted text of `pages[0]` (PDF; a scanned page's
+    text as OCR read it), into the document body after the front matter (text files) or into
+    the plain text of a Word document. `text` is the passage as prose (line breaks inside
+    paragraphs joined with a space); every word of it is verbatim.
     """
 
     doc_id: str
@@ -70,10 +71,11 @@ class Passage:
     article: str = ""  # e.g. "43" (legislation)
     lid: str = ""  # e.g. "1"
     point: str = ""  # e.g. "a" (sub-point of a lid), or "a-c" for a group
-    kind: str = "paragraph"  # paragraph | list | footnote | heading | article
+    kind: str = "paragraph"  # paragraph | list | table | footnote | heading | article
     char_start: int = 0
     char_end: int = 0
     footnotes: tuple[str, ...] = ()  # footnote numbers this passage cites
+    ocr: bool = False  # read by OCR from a scanned page: the officer checks it against the original
     meta: DocumentMeta | None = field(default=None, compare=False)
 
     @property

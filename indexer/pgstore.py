@@ -177,6 +177,10 @@ class PgStore:
                 )
             cur = con.execute(f"SELECT {', '.join(_DOC_ROW_FIELDS)} FROM {self.schema}.documents ORDER BY title")
             self._rows = [dict(zip(_DOC_ROW_FIELDS, r)) for r in cur.fetchall()]
+            self._ocr_column = con.execute(
+                "SELECT 1 FROM information_schema.columns WHERE table_schema = %s AND table_name = 'passages' "
+                "AND column_name = 'ocr'", (self.schema,)
+            ).fetchone() is not None  # a build published before OCR holds no OCR text
         except psycopg.Error as exc:
             raise IndexError_(f"The build in {self.location} cannot be read ({_first_line(exc)}). {self.hint}") from None
         finally:
@@ -231,13 +235,13 @@ class PgStore:
     def passages(self) -> list[Passage]:
         if self._passages is None:
             rows = self._query(
-                f"SELECT doc_id, seq, text, pages, section, article, lid, point, kind, char_start, char_end, footnotes "
-                f"FROM {self.schema}.passages ORDER BY row"
+                f"SELECT doc_id, seq, text, pages, section, article, lid, point, kind, char_start, char_end, footnotes, "
+                f"{'ocr' if self._ocr_column else 'false'} FROM {self.schema}.passages ORDER BY row"
             )
             self._passages = [
                 Passage(doc_id=r[0], seq=r[1], text=r[2], pages=tuple(json.loads(r[3])), section=r[4], article=r[5],
                         lid=r[6], point=r[7], kind=r[8], char_start=r[9], char_end=r[10],
-                        footnotes=tuple(json.loads(r[11])), meta=self._docs.get(r[0]))  # fmt: skip
+                        footnotes=tuple(json.loads(r[11])), ocr=bool(r[12]), meta=self._docs.get(r[0]))  # fmt: skip
                 for r in rows
             ]
             if len(self._passages) != self.n_passages:
@@ -460,7 +464,7 @@ def _create_tables(con, schema: str, dim: int) -> None:
     )
     con.execute(
         f"CREATE TABLE {schema}.passages (row int PRIMARY KEY, doc_id text, seq int, text text, pages text, section text, "
-        "article text, lid text, point text, kind text, char_start int, char_end int, footnotes text)"
+        "article text, lid text, point text, kind text, char_start int, char_end int, footnotes text, ocr boolean)"
     )
     con.execute(
         f"CREATE TABLE {schema}.dense (row int PRIMARY KEY, embedding vector({dim}) NOT NULL, valid_start date, "
@@ -498,7 +502,7 @@ def _copy_build(con, schema, reader, passages, vectors, lexical, background, man
         with cur.copy(f"COPY {schema}.passages FROM STDIN") as cp:
             for i, p in enumerate(passages):
                 cp.write_row([i, p.doc_id, p.seq, p.text, json.dumps(list(p.pages)), p.section, p.article, p.lid, p.point,
-                              p.kind, p.char_start, p.char_end, json.dumps(list(p.footnotes))])  # fmt: skip
+                              p.kind, p.char_start, p.char_end, json.dumps(list(p.footnotes)), p.ocr])  # fmt: skip
         windows = {d: m.validity_window() for d, m in docs.items()}
         with cur.copy(f"COPY {schema}.dense FROM STDIN WITH (FORMAT BINARY)") as cp:
             cp.set_types(["int4", "vector", "date", "date", "bool"])

@@ -63,7 +63,7 @@ CREATE TABLE documents (
 CREATE TABLE passages (
     row INTEGER PRIMARY KEY, doc_id TEXT, seq INTEGER, text TEXT, pages TEXT, section TEXT,
     article TEXT, lid TEXT, point TEXT, kind TEXT, char_start INTEGER, char_end INTEGER,
-    footnotes TEXT
+    footnotes TEXT, ocr INTEGER
 );
 CREATE INDEX passages_doc ON passages(doc_id, seq);
 CREATE TABLE page_texts (doc_id TEXT, page INTEGER, text TEXT, PRIMARY KEY (doc_id, page));
@@ -116,9 +116,9 @@ def write_build(
         )
         for p in d.passages:
             con.execute(
-                "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (row, p.doc_id, p.seq, p.text, json.dumps(list(p.pages)), p.section, p.article, p.lid, p.point,
-                 p.kind, p.char_start, p.char_end, json.dumps(list(p.footnotes))),
+                 p.kind, p.char_start, p.char_end, json.dumps(list(p.footnotes)), int(p.ocr)),
             )  # fmt: skip
             texts.append(search_text(p))
             row += 1
@@ -377,15 +377,17 @@ class IndexReader:
     def passages(self) -> list[Passage]:
         """All passages in row order (row i = dense/lexical id i); loaded once."""
         if self._passages is None:
+            columns = {r[1] for r in self._con.execute("PRAGMA table_info(passages)")}
+            ocr = "ocr" if "ocr" in columns else "0"  # a build from before OCR holds no OCR text
             cur = self._con.execute(
                 "SELECT doc_id, seq, text, pages, section, article, lid, point, kind, char_start, char_end, "
-                "footnotes FROM passages ORDER BY row"
+                f"footnotes, {ocr} FROM passages ORDER BY row"
             )
             self._passages = [
                 Passage(
                     doc_id=r[0], seq=r[1], text=r[2], pages=tuple(json.loads(r[3])), section=r[4], article=r[5],
                     lid=r[6], point=r[7], kind=r[8], char_start=r[9], char_end=r[10],
-                    footnotes=tuple(json.loads(r[11])), meta=self._docs.get(r[0]),
+                    footnotes=tuple(json.loads(r[11])), ocr=bool(r[12]), meta=self._docs.get(r[0]),
                 )  # fmt: skip
                 for r in cur.fetchall()
             ]

@@ -27,9 +27,10 @@ from pathlib import Path
 from pypdf import PdfReader
 from pypdf.errors import DependencyError, LimitReachedError
 
-from indexer.parsers import SIDECAR_SUFFIX, UnreadableDocument
+from indexer.parsers import UnreadableDocument
 from indexer.parsers.chunking import Block, Chunk, Piece, chunk_blocks
-from indexer.parsers.frontmatter import MAX_META_CHARS, make_meta, parse_yaml_meta
+from indexer.parsers.frontmatter import make_meta, read_sidecar
+from indexer.parsers.ocr import Ocr, OcrFailed, OcrUnavailable
 from indexer.passage import DocumentMeta, Passage
 
 log = logging.getLogger(__name__)
@@ -66,10 +67,12 @@ _CONJUNCTIONS = {"en", "of", "tot", "noch", "als", "dan", "and", "or", "to"}  # 
 class PdfParser:
     """Parser for text PDFs; see the module docstring for what the offsets index.
 
-    `max_pages`: a PDF with more pages is refused before its pages are read (None: no limit)."""
+    `max_pages`: a PDF with more pages is refused before its pages are read (None: no limit).
+    `ocr`: how pages without text (scans) are read; None: not at all (they are left out)."""
 
     suffixes = (".pdf",)
     max_pages: int | None = None
+    ocr: Ocr | None = Ocr()
 
     def parse(self, path: Path, display_name: str) -> tuple[DocumentMeta, list[Passage]]:
         meta, passages, _ = self.parse_document(path, display_name)
@@ -80,7 +83,8 @@ class PdfParser:
         path = Path(path)
         reader = _open(path, display_name, self.max_pages)
         meta = read_meta(path, reader, display_name)
-        pages = _read_pages(reader, display_name)
+        pages = _read_pages(reader, display_name, path, self.ocr)
+        scanned = {page.number for page in pages if page.ocr}
         chunks = _structure(pages)
         passages = [
             Passage(
@@ -93,6 +97,7 @@ class PdfParser:
                 char_start=chunk.char_start,
                 char_end=chunk.char_end,
                 footnotes=chunk.footnotes,
+                ocr=bool(scanned.intersection(chunk.pages)),
                 meta=meta,
             )
             for seq, chunk in enumerate(chunks)
@@ -100,10 +105,11 @@ class PdfParser:
         return meta, passages, [page.raw for page in pages]
 
 
-def page_texts(path: Path) -> list[str]:
-    """The raw text of each page (index 0 = page 1), as the passage offsets index it."""
+def page_texts(path: Path, ocr: Ocr | None = None) -> list[str]:
+    """The raw text of each page (index 0 = page 1), as the passage offsets index it (with
+    `ocr`, a scanned page's text as OCR read it)."""
     path = Path(path)
-    return [page.raw for page in _read_pages(_open(path, path.name), path.name)]
+    return [page.raw for page in _read_pages(_open(path, path.name), path.name, path, ocr)]
 
 
 def read_meta(path: Path, reader: PdfReader, display_name: str) -> DocumentMeta:
@@ -126,7 +132,7 @@ def read_meta(path: Path, reader: PdfReader, display_name: str) -> DocumentMeta:
     lang = lang.get_object() if hasattr(lang, "get_object") else lang
     if lang:
         fields["language"] = str(lang)
-    fields.update(_read_sidecar(path, display_name))
+    fields.update(read_sidecar(path, display_name))
     return make_meta(fields, path.stem, display_name)  # doc_id = file stem, as for text files
 
 
@@ -245,9 +251,10 @@ class _Page:
     lines: list[_Line]
     middle: float | None  # height of the page's middle (None: unknown)
     limited: bool = False  # pypdf left content out at one of its safety limits
+    ocr: bool = False  # the text was read from the page's image by OCR
 
 
-def _read_pages(reader: PdfReader, name: str) -> list[_Page]:
+def _read_pages(reader: PdfReader, name: str, path: Path, ocr: Ocr | None) -> list[_Page]:
     pages = []
     limits = _LimitWarnings()
     pypdf_log = logging.getLogger("pypdf")
@@ -258,6 +265,21 @@ def _read_pages(reader: PdfReader, name: str) -> list[_Page]:
     finally:
         pypdf_log.removeHandler(limits)
     limited = sorted({p.number for p in pages if p.limited})
+    scans = [p.number for p in pages if not p.raw.strip() and not p.limited]
+    texts = any(p.raw.strip() for p in pages)
+    unread = ""  # why the scanned pages could not be read
+    if scans and ocr is not None:
+        try:
+            pages = _with_ocr(pages, ocr.read(path, scans))
+        except OcrUnavailable as exc:
+            if not texts and not limited:
+                raise UnreadableDocument(
+                    name, f"no extractable text on any of its {len(pages)} page(s): it is a scanned image, "
+                    f"and it cannot be read by OCR here: {exc.reason}", exc.remedy,
+                )  # fmt: skip
+            unread = f" ({exc.reason} {exc.remedy})"
+        except OcrFailed as exc:
+            raise UnreadableDocument(name, exc.reason, exc.remedy) from None
     if not any(p.raw.strip() for p in pages):
         if limited:
             raise UnreadableDocument(
@@ -265,17 +287,41 @@ def _read_pages(reader: PdfReader, name: str) -> list[_Page]:
                 f"({limits.reached[0]}), and no other text could be read.",
                 "If the file is genuine, print it to a new PDF and add that instead; otherwise remove it.",
             )
+        if ocr is None:
+            raise UnreadableDocument(
+                name, f"no extractable text on any of its {len(pages)} page(s); it is probably a scanned image.",
+                "Run OCR on it (e.g. `ocrmypdf in.pdf out.pdf`) and add the OCR'd PDF instead.",
+            )
         raise UnreadableDocument(
-            name, f"no extractable text on any of its {len(pages)} page(s); it is probably a "
-            "scanned image.",
-            "Run OCR on it (e.g. `ocrmypdf in.pdf out.pdf`) and add the OCR'd PDF instead.",
-        )
+            name, f"no extractable text on any of its {len(pages)} page(s), and OCR found none on the scanned "
+            "page(s) either: they are blank, or the scan is too faint or too coarse to read.",
+            "Check the file; if it is a scan of text, scan it again (300 dpi, black on white) and replace the file.",
+        )  # fmt: skip
     if limited:
         log.warning("%s: content over the PDF reader's limits left out on page(s) %s", name, limited)
     empty = [p.number for p in pages if not p.raw.strip()]
     if empty:
-        log.warning("%s: no text on page(s) %s (scanned or blank); they are not indexed", name, empty)
+        log.warning("%s: no text on page(s) %s (scanned or blank); they are not indexed%s", name, empty, unread)
     return pages
+
+
+OCR_LINE_STEP = 12.0  # synthetic line distance for OCR text: a blank line in it doubles the gap
+
+
+def _with_ocr(pages: list[_Page], texts: dict[int, str]) -> list[_Page]:
+    """The pages with the OCR text of the scanned ones. Tesseract separates paragraphs by a
+    blank line; each line gets a height as if it were printed, so a blank line is a paragraph gap."""
+    out = []
+    for page in pages:
+        raw = texts.get(page.number)
+        if raw is None or not raw.strip():
+            out.append(page)
+            continue
+        parts = raw.splitlines(keepends=True)
+        frags = [(part, -OCR_LINE_STEP * row) for row, part in enumerate(parts)]
+        middle = -OCR_LINE_STEP * len(parts) / 2
+        out.append(_Page(page.number, raw, _lines(page.number, raw, frags), middle, ocr=True))
+    return out
 
 
 def _read_page(number: int, page, name: str, limits: _LimitWarnings) -> _Page:
@@ -334,22 +380,6 @@ def _clean_title(title: str) -> str:
     title = " ".join(title.split())
     word = re.match(r"^Microsoft Word - (.+?)(?:\.docx?)?$", title)  # Word's export default
     return word.group(1) if word else title
-
-
-def _read_sidecar(path: Path, name: str) -> dict:
-    """Validated fields of `NAME.pdf.yaml` ({} if there is none)."""
-    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
-    if not sidecar.exists():
-        return {}
-    with open(sidecar, "rb") as fh:
-        data = fh.read(4 * MAX_META_CHARS + 4)  # enough to tell that it is over the limit
-    try:
-        text = data.decode("utf-8", "replace" if len(data) > 4 * MAX_META_CHARS else "strict")
-    except UnicodeDecodeError:
-        raise UnreadableDocument(
-            name, f"its metadata file {sidecar.name} is not UTF-8 text.", f"Save {sidecar.name} as UTF-8."
-        ) from None
-    return parse_yaml_meta(text, Path(name), f"metadata file {sidecar.name}")
 
 
 # ---------------------------------------------------------------------------------------------
