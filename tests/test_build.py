@@ -239,12 +239,12 @@ def make_bad_files(folder: Path) -> dict[str, str]:
     (folder / "notes.docx").write_bytes(b"PK\x03\x04")
     return {
         "encrypted.pdf": "password",
-        "scanned.pdf": "OCR",
+        "scanned.pdf": "OCR",  # read by OCR and found blank, or no Tesseract to read it
         "corrupt.pdf": "PDF",
         "empty.pdf": "empty",
         "latin1.txt": "UTF-8",
         "badyaml.md": "YAML",
-        "notes.docx": "unsupported",
+        "notes.docx": "not a readable Word document",
     }
 
 
