@@ -78,7 +78,8 @@ class ParseWorker:
         """What `parse_file` gives, parsed in the child; UnreadableDocument for a file the parser
         refuses and for one that goes past a limit or stops the child."""
         cache = str(self.ocr_cache) if self.ocr_cache is not None else None
-        request = (str(path), str(root), self.limits.pages, self.limits.seconds, cache, self.limits.ocr_seconds)
+        request = (str(path), str(root), self.limits.pages, self.limits.seconds, cache, self.limits.ocr_seconds,
+                   self.limits.ocr_pages)
         try:
             self._start().send(request)
         except OSError:  # the child ended between two files: once more with a new one
@@ -219,14 +220,14 @@ def _limit_cpu(seconds: float) -> None:
 
 
 def _answer(results: Connection, path: str, root: str, pages: int, seconds: float, ocr_cache: str | None,
-            ocr_seconds: float) -> tuple:
+            ocr_seconds: float, ocr_pages: int) -> tuple:
     _limit_cpu(seconds)
 
     def announce(scanned: int) -> None:  # the parent extends the file's time; so does the CPU limit
         results.send(("ocr", scanned))
         _limit_cpu(seconds + scanned * ocr_seconds)
 
-    ocr = Ocr(Path(ocr_cache) if ocr_cache else None, ocr_seconds, announce)
+    ocr = Ocr(Path(ocr_cache) if ocr_cache else None, ocr_seconds, announce, ocr_pages)
     try:
         return ("ok", parse_file(Path(path), Path(root), pages, ocr))
     except UnreadableDocument as exc:

@@ -207,14 +207,11 @@ def test_the_ocr_cache_folder_is_a_setting(tmp_path, monkeypatch):
 
 
 def test_without_tesseract_a_scan_is_reported_with_the_packages_and_the_rest_indexed(tmp_path, monkeypatch):
+    if not FONT.is_file():
+        pytest.skip(f"{FONT} not installed")
     corpus = tmp_path / "c"
     corpus.mkdir()
-    from pypdf import PdfWriter
-
-    blank = PdfWriter()  # no text layer: what a scan looks like to the PDF reader
-    blank.add_blank_page(width=595, height=842)
-    with open(corpus / "scan.pdf", "wb") as fh:
-        blank.write(fh)
+    scanned_pdf(corpus / "scan.pdf", [PAGE_1])
     (corpus / "gehoor.md").write_text(OTHER, encoding="utf-8")
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
     report = build([corpus], tmp_path / "ix", FakeEncoder())
@@ -222,6 +219,46 @@ def test_without_tesseract_a_scan_is_reported_with_the_packages_and_the_rest_ind
     skipped = report.skipped[0]
     assert "scanned image" in skipped.reason and "Tesseract" in skipped.reason
     assert "apt-get install tesseract-ocr tesseract-ocr-nld" in skipped.remedy
+
+
+def test_pages_without_an_image_are_blank_and_not_sent_to_tesseract(tmp_path, monkeypatch):
+    from pypdf import PdfWriter
+
+    calls = tmp_path / "calls.log"
+    bin_dir = fake_tesseract(tmp_path / "bin", f'echo page >> "{calls}"\nprintf "verzonnen"')
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    blank = PdfWriter()
+    for _ in range(3):
+        blank.add_blank_page(width=595, height=842)
+    with open(tmp_path / "leeg.pdf", "wb") as fh:
+        blank.write(fh)
+    with pytest.raises(UnreadableDocument) as exc:
+        parse_file(tmp_path / "leeg.pdf", ocr=Ocr())
+    assert "OCR found none" in exc.value.reason and not calls.exists()
+
+
+def test_a_pdf_over_the_scanned_page_limit_is_refused_before_any_ocr(tmp_path, monkeypatch):
+    calls = tmp_path / "calls.log"
+    bin_dir = fake_tesseract(tmp_path / "bin", f'echo page >> "{calls}"\nprintf "verzonnen"')
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    if not FONT.is_file():
+        pytest.skip(f"{FONT} not installed")
+    pdf = scanned_pdf(tmp_path / "dik.pdf", [["een"], ["twee"], ["drie"]])
+    with pytest.raises(UnreadableDocument) as exc:
+        parse_file(pdf, ocr=Ocr(max_pages=2))
+    assert "3 scanned pages without text, more than the limit of 2" in exc.value.reason
+    assert "BELEIDSWIJZER_OCR_PAGES" in exc.value.remedy and not calls.exists()
+
+
+def test_the_ocr_limits_are_settings(monkeypatch):
+    from indexer.config import SettingError, parse_limits
+
+    monkeypatch.setenv("BELEIDSWIJZER_OCR_SECONDS", "12.5")
+    monkeypatch.setenv("BELEIDSWIJZER_OCR_PAGES", "40")
+    assert (parse_limits().ocr_seconds, parse_limits().ocr_pages) == (12.5, 40)
+    monkeypatch.setenv("BELEIDSWIJZER_OCR_PAGES", "0")
+    with pytest.raises(SettingError, match="BELEIDSWIJZER_OCR_PAGES='0' cannot be used: set it to the scanned pages"):
+        parse_limits()
 
 
 def test_a_damaged_cache_entry_is_read_again_and_replaced(tmp_path, monkeypatch):

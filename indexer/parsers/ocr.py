@@ -56,11 +56,13 @@ class Ocr:
 
     `cache_dir`: where read pages are kept by the PDF's hash (None: no cache). `page_seconds`:
     the time Tesseract may take for one page (BELEIDSWIJZER_OCR_SECONDS). `announce`: told how
-    many pages are about to be read, before the first (the sandbox extends the file's time limit)."""
+    many pages are about to be read, before the first (the sandbox extends the file's time limit).
+    A page without any image is blank to OCR: it is not read."""
 
     cache_dir: Path | None = None
     page_seconds: float = 60.0
     announce: Callable[[int], None] | None = None
+    max_pages: int | None = None  # BELEIDSWIJZER_OCR_PAGES: scanned pages one file may have (None: no limit)
 
     def read(self, path: Path, numbers: list[int]) -> dict[int, str]:
         """The text of pages `numbers` (1-based) of the PDF at `path`, from the cache or read now.
@@ -74,14 +76,23 @@ class Ocr:
         cached = self._load(sha)
         missing = [n for n in numbers if n not in cached]
         if missing:
-            check_tesseract()
-            if self.announce is not None:
-                self.announce(len(missing))
             import pypdfium2 as pdfium
 
             pdf = pdfium.PdfDocument(data)
             try:
-                for n in missing:
+                scans = [n for n in missing if _has_image(pdf, n)]
+                cached.update({n: "" for n in missing if n not in scans})  # blank: nothing to read
+                if self.max_pages is not None and len(scans) > self.max_pages:
+                    raise OcrFailed(
+                        f"it has {len(scans):,} scanned pages without text, more than the limit of "
+                        f"{self.max_pages:,} pages read by OCR per file.",
+                        "Split it into smaller files, or raise BELEIDSWIJZER_OCR_PAGES if the file is genuine.",
+                    )  # fmt: skip
+                if scans:
+                    check_tesseract()
+                    if self.announce is not None:
+                        self.announce(len(scans))
+                for n in scans:
                     cached[n] = read_image(render_page(pdf, n), self.page_seconds, n)
                     self._save(sha, cached)
             finally:
@@ -129,6 +140,17 @@ def check_tesseract() -> None:
     """OcrUnavailable unless the `tesseract` program and its Dutch language data are installed."""
     if shutil.which(TESSERACT) is None:
         raise OcrUnavailable("Tesseract, the program that reads scanned pages (OCR), is not installed.")
+
+
+def _has_image(pdf, number: int) -> bool:
+    """Whether page `number` (1-based) shows an image (also inside a form): a scan does, a blank page not."""
+    import pypdfium2.raw as pdfium_c
+
+    page = pdf[number - 1]
+    try:
+        return next(page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]), None) is not None
+    finally:
+        page.close()
 
 
 def render_page(pdf, number: int) -> bytes:
