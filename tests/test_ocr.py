@@ -367,3 +367,12 @@ def test_the_passage_card_shows_the_ocr_mark(tmp_path):
         shown[ocr] = " ".join(m.value for m in at.markdown)
     assert "OCR-tekst: controleer tegen het origineel" in shown[True]
     assert "OCR" not in shown[False]
+
+
+def test_the_ocr_benchmark_runs():
+    require_tesseract()
+    from bench import ocr
+
+    res = ocr.run(pages=1, reps=1)
+    assert res["pages"] == 1 and res["passages"] >= 1 and res["tesseract"].startswith("tesseract")
+    assert {"ocr", "ocr_cached", "text_layer", "ocr_s_per_page", "ocr_vs_cached"} <= set(res)
