@@ -349,6 +349,29 @@ def test_the_embedded_store_keeps_the_flag_and_reads_a_build_from_before_ocr(tmp
     assert {p.doc_id: p.ocr for p in IndexReader.for_folder(folder).passages()} == {"scan": False, "tekst": False}
 
 
+def test_a_scanned_passage_opens_in_context_on_its_page_with_the_ocr_mark(tmp_path):
+    require_tesseract()
+    from streamlit.testing.v1 import AppTest
+
+    build([_corpus(tmp_path)], tmp_path / "ix", FakeEncoder())
+    seq = next(p.seq for p in IndexReader(tmp_path / "ix").passages() if p.doc_id == "besluit" and p.page == 2)
+
+    def view(index: str, seq: int) -> None:
+        from indexer.store import IndexReader
+        from retrieval.library import Library
+        from ui.context import context_view
+
+        reader = IndexReader(index)
+        passages = reader.passages()
+        context_view(Library(reader, passages), next(p for p in passages if p.doc_id == "besluit" and p.seq == seq), None)
+
+    at = AppTest.from_function(view, args=(str(tmp_path / "ix"), seq)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "OCR-tekst: controleer tegen het origineel" in at.caption[0].value
+    assert at.number_input[0].value == 2  # the scanned page itself is shown, at the passage's page
+    assert not at.warning
+
+
 def test_the_passage_card_shows_the_ocr_mark(tmp_path):
     from streamlit.testing.v1 import AppTest
 

@@ -14,6 +14,10 @@ heading is filed under the document title.
 
 Layout comes from pypdf's text visitor (y position and font size per line): a vertical gap
 separates paragraphs. Without positions the parser falls back to text-only rules.
+
+Scanned pages: a page without a text layer is read by OCR (indexer.parsers.ocr); Tesseract's text
+is then that page's raw text, which its passages' offsets index, and the passages on it are
+marked `ocr`. A blank line in Tesseract's output separates paragraphs as a vertical gap does.
 """
 from __future__ import annotations
 
@@ -65,7 +69,7 @@ _CONJUNCTIONS = {"en", "of", "tot", "noch", "als", "dan", "and", "or", "to"}  # 
 
 
 class PdfParser:
-    """Parser for text PDFs; see the module docstring for what the offsets index.
+    """Parser for PDFs, their scanned pages read by OCR; see the module docstring for what the offsets index.
 
     `max_pages`: a PDF with more pages is refused before its pages are read (None: no limit).
     `ocr`: how pages without text (scans) are read; None: not at all (they are left out)."""
