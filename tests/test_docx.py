@@ -96,6 +96,24 @@ def test_a_document_without_title_is_a_document_named_after_its_file(tmp_path):
     assert [(p.section, p.kind) for p in passages] == [("notitie", "paragraph")]
 
 
+def test_content_controls_and_tracked_insertions_are_read_deleted_text_is_not(tmp_path):
+    import docx
+    from docx.oxml import parse_xml
+
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    d = docx.Document()
+    d.add_paragraph("De termijn is ")  # then a tracked change: 'vier' deleted, 'zes' inserted
+    d.paragraphs[-1]._p.append(parse_xml(f'<w:del {w} w:id="1" w:author="a"><w:r><w:delText>vier</w:delText></w:r></w:del>'))
+    d.paragraphs[-1]._p.append(parse_xml(f'<w:ins {w} w:id="2" w:author="a"><w:r><w:t>zes weken.</w:t></w:r></w:ins>'))
+    d.element.body.insert(0, parse_xml(  # a block content control, as templates put a cover text in
+        f'<w:sdt {w}><w:sdtContent><w:p><w:r><w:t>Tekst in een inhoudsbesturingselement.</w:t></w:r></w:p>'
+        '</w:sdtContent></w:sdt>'))
+    d.save(str(tmp_path / "wijziging.docx"))
+    _, passages, pages = _parse(tmp_path / "wijziging.docx")
+    assert pages[0] == "Tekst in een inhoudsbesturingselement.\n\nDe termijn is zes weken."
+    assert passages[0].text == "Tekst in een inhoudsbesturingselement.\nDe termijn is zes weken."
+
+
 def _encrypted(path: Path) -> Path:
     """What Word writes for a password-protected .docx, reduced to what tells it apart: a compound
     file (OLE header) whose directory names the EncryptedPackage stream."""

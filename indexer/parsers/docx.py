@@ -26,6 +26,7 @@ CELL_SEPARATOR = " | "
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a compound file: an encrypted .docx, or an old .doc
 _HEADING_STYLE = re.compile(r"^heading\s+([1-9])$", re.IGNORECASE)
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_SKIPPED = {f"{_W}del", f"{_W}txbxContent", f"{_W}moveFrom"}  # deleted text, text boxes
 _REDO = "Open it in Word, save it again as a Word document (.docx) and replace the file."
 
 
@@ -186,11 +187,11 @@ def _blocks(document, title: str) -> tuple[list[Block], str]:
 
     writer = _Writer(title)
     numbers = _Numbering(document)
-    for item in document.iter_inner_content():
+    for item in _body_items(document):
         if isinstance(item, Table):
             writer.table(_rows(item))
             continue
-        text = _clean(item.text)
+        text = _clean(_text(item._p))
         if not text:
             continue
         level = _heading_level(item)
@@ -202,6 +203,46 @@ def _blocks(document, title: str) -> tuple[list[Block], str]:
         else:
             writer.paragraph(text)
     return writer.blocks, "".join(writer.parts)
+
+
+def _body_items(document):
+    """The body's paragraphs and tables in document order, also those inside content controls
+    (w:sdt) and custom XML, which python-docx's own iteration passes over."""
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    def walk(parent):
+        for child in parent.iterchildren():
+            if child.tag == f"{_W}p":
+                yield Paragraph(child, document._body)
+            elif child.tag == f"{_W}tbl":
+                yield Table(child, document._body)
+            elif child.tag in (f"{_W}sdt", f"{_W}sdtContent", f"{_W}customXml"):
+                yield from walk(child)
+
+    yield from walk(document.element.body)
+
+
+def _text(p) -> str:
+    """A paragraph's visible text: its runs, also inside hyperlinks, fields, content controls and
+    tracked insertions (python-docx's Paragraph.text leaves those out); not deleted text, field
+    codes or text boxes (whose content Word also keeps as a fallback copy)."""
+    out = []
+    for el in p.iter(f"{_W}t", f"{_W}tab", f"{_W}br", f"{_W}cr"):
+        hidden = False
+        for up in el.iterancestors():
+            if up is p:
+                break
+            if up.tag in _SKIPPED:
+                hidden = True
+                break
+        if not hidden:
+            out.append((el.text or "") if el.tag == f"{_W}t" else " ")
+    return "".join(out)
+
+
+def _in_text_box(p) -> bool:
+    return any(up.tag == f"{_W}txbxContent" for up in p.iterancestors())
 
 
 def _clean(text: str) -> str:
@@ -231,7 +272,8 @@ def _rows(table) -> list[str]:
             if id(cell._tc) in seen:
                 continue
             seen.add(id(cell._tc))
-            cells.append(_clean(cell.text))
+            paragraphs = [p for p in cell._tc.iter(f"{_W}p") if not _in_text_box(p)]  # nested tables too
+            cells.append(_clean(" ".join(_text(p) for p in paragraphs)))
         if any(cells):
             rows.append(CELL_SEPARATOR.join(cells))
     return rows
