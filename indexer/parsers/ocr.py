@@ -78,7 +78,13 @@ class Ocr:
         if missing:
             import pypdfium2 as pdfium
 
-            pdf = pdfium.PdfDocument(data)
+            try:
+                pdf = pdfium.PdfDocument(data)
+            except pdfium.PdfiumError as exc:
+                raise OcrFailed(
+                    f"its scanned pages cannot be rendered for OCR ({exc}).",
+                    "Open it in a PDF viewer and print it to a new PDF, then replace the file.",
+                ) from None
             try:
                 scans = [n for n in missing if _has_image(pdf, n)]
                 cached.update({n: "" for n in missing if n not in scans})  # blank: nothing to read
