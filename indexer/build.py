@@ -21,7 +21,7 @@ from indexer import sources, store
 from indexer.encoders import Encoder
 from indexer.analysis import LEXICAL_VERSION
 from indexer.config import ParseLimits, ocr_cache_dir, parse_limits
-from indexer.parsers import SIDECAR_SUFFIX, UnreadableDocument
+from indexer.parsers import SIDECAR_SUFFIX, SUPPORTED_SUFFIXES, UnreadableDocument
 from indexer.sandbox import ParseWorker, parse_file
 from indexer.sources import Skipped
 
@@ -223,7 +223,7 @@ def _build(corpora, index_dir: Path, encoder: Encoder, progress, dense_kind, lim
             raise NothingIndexed(
                 "Nothing could be indexed: "
                 + ("; ".join(map(str, report.skipped)) if report.skipped else "the corpus folders hold no documents.")
-                + " Add PDF, Word (.docx), .txt or .md files to the corpus folder and build again."
+                + f" Add documents ({', '.join(SUPPORTED_SUFFIXES)}) to the corpus folder and build again."
             )
         same_as_before = {(d.path, d.sha256) for d in docs} == {(k, v[0].sha256) for k, v in previous.items()}
         # an index whose lexical terms were made by an older version is written again (vectors reused)

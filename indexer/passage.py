@@ -6,6 +6,7 @@ its page or locator.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import asdict, dataclass, field
 
 # Shorter passages outside articles (a letterhead, a date line) and lone headings are never
@@ -75,8 +76,33 @@ class Passage:
     char_start: int = 0
     char_end: int = 0
     footnotes: tuple[str, ...] = ()  # footnote numbers this passage cites
+    # the part's own validity, inside the document's: a repealed or later inserted article of a
+    # consolidated law (BWB XML); None = the document's
+    valid_from: str | None = None
+    valid_until: str | None = None
     ocr: bool = False  # read by OCR from a scanned page: the officer checks it against the original
     meta: DocumentMeta | None = field(default=None, compare=False)
+
+    def validity_window(self) -> tuple[dt.date | None, dt.date | None] | None:
+        """The document's validity window (DocumentMeta.validity_window) narrowed to the part's
+        own dates; None when the passage is valid on no date."""
+        window = self.meta.validity_window() if self.meta is not None else (None, None)
+        if window is None:
+            return None
+        start, end = window
+        own_start, own_end = _iso(self.valid_from), _iso(self.valid_until)
+        if own_start is not None and (start is None or own_start > start):
+            start = own_start
+        if own_end is not None and (end is None or own_end < end):
+            end = own_end
+        if start is not None and end is not None and end < start:
+            return None
+        return start, end
+
+    def valid_on(self, on: dt.date) -> bool:
+        """Whether `on` falls within the passage's validity window."""
+        window = self.validity_window()
+        return window is not None and (window[0] is None or window[0] <= on) and (window[1] is None or on <= window[1])
 
     @property
     def can_answer(self) -> bool:
@@ -131,3 +157,29 @@ def short_title(title: str) -> str:
         if sep in title:
             return title.split(sep)[0].strip()
     return title.strip()
+
+
+# How both stores keep a passage: one row of these columns (pages and footnotes as JSON lists).
+PASSAGE_COLUMNS = ("doc_id", "seq", "text", "pages", "section", "article", "lid", "point", "kind", "char_start",
+                   "char_end", "footnotes", "valid_from", "valid_until", "ocr")  # fmt: skip
+# the columns a store written before a column was added may lack, with the value they stand for
+# (a build from before OCR holds no OCR text)
+OPTIONAL_COLUMNS = {"valid_from": None, "valid_until": None, "ocr": False}
+
+
+def passage_row(p: Passage) -> tuple:
+    """The values of PASSAGE_COLUMNS for `p`."""
+    return (p.doc_id, p.seq, p.text, json.dumps(list(p.pages)), p.section, p.article, p.lid, p.point, p.kind,
+            p.char_start, p.char_end, json.dumps(list(p.footnotes)), p.valid_from, p.valid_until, p.ocr)  # fmt: skip
+
+
+def passage_from_row(row: dict, meta: DocumentMeta | None) -> Passage:
+    """The Passage of a stored row (column -> value); absent optional columns take their default."""
+    values = {**OPTIONAL_COLUMNS, **row}
+    return Passage(
+        doc_id=values["doc_id"], seq=values["seq"], text=values["text"], pages=tuple(json.loads(values["pages"])),
+        section=values["section"], article=values["article"], lid=values["lid"], point=values["point"],
+        kind=values["kind"], char_start=values["char_start"], char_end=values["char_end"],
+        footnotes=tuple(json.loads(values["footnotes"])), valid_from=values["valid_from"],
+        valid_until=values["valid_until"], ocr=bool(values["ocr"]), meta=meta,
+    )  # fmt: skip

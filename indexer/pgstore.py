@@ -7,15 +7,15 @@ A build lives in a schema of its own, `bw_<build name>`:
     passages(row, doc_id, seq, text, ...)  text and locator of each passage
     dense(row, embedding, valid_start, valid_end, never_valid)
                                          the vector (pgvector, stored inline: a narrow table
-                                         scans fast) and the document's validity window
-                                         (DocumentMeta.validity_window), the dense side's filter
+                                         scans fast) and the passage's validity window
+                                         (Passage.validity_window), the dense side's filter
     page_texts(doc_id, page, text)
     terms(id, term, df)                  the lexical vocabulary; words(word, freq): the
                                          analyser's corpus words (compound splitting)
     validity(grp, valid_start, valid_end, never_valid)
-                                         the distinct validity windows of the documents
+                                         the distinct validity windows of the passages
     postings(term, grp, rows, weights)   the project's own BM25 posting list of a term, split by
-                                         the validity window of its passages' documents: rows
+                                         the validity window of its passages: rows
                                          (int32) and weights (float32) as bytea. The lexical
                                          search selects the lists of the question's terms whose
                                          window holds the date (a SQL filter) and sums them with
@@ -49,7 +49,7 @@ import numpy as np
 from indexer.analysis import LEXICAL_VERSION, Analyzer, Decompounder
 from indexer.contract import top_k
 from indexer.lexical import LexicalTerms, merge_postings
-from indexer.passage import DocumentMeta, Passage
+from indexer.passage import PASSAGE_COLUMNS, DocumentMeta, Passage, passage_from_row, passage_row
 from indexer.store import FORMAT_VERSION, IndexError_, IndexReader, check_model, read_lexical
 
 log = logging.getLogger(__name__)
@@ -177,10 +177,6 @@ class PgStore:
                 )
             cur = con.execute(f"SELECT {', '.join(_DOC_ROW_FIELDS)} FROM {self.schema}.documents ORDER BY title")
             self._rows = [dict(zip(_DOC_ROW_FIELDS, r)) for r in cur.fetchall()]
-            self._ocr_column = con.execute(
-                "SELECT 1 FROM information_schema.columns WHERE table_schema = %s AND table_name = 'passages' "
-                "AND column_name = 'ocr'", (self.schema,)
-            ).fetchone() is not None  # a build published before OCR holds no OCR text
         except psycopg.Error as exc:
             raise IndexError_(f"The build in {self.location} cannot be read ({_first_line(exc)}). {self.hint}") from None
         finally:
@@ -234,16 +230,13 @@ class PgStore:
 
     def passages(self) -> list[Passage]:
         if self._passages is None:
-            rows = self._query(
-                f"SELECT doc_id, seq, text, pages, section, article, lid, point, kind, char_start, char_end, footnotes, "
-                f"{'ocr' if self._ocr_column else 'false'} FROM {self.schema}.passages ORDER BY row"
-            )
-            self._passages = [
-                Passage(doc_id=r[0], seq=r[1], text=r[2], pages=tuple(json.loads(r[3])), section=r[4], article=r[5],
-                        lid=r[6], point=r[7], kind=r[8], char_start=r[9], char_end=r[10],
-                        footnotes=tuple(json.loads(r[11])), ocr=bool(r[12]), meta=self._docs.get(r[0]))  # fmt: skip
-                for r in rows
-            ]
+            stored = {r[0] for r in self._query(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = 'passages'",
+                (self.schema,),
+            )}  # fmt: skip
+            columns = [c for c in PASSAGE_COLUMNS if c in stored]  # a build published before a column was added
+            rows = self._query(f"SELECT {', '.join(columns)} FROM {self.schema}.passages ORDER BY row")
+            self._passages = [passage_from_row(dict(zip(columns, r)), self._docs.get(r[0])) for r in rows]
             if len(self._passages) != self.n_passages:
                 raise IndexError_(f"The build in {self.location} is inconsistent (passage counts differ). {self.hint}")
         return self._passages
@@ -464,7 +457,8 @@ def _create_tables(con, schema: str, dim: int) -> None:
     )
     con.execute(
         f"CREATE TABLE {schema}.passages (row int PRIMARY KEY, doc_id text, seq int, text text, pages text, section text, "
-        "article text, lid text, point text, kind text, char_start int, char_end int, footnotes text, ocr boolean)"
+        "article text, lid text, point text, kind text, char_start int, char_end int, footnotes text, valid_from text, "
+        "valid_until text, ocr boolean)"
     )
     con.execute(
         f"CREATE TABLE {schema}.dense (row int PRIMARY KEY, embedding vector({dim}) NOT NULL, valid_start date, "
@@ -501,13 +495,11 @@ def _copy_build(con, schema, reader, passages, vectors, lexical, background, man
                         cp.write_row([r["doc_id"], page, text])
         with cur.copy(f"COPY {schema}.passages FROM STDIN") as cp:
             for i, p in enumerate(passages):
-                cp.write_row([i, p.doc_id, p.seq, p.text, json.dumps(list(p.pages)), p.section, p.article, p.lid, p.point,
-                              p.kind, p.char_start, p.char_end, json.dumps(list(p.footnotes)), p.ocr])  # fmt: skip
-        windows = {d: m.validity_window() for d, m in docs.items()}
+                cp.write_row([i, *passage_row(p)])
+        windows = [p.validity_window() for p in passages]  # the passages carry their document's meta
         with cur.copy(f"COPY {schema}.dense FROM STDIN WITH (FORMAT BINARY)") as cp:
             cp.set_types(["int4", "vector", "date", "date", "bool"])
-            for i, p in enumerate(passages):
-                window = windows.get(p.doc_id)
+            for i, window in enumerate(windows):
                 start, end = window if window is not None else (None, None)
                 cp.write_row([i, vectors[i], start, end, window is None])
                 if progress is not None and (i % 1000 == 0 or i == len(passages) - 1):
@@ -524,8 +516,7 @@ def _copy_build(con, schema, reader, passages, vectors, lexical, background, man
                     cp.write_row([word, int(freq)])
         # the validity windows, numbered; each passage row's window
         group_of: dict = {}
-        row_group = np.array([group_of.setdefault(windows.get(p.doc_id, None) or "never", len(group_of))
-                              for p in passages], dtype=np.int32)  # fmt: skip
+        row_group = np.array([group_of.setdefault(window or "never", len(group_of)) for window in windows], dtype=np.int32)
         with cur.copy(f"COPY {schema}.validity FROM STDIN") as cp:
             for window, grp in group_of.items():
                 start, end = window if window != "never" else (None, None)

@@ -33,7 +33,7 @@ from indexer.contract import top_k
 from indexer.analysis import LEXICAL_VERSION, Analyzer, Decompounder
 from indexer.background import background_sha, encode_background
 from indexer.lexical import Bm25Index, LexicalTerms
-from indexer.passage import DocumentMeta, Passage
+from indexer.passage import PASSAGE_COLUMNS, DocumentMeta, Passage, passage_from_row, passage_row
 
 FORMAT_VERSION = 1
 REBUILD_HINT = "Rebuild it with: python -m indexer build --corpus corpus --index {index}"
@@ -63,11 +63,13 @@ CREATE TABLE documents (
 CREATE TABLE passages (
     row INTEGER PRIMARY KEY, doc_id TEXT, seq INTEGER, text TEXT, pages TEXT, section TEXT,
     article TEXT, lid TEXT, point TEXT, kind TEXT, char_start INTEGER, char_end INTEGER,
-    footnotes TEXT, ocr INTEGER
+    footnotes TEXT, valid_from TEXT, valid_until TEXT, ocr INTEGER
 );
 CREATE INDEX passages_doc ON passages(doc_id, seq);
 CREATE TABLE page_texts (doc_id TEXT, page INTEGER, text TEXT, PRIMARY KEY (doc_id, page));
 """
+
+_INSERT_PASSAGE = f"INSERT INTO passages (row, {', '.join(PASSAGE_COLUMNS)}) VALUES ({', '.join('?' * (len(PASSAGE_COLUMNS) + 1))})"
 
 _META_FIELDS = (
     "doc_id", "title", "file", "doctype", "date", "valid_from", "valid_until", "status",
@@ -115,11 +117,7 @@ def write_build(
             "INSERT INTO page_texts VALUES (?,?,?)", [(m.doc_id, i + 1, t) for i, t in enumerate(d.page_texts)]
         )
         for p in d.passages:
-            con.execute(
-                "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (row, p.doc_id, p.seq, p.text, json.dumps(list(p.pages)), p.section, p.article, p.lid, p.point,
-                 p.kind, p.char_start, p.char_end, json.dumps(list(p.footnotes)), int(p.ocr)),
-            )  # fmt: skip
+            con.execute(_INSERT_PASSAGE, (row, *passage_row(p)))
             texts.append(search_text(p))
             row += 1
     con.commit()
@@ -377,19 +375,11 @@ class IndexReader:
     def passages(self) -> list[Passage]:
         """All passages in row order (row i = dense/lexical id i); loaded once."""
         if self._passages is None:
-            columns = {r[1] for r in self._con.execute("PRAGMA table_info(passages)")}
-            ocr = "ocr" if "ocr" in columns else "0"  # a build from before OCR holds no OCR text
-            cur = self._con.execute(
-                "SELECT doc_id, seq, text, pages, section, article, lid, point, kind, char_start, char_end, "
-                f"footnotes, {ocr} FROM passages ORDER BY row"
-            )
+            stored = {r[1] for r in self._con.execute("PRAGMA table_info(passages)")}
+            columns = [c for c in PASSAGE_COLUMNS if c in stored]  # a build written before a column was added
+            cur = self._con.execute(f"SELECT {', '.join(columns)} FROM passages ORDER BY row")
             self._passages = [
-                Passage(
-                    doc_id=r[0], seq=r[1], text=r[2], pages=tuple(json.loads(r[3])), section=r[4], article=r[5],
-                    lid=r[6], point=r[7], kind=r[8], char_start=r[9], char_end=r[10],
-                    footnotes=tuple(json.loads(r[11])), ocr=bool(r[12]), meta=self._docs.get(r[0]),
-                )  # fmt: skip
-                for r in cur.fetchall()
+                passage_from_row(dict(zip(columns, r)), self._docs.get(r[0])) for r in cur.fetchall()
             ]
         return self._passages
 
@@ -414,11 +404,11 @@ class IndexReader:
         return self._parts
 
     def valid_rows(self, on: dt.date) -> np.ndarray:
-        """The rows of passages whose document is valid on `on` (sorted), cached per date."""
+        """The rows of passages valid on `on` (Passage.valid_on: their document's window narrowed to
+        the part's own), sorted, cached per date."""
         rows = self._valid_rows.get(on)
         if rows is None:
-            ok = {d for d, m in self._docs.items() if m.valid_on(on)}
-            rows = np.array([i for i, p in enumerate(self.passages()) if p.doc_id in ok], dtype=np.int64)
+            rows = np.array([i for i, p in enumerate(self.passages()) if p.valid_on(on)], dtype=np.int64)
             if len(self._valid_rows) > 64:
                 self._valid_rows.clear()
             self._valid_rows[on] = rows

@@ -44,7 +44,7 @@ from retrieval.quote import best_quote
 from retrieval.references import EXACT, Reference, ReferenceIndex, parse_references
 from retrieval.sources import find_source_passage
 from retrieval.thesaurus import THESAURUS, Thesaurus, default_thesaurus
-from retrieval.validity import status_on, valid_on
+from retrieval.validity import passage_status_on
 from rules.suggest import asks_period, period_subject_words
 
 log = logging.getLogger(__name__)
@@ -175,7 +175,7 @@ class Retriever:
         q = best_quote(quote_with, p.text, self.idf, self.lexical.tokens)
         return Hit(passage=p, score=score, dense=dense_score, lexical=lexical_score, quote=q.text,
                    quote_start=q.start, quote_end=q.end, reference_match=reference_match,
-                   status=status_on(p.meta, on), on=on)  # fmt: skip
+                   status=passage_status_on(p, on), on=on)  # fmt: skip
 
     # ------------------------------------------------------------------ search
 
@@ -273,7 +273,7 @@ class Retriever:
             return None
         period = rule_period(rule_id)
         source = find_source_passage(self.library, period["source"], on)
-        if source is None or (on is not None and not valid_on(source.passage.meta, on)):
+        if source is None or (on is not None and not source.passage.valid_on(on)):
             return None
         index = next((i for i, h in enumerate(hits) if h.passage.passage_id == source.passage.passage_id), None)
         if index is None:
@@ -285,8 +285,7 @@ class Retriever:
     def _allowed_rows(self, on: dt.date | None) -> frozenset[int] | None:
         if on is None:
             return None
-        ok_docs = {d for d, m in self.library.metas().items() if valid_on(m, on)}
-        return frozenset(i for i, p in enumerate(self.passages) if p.doc_id in ok_docs)
+        return frozenset(i for i, p in enumerate(self.passages) if p.valid_on(on))
 
     def lookup(self, reference: str, limit: int = 20) -> tuple[list[Reference], list[Hit]]:
         """Passages that are (or cite) the references in `reference`, strongest first; no model needed."""

@@ -17,7 +17,7 @@ from typing import Any, Mapping, Protocol, Sequence
 from indexer.passage import Passage
 from indexer.text import squeeze
 from retrieval.hits import Hit
-from retrieval.validity import status_on
+from retrieval.validity import passage_status_on
 
 PHRASE_MATCH = 1.0  # Hit.score: the phrase was found verbatim in the passage
 HEADING_MATCH = 0.8  # Hit.score: the phrase is a section heading; the section's first passage
@@ -159,7 +159,7 @@ def _at_place(doc: _DocText, source: Mapping[str, Any]) -> Passage | None:
 def _hit(passage: Passage, score: float, start: int, end: int, on: dt.date | None) -> Hit:
     return Hit(
         passage=passage, score=score, dense=None, lexical=None, quote=passage.text[start:end],
-        quote_start=start, quote_end=end, reference_match=0, status=status_on(passage.meta, on), on=on,
+        quote_start=start, quote_end=end, reference_match=0, status=passage_status_on(passage, on), on=on,
     )  # fmt: skip
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from indexer.passage import DocumentMeta
+from indexer.passage import DocumentMeta, Passage
 
 
 # The officer's Dutch words for a text's status (codes of status_on); the case file, the CLI and
@@ -33,6 +33,20 @@ def status_on(meta: DocumentMeta | None, on: dt.date | None = None) -> str:
     if end and on > end:
         return "expired"
     if start and on < start:
+        return "not-yet-valid"
+    return "current"
+
+
+def passage_status_on(passage: Passage, on: dt.date | None = None) -> str:
+    """status_on for one passage: its document's status, or 'expired' / 'not-yet-valid' when
+    the part itself (a repealed or a later article of a consolidated law) is outside its own dates."""
+    status = status_on(passage.meta, on)
+    if status != "current":
+        return status
+    on = on or dt.date.today()
+    if passage.valid_until and on > _d(passage.valid_until):
+        return "expired"
+    if passage.valid_from and on < _d(passage.valid_from):
         return "not-yet-valid"
     return "current"
 

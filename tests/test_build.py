@@ -265,7 +265,7 @@ def test_nothing_indexable_fails_with_the_reasons(tmp_path):
     make_bad_files(bad)
     with pytest.raises(NothingIndexed) as exc:
         build([bad], tmp_path / "ix", FakeEncoder())
-    assert "encrypted.pdf" in str(exc.value) and "Add PDF" in str(exc.value)
+    assert "encrypted.pdf" in str(exc.value) and "Add documents (.pdf, .txt" in str(exc.value) and ".docx" in str(exc.value)
 
 
 def test_cli_summary_and_exit_codes(corpus, tmp_path):

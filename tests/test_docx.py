@@ -191,3 +191,11 @@ def test_a_word_passage_opens_in_context_within_the_document_text(tmp_path):
     html = " ".join(h.proto.body for h in at.get("html"))
     assert "<mark" in html and "2. de vingerafdrukken in Eurodac;" in html
     assert not at.warning and not at.info  # neither 'file missing' nor 'context unavailable'
+
+
+def test_an_upload_named_docx_must_be_a_word_package(tmp_path):
+    from ui import uploads
+
+    assert uploads.check("wi.docx", werkinstructie(tmp_path / "wi.docx").read_bytes(), 5) is None
+    assert uploads.check("geheim.docx", _encrypted(tmp_path / "geheim.docx").read_bytes(), 5) is None  # the build says why
+    assert uploads.check("wi.docx", b"Platte tekst met een verkeerde naam", 5).key == "manage_not_docx"

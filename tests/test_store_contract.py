@@ -22,6 +22,7 @@ from indexer.stores import open_store
 from retrieval.retriever import RetrievalError, Retriever
 from tests.conftest import REPO, comparable_result
 from tests.test_retrieval import LAW, NOTE, OLD_VC
+from tests.test_xml_parsers import VB
 
 pytestmark = pytest.mark.postgres
 
@@ -45,6 +46,8 @@ Artikel 46
 1. De lidstaten zorgen ervoor dat verzoekers het recht hebben op een daadwerkelijk rechtsmiddel bij een rechterlijke instantie.
 """,
 }
+# a consolidated regulation whose articles carry validity dates of their own (BWB XML)
+EXTRA["vb.xml"] = VB.replace(' inwerkingtreding="2022-10-01"', "")
 FILES = {"law.md": LAW, "old_vc.md": OLD_VC, "note.md": NOTE, **EXTRA}
 QUESTIONS = [
     "Geldt het moratorium voor Russische dienstplichtigen?",
@@ -55,8 +58,9 @@ QUESTIONS = [
     "C2/3.2 Vc",
     "art. 3.37 Vb",
     "Who decides about the Staatscourant?",
+    "art. 3.38 Vb tijdelijke huisvesting asielzoeker",
 ]
-DATES = [None, dt.date(2023, 1, 15), dt.date(2020, 1, 1)]
+DATES = [None, dt.date(2023, 1, 15), dt.date(2020, 1, 1), dt.date(2010, 1, 1)]
 
 
 def _build(folder, files=FILES, encoder=None):
@@ -98,9 +102,8 @@ def test_documents_passages_and_page_texts_are_the_same(both):
     assert pg.documents == embedded.documents
     assert pg.document_rows() == embedded.document_rows()
     assert [p.passage_id for p in pg.passages()] == [p.passage_id for p in embedded.passages()]
-    assert [(p.text, p.pages, p.section, p.article, p.lid) for p in pg.passages()] == [
-        (p.text, p.pages, p.section, p.article, p.lid) for p in embedded.passages()
-    ]
+    assert pg.passages() == embedded.passages()  # every stored field (dataclass equality; meta aside)
+    assert [p.meta for p in pg.passages()] == [p.meta for p in embedded.passages()]
     for doc in embedded.documents:
         assert pg.page_text(doc, 1) == embedded.page_text(doc, 1)
     assert pg.page_text("no-such-document", 1) is None
@@ -149,17 +152,18 @@ def test_dense_search_same_rows_order_and_scores_with_and_without_a_date(both):
 
 
 def test_the_date_filter_acts_inside_the_search(both):
-    """A date that excludes most documents still yields k passages, all of valid documents."""
+    """A date that excludes most passages still yields k passages, all valid on it: their
+    document's window and, for an article of a consolidated regulation, the article's own."""
     embedded, pg = both
     on = dt.date(2020, 1, 1)  # before the law's and the letter's validity; the old Vc is never valid
-    valid = {d for d, m in embedded.documents.items() if m.valid_on(on)}
-    n_valid = sum(p.doc_id in valid for p in embedded.passages())
-    assert 0 < n_valid < embedded.n_passages
+    valid = {i for i, p in enumerate(embedded.passages()) if p.valid_on(on)}
+    repealed = {i for i, p in enumerate(embedded.passages()) if p.valid_until == "2013-12-31"}
+    assert 0 < len(valid) < embedded.n_passages and repealed and not repealed & valid
+    assert repealed <= {i for i, p in enumerate(embedded.passages()) if p.valid_on(dt.date(2010, 1, 1))}
     qv = FakeEncoder().encode_queries(["moratorium"])[0]
     for store in both:
-        rows, _ = store.dense_search(qv, n_valid + 5, on)
-        assert len(rows) == n_valid
-        assert {store.passages()[r].doc_id for r in rows} <= valid
+        rows, _ = store.dense_search(qv, len(valid) + 5, on)
+        assert set(rows.tolist()) == valid
 
 
 def test_lexical_search_same_rows_order_and_scores(both):

@@ -14,7 +14,7 @@ from retrieval.references import EXACT
 from retrieval.hits import Hit, SearchResult
 from retrieval.measures import Measure, for_document
 from retrieval.thesaurus import expansion_text
-from retrieval.validity import status_on
+from retrieval.validity import passage_status_on
 from ui.context import context_button
 from ui.i18n import fmt_date, t
 from ui.navigation import rule_page
@@ -77,7 +77,7 @@ def passage_card(
     """One cited passage: the citation (st.code: one click copies it), badges, the text with its
     quote highlighted, and a button that opens it in context (the page calls `context_dialog`)."""
     st.code(passage.citation, language=None, wrap_lines=True)
-    badges(passage, status or status_on(passage.meta), reference_match, on)
+    badges(passage, status or passage_status_on(passage), reference_match, on)
     st.html(quote_html(passage.text, *(quote or (None, None))))
     context_button(passage, quote, key=f"{key}_ctx")
 

@@ -40,6 +40,9 @@ PARSERS = {
     ".pdf": "indexer.parsers.pdf:PdfParser",
     ".txt": "indexer.parsers.text:TextParser",
     ".md": "indexer.parsers.text:TextParser",
+    ".xml": "indexer.parsers.xmldoc:XmlParser",  # BWB toestand or officielebekendmakingen XML
+    ".html": "indexer.parsers.officiele:OfficieleParser",
+    ".htm": "indexer.parsers.officiele:OfficieleParser",
     ".docx": "indexer.parsers.docx:DocxParser",
 }
 SUPPORTED_SUFFIXES = tuple(PARSERS)

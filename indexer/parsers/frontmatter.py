@@ -1,4 +1,4 @@
-"""Document metadata from YAML: a text file's front matter or the sidecar `NAME.pdf.yaml` of a PDF (or .docx).
+"""Document metadata from YAML: a text file's front matter or a PDF's sidecar `NAME.pdf.yaml`.
 
 The YAML is read by a loader that refuses anchors and aliases (with them a few hundred bytes of
 "billion laughs" expand to gigabytes), nesting deeper than a list, and more than MAX_META_CHARS
@@ -146,22 +146,6 @@ def split_front_matter(text: str) -> tuple[str | None, str, int]:
     return None, text, 0  # an opening '---' with no closing one: treat as body text
 
 
-def read_sidecar(path: Path, name: str) -> dict:
-    """Validated fields of the sidecar `NAME.pdf.yaml` (`NAME.docx.yaml`) of `path` ({} if there is none)."""
-    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
-    if not sidecar.exists():
-        return {}
-    with open(sidecar, "rb") as fh:
-        data = fh.read(4 * MAX_META_CHARS + 4)  # enough to tell that it is over the limit
-    try:
-        text = data.decode("utf-8", "replace" if len(data) > 4 * MAX_META_CHARS else "strict")
-    except UnicodeDecodeError:
-        raise UnreadableDocument(
-            name, f"its metadata file {sidecar.name} is not UTF-8 text.", f"Save {sidecar.name} as UTF-8."
-        ) from None
-    return parse_yaml_meta(text, Path(name), f"metadata file {sidecar.name}")
-
-
 def make_meta(fields: dict, file_stem: str, display_name: str, default_title: str | None = None) -> DocumentMeta:
     """DocumentMeta from validated fields; doc_id is the file stem, title falls back to it."""
     return DocumentMeta(
@@ -178,3 +162,20 @@ def make_meta(fields: dict, file_stem: str, display_name: str, default_title: st
         completeness=fields.get("completeness", ""),
         identifier=fields.get("identifier", ""),
     )
+
+
+def read_sidecar(path: Path, name: str) -> dict:
+    """Validated fields of the metadata file `NAME.yaml` beside a document `NAME` ({} if there
+    is none): a PDF's, or an XML, HTML or Word file's, whose own metadata it overrides."""
+    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+    if not sidecar.exists():
+        return {}
+    with open(sidecar, "rb") as fh:
+        data = fh.read(4 * MAX_META_CHARS + 4)  # enough to tell that it is over the limit
+    try:
+        text = data.decode("utf-8", "replace" if len(data) > 4 * MAX_META_CHARS else "strict")
+    except UnicodeDecodeError:
+        raise UnreadableDocument(
+            name, f"its metadata file {sidecar.name} is not UTF-8 text.", f"Save {sidecar.name} as UTF-8."
+        ) from None
+    return parse_yaml_meta(text, Path(name), f"metadata file {sidecar.name}")
