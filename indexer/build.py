@@ -20,8 +20,8 @@ import numpy as np
 from indexer import sources, store
 from indexer.encoders import Encoder
 from indexer.analysis import LEXICAL_VERSION
-from indexer.config import ParseLimits, parse_limits
-from indexer.parsers import SIDECAR_SUFFIX, UnreadableDocument
+from indexer.config import ParseLimits, ocr_cache_dir, parse_limits
+from indexer.parsers import SIDECAR_SUFFIX, SUPPORTED_SUFFIXES, UnreadableDocument
 from indexer.sandbox import ParseWorker, parse_file
 from indexer.sources import Skipped
 
@@ -29,7 +29,7 @@ from indexer.sources import Skipped
 __all__ = ["BuildLocked", "BuildProgress", "BuildReport", "DiskFull", "NothingIndexed", "Skipped", "build", "parse_file",
            "scan", "EXIT_OK", "EXIT_NOTHING", "EXIT_UNUSABLE", "EXIT_BUSY", "EXIT_DISK_FULL", "PROGRESS_STAGES"]
 
-PARSER_VERSION = "2"  # bump when parsing changes, so every file is parsed again
+PARSER_VERSION = "3"  # bump when parsing changes, so every file is parsed again (3: OCR of scanned pages)
 
 # progress(stage, done, total, detail): stage is "scan", "parse", "embed" or "write"
 BuildProgress = Callable[[str, int, int, str], None]
@@ -172,7 +172,7 @@ def build(
 def _build(corpora, index_dir: Path, encoder: Encoder, progress, dense_kind, limits: ParseLimits) -> BuildReport:
     t0 = time.perf_counter()
     say = progress or (lambda *a: None)
-    with _lock(index_dir), ParseWorker(limits) as worker:
+    with _lock(index_dir), ParseWorker(limits, ocr_cache_dir(index_dir)) as worker:
         store.remove_stale_tmp(index_dir)
         report = BuildReport(index_dir=str(index_dir))
         files, report.skipped = sources.find([Path(c) for c in corpora])
@@ -223,7 +223,7 @@ def _build(corpora, index_dir: Path, encoder: Encoder, progress, dense_kind, lim
             raise NothingIndexed(
                 "Nothing could be indexed: "
                 + ("; ".join(map(str, report.skipped)) if report.skipped else "the corpus folders hold no documents.")
-                + " Add PDF, .txt or .md files to the corpus folder and build again."
+                + f" Add documents ({', '.join(SUPPORTED_SUFFIXES)}) to the corpus folder and build again."
             )
         same_as_before = {(d.path, d.sha256) for d in docs} == {(k, v[0].sha256) for k, v in previous.items()}
         # an index whose lexical terms were made by an older version is written again (vectors reused)

@@ -14,6 +14,12 @@ def default_index_dir() -> Path:
     return Path(os.environ.get("BELEIDSWIJZER_INDEX") or REPO / "index")
 
 
+def ocr_cache_dir(index_dir: Path) -> Path:
+    """BELEIDSWIJZER_OCR_CACHE, else `ocr-cache/` in the index folder: the text OCR read from
+    scanned PDFs, by content hash, so that parsing a file again does not read it again."""
+    return Path(os.environ.get("BELEIDSWIJZER_OCR_CACHE") or Path(index_dir) / "ocr-cache")
+
+
 def cache_dir() -> Path:
     """BELEIDSWIJZER_CACHE, else ~/.cache/beleidswijzer (the converted model lives here)."""
     return Path(os.environ.get("BELEIDSWIJZER_CACHE") or Path.home() / ".cache" / "beleidswijzer")
@@ -59,6 +65,8 @@ class ParseLimits:
     seconds: float = 30.0  # BELEIDSWIJZER_PARSE_SECONDS: wall-clock time
     megabytes: int = 500  # BELEIDSWIJZER_PARSE_MB: address space of the parsing process
     pages: int = 2_000  # BELEIDSWIJZER_PARSE_PAGES: pages of a PDF
+    ocr_seconds: float = 60.0  # BELEIDSWIJZER_OCR_SECONDS: added per scanned page read by OCR
+    ocr_pages: int = 200  # BELEIDSWIJZER_OCR_PAGES: scanned pages of a PDF read by OCR
 
 
 # variable, field, smallest value, what it is
@@ -66,19 +74,22 @@ _LIMITS = (
     ("BELEIDSWIJZER_PARSE_SECONDS", "seconds", 1, "the seconds one file may take to read"),
     ("BELEIDSWIJZER_PARSE_MB", "megabytes", 200, "the megabytes of memory reading one file may use"),
     ("BELEIDSWIJZER_PARSE_PAGES", "pages", 1, "the pages a PDF may have"),
+    ("BELEIDSWIJZER_OCR_SECONDS", "ocr_seconds", 1, "the seconds OCR may take for one scanned page"),
+    ("BELEIDSWIJZER_OCR_PAGES", "ocr_pages", 1, "the scanned pages of a PDF that OCR may read"),
 )
 
 
 def parse_limits() -> ParseLimits:
     """The limits per file from BELEIDSWIJZER_PARSE_SECONDS, _MB and _PAGES (defaults 30 s,
-    500 MB, 2,000 pages); SettingError for a value that is not a number or too small."""
+    500 MB, 2,000 pages), BELEIDSWIJZER_OCR_SECONDS (60 s more per scanned page) and _OCR_PAGES
+    (200 scanned pages); SettingError for a value that is not a number or too small."""
     default = ParseLimits()
     values: dict = {}
     for var, name, least, meaning in _LIMITS:
         raw = os.environ.get(var, "").strip()
         if not raw:
             continue
-        kind = float if name == "seconds" else int
+        kind = float if name.endswith("seconds") else int
         try:
             value = kind(raw)
         except ValueError:

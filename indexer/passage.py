@@ -58,9 +58,10 @@ def _iso(s: str | None) -> dt.date | None:
 class Passage:
     """A citable piece of text.
 
-    `char_start`/`char_end` index into the extracted text of `pages[0]` (PDF) or into the
-    document body after the front matter (text files). `text` is the passage as prose
-    (line breaks inside paragraphs joined with a space); every word of it is verbatim.
+    `char_start`/`char_end` index into the extracted text of `pages[0]` (PDF; a scanned page's
+    text as OCR read it), into the document body after the front matter (text files) or into
+    the plain text of a Word document. `text` is the passage as prose (line breaks inside
+    paragraphs joined with a space); every word of it is verbatim.
     """
 
     doc_id: str
@@ -71,7 +72,7 @@ class Passage:
     article: str = ""  # e.g. "43" (legislation)
     lid: str = ""  # e.g. "1"
     point: str = ""  # e.g. "a" (sub-point of a lid), or "a-c" for a group
-    kind: str = "paragraph"  # paragraph | list | footnote | heading | article
+    kind: str = "paragraph"  # paragraph | list | table | footnote | heading | article
     char_start: int = 0
     char_end: int = 0
     footnotes: tuple[str, ...] = ()  # footnote numbers this passage cites
@@ -79,6 +80,7 @@ class Passage:
     # consolidated law (BWB XML); None = the document's
     valid_from: str | None = None
     valid_until: str | None = None
+    ocr: bool = False  # read by OCR from a scanned page: the officer checks it against the original
     meta: DocumentMeta | None = field(default=None, compare=False)
 
     def validity_window(self) -> tuple[dt.date | None, dt.date | None] | None:
@@ -159,15 +161,16 @@ def short_title(title: str) -> str:
 
 # How both stores keep a passage: one row of these columns (pages and footnotes as JSON lists).
 PASSAGE_COLUMNS = ("doc_id", "seq", "text", "pages", "section", "article", "lid", "point", "kind", "char_start",
-                   "char_end", "footnotes", "valid_from", "valid_until")  # fmt: skip
+                   "char_end", "footnotes", "valid_from", "valid_until", "ocr")  # fmt: skip
 # the columns a store written before a column was added may lack, with the value they stand for
-OPTIONAL_COLUMNS = {"valid_from": None, "valid_until": None}
+# (a build from before OCR holds no OCR text)
+OPTIONAL_COLUMNS = {"valid_from": None, "valid_until": None, "ocr": False}
 
 
 def passage_row(p: Passage) -> tuple:
     """The values of PASSAGE_COLUMNS for `p`."""
     return (p.doc_id, p.seq, p.text, json.dumps(list(p.pages)), p.section, p.article, p.lid, p.point, p.kind,
-            p.char_start, p.char_end, json.dumps(list(p.footnotes)), p.valid_from, p.valid_until)  # fmt: skip
+            p.char_start, p.char_end, json.dumps(list(p.footnotes)), p.valid_from, p.valid_until, p.ocr)  # fmt: skip
 
 
 def passage_from_row(row: dict, meta: DocumentMeta | None) -> Passage:
@@ -178,5 +181,5 @@ def passage_from_row(row: dict, meta: DocumentMeta | None) -> Passage:
         section=values["section"], article=values["article"], lid=values["lid"], point=values["point"],
         kind=values["kind"], char_start=values["char_start"], char_end=values["char_end"],
         footnotes=tuple(json.loads(values["footnotes"])), valid_from=values["valid_from"],
-        valid_until=values["valid_until"], meta=meta,
+        valid_until=values["valid_until"], ocr=bool(values["ocr"]), meta=meta,
     )  # fmt: skip

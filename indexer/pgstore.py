@@ -458,7 +458,7 @@ def _create_tables(con, schema: str, dim: int) -> None:
     con.execute(
         f"CREATE TABLE {schema}.passages (row int PRIMARY KEY, doc_id text, seq int, text text, pages text, section text, "
         "article text, lid text, point text, kind text, char_start int, char_end int, footnotes text, valid_from text, "
-        "valid_until text)"
+        "valid_until text, ocr boolean)"
     )
     con.execute(
         f"CREATE TABLE {schema}.dense (row int PRIMARY KEY, embedding vector({dim}) NOT NULL, valid_start date, "

@@ -6,6 +6,10 @@ file is parsed by a child process (`python -m indexer.sandbox`) whose address sp
 with setrlimit; the parent kills it when a file takes longer than its time. The file is then
 reported and skipped, and the next file starts a new child. One child serves all files of a
 build, so a corpus of dozens of files pays for one interpreter start.
+
+A scanned PDF is read by OCR in the child: Tesseract runs as its child, under the same memory
+limit, and is killed with it (the child leads its own process group). Before OCR the child tells
+the parent how many pages it will read, and the file's time grows by `ocr_seconds` per page.
 """
 from __future__ import annotations
 
@@ -15,12 +19,14 @@ import resource
 import signal
 import subprocess
 import sys
+import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 from indexer import sources
 from indexer.config import REPO, ParseLimits
 from indexer.parsers import UnreadableDocument, parser_for
+from indexer.parsers.ocr import Ocr
 from indexer.passage import DocumentMeta, Passage
 
 Parsed = tuple[DocumentMeta, list[Passage], list[str]]
@@ -28,11 +34,11 @@ MB = 1024 * 1024
 REPORT = "Report this file to the maintainers; the rest of the corpus was indexed."
 
 
-def parse_file(path: Path, root: Path | None = None, max_pages: int | None = None) -> Parsed:
+def parse_file(path: Path, root: Path | None = None, max_pages: int | None = None, ocr: Ocr | None = None) -> Parsed:
     """Parse one file of the corpus folder `root` (default: the file's own folder) into metadata,
     passages and the page texts their offsets index, in this process. A link that leads out of
     `root` is refused (the folder may have changed since it was scanned), as is a PDF of more
-    than `max_pages` pages."""
+    than `max_pages` pages. `ocr`: how scanned pages are read (default: the parser's, uncached)."""
     path = Path(path)
     root = Path(os.path.realpath(root if root is not None else path.parent))
     problem = sources.link_problem(path, root) or sources.sidecar_problem(path, root)
@@ -41,6 +47,8 @@ def parse_file(path: Path, root: Path | None = None, max_pages: int | None = Non
     parser = parser_for(path)
     if hasattr(parser, "max_pages"):
         parser.max_pages = max_pages
+    if ocr is not None and hasattr(parser, "ocr"):
+        parser.ocr = ocr
     meta, passages, pages = parser.parse_document(path, path.name)
     if not passages:
         raise UnreadableDocument(path, "no text passages could be extracted.", "Check that the file has text content.")
@@ -51,10 +59,11 @@ class ParseWorker:
     """The parent's side: `parse` sends a file to the child and waits at most `limits.seconds`.
 
     The child is started on the first file and after a kill; use it as a context manager so the
-    child ends with the build."""
+    child ends with the build. `ocr_cache`: the folder where the text OCR read is kept (None: none)."""
 
-    def __init__(self, limits: ParseLimits):
+    def __init__(self, limits: ParseLimits, ocr_cache: Path | None = None):
         self.limits = limits
+        self.ocr_cache = ocr_cache
         self._proc: subprocess.Popen | None = None
         self._send: Connection | None = None
         self._recv: Connection | None = None
@@ -68,23 +77,29 @@ class ParseWorker:
     def parse(self, path: Path, root: Path) -> Parsed:
         """What `parse_file` gives, parsed in the child; UnreadableDocument for a file the parser
         refuses and for one that goes past a limit or stops the child."""
-        request = (str(path), str(root), self.limits.pages, self.limits.seconds)
+        cache = str(self.ocr_cache) if self.ocr_cache is not None else None
+        request = (str(path), str(root), self.limits.pages, self.limits.seconds, cache, self.limits.ocr_seconds,
+                   self.limits.ocr_pages)
         try:
             self._start().send(request)
         except OSError:  # the child ended between two files: once more with a new one
             self._stop()
             self._start().send(request)
         assert self._recv is not None
-        if not self._recv.poll(self.limits.seconds):
-            self._stop()
-            raise UnreadableDocument(
-                path.name, f"reading it took longer than the limit of {self.limits.seconds:g} seconds per file.",
-                "Check where the file comes from; if it is genuine, raise BELEIDSWIJZER_PARSE_SECONDS and build again.",
-            )  # fmt: skip
-        try:
-            answer = self._recv.recv()
-        except (EOFError, OSError):
-            raise self._stopped(path) from None
+        deadline = time.monotonic() + self.limits.seconds
+        scanned = 0  # pages the child announced it reads by OCR
+        while True:
+            if not self._recv.poll(max(0.0, deadline - time.monotonic())):
+                self._stop()
+                raise UnreadableDocument(path.name, *_over_time(self.limits, scanned))
+            try:
+                answer = self._recv.recv()
+            except (EOFError, OSError):
+                raise self._stopped(path) from None
+            if answer[0] != "ocr":
+                break
+            scanned += answer[1]
+            deadline += answer[1] * self.limits.ocr_seconds
         kind, *rest = answer
         if kind == "ok":
             return rest[0]
@@ -110,7 +125,7 @@ class ParseWorker:
         try:
             self._proc = subprocess.Popen(
                 [sys.executable, "-m", "indexer.sandbox", str(requests_r), str(results_w), str(self.limits.megabytes)],
-                pass_fds=(requests_r, results_w), stdin=subprocess.DEVNULL, stdout=2, env=env,
+                pass_fds=(requests_r, results_w), stdin=subprocess.DEVNULL, stdout=2, env=env, process_group=0,
             )  # fmt: skip; its stdout goes to stderr: the build's stdout may carry JSON progress
         finally:
             os.close(requests_r)
@@ -133,7 +148,10 @@ class ParseWorker:
                 return
             except subprocess.TimeoutExpired:
                 pass
-        proc.kill()
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # the child and a Tesseract it runs
+        except ProcessLookupError:
+            pass
         proc.wait()
 
     def _stopped(self, path: Path) -> UnreadableDocument:
@@ -148,6 +166,20 @@ class ParseWorker:
             f"{self.limits.megabytes} MB per file.",
             "Check where the file comes from; if it is genuine, raise BELEIDSWIJZER_PARSE_MB and build again.",
         )  # fmt: skip
+
+
+def _over_time(limits: ParseLimits, scanned: int) -> tuple[str, str]:
+    if not scanned:
+        return (
+            f"reading it took longer than the limit of {limits.seconds:g} seconds per file.",
+            "Check where the file comes from; if it is genuine, raise BELEIDSWIJZER_PARSE_SECONDS and build again.",
+        )
+    return (
+        f"reading it, with OCR of {scanned} scanned page(s), took longer than its limit of {limits.seconds:g} seconds "
+        f"per file plus {limits.ocr_seconds:g} seconds per scanned page.",
+        "If the file is genuine, raise BELEIDSWIJZER_OCR_SECONDS (seconds per scanned page) and build again; "
+        "the pages read so far are kept and not read again.",
+    )
 
 
 def _over_memory(megabytes: int) -> tuple[str, str]:
@@ -187,10 +219,17 @@ def _limit_cpu(seconds: float) -> None:
         pass
 
 
-def _answer(path: str, root: str, pages: int, seconds: float) -> tuple:
+def _answer(results: Connection, path: str, root: str, pages: int, seconds: float, ocr_cache: str | None,
+            ocr_seconds: float, ocr_pages: int) -> tuple:
     _limit_cpu(seconds)
+
+    def announce(scanned: int) -> None:  # the parent extends the file's time; so does the CPU limit
+        results.send(("ocr", scanned))
+        _limit_cpu(seconds + scanned * ocr_seconds)
+
+    ocr = Ocr(Path(ocr_cache) if ocr_cache else None, ocr_seconds, announce, ocr_pages)
     try:
-        return ("ok", parse_file(Path(path), Path(root), pages))
+        return ("ok", parse_file(Path(path), Path(root), pages, ocr))
     except UnreadableDocument as exc:
         return ("unreadable", exc.reason, exc.remedy)
     except MemoryError:
@@ -213,7 +252,7 @@ def main(argv: list[str]) -> int:
             request = requests.recv()
         except (EOFError, OSError):
             return 0
-        answer = _answer(*request)
+        answer = _answer(results, *request)
         try:
             results.send(answer)
         except MemoryError:  # the answer itself is too large to send

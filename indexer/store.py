@@ -63,7 +63,7 @@ CREATE TABLE documents (
 CREATE TABLE passages (
     row INTEGER PRIMARY KEY, doc_id TEXT, seq INTEGER, text TEXT, pages TEXT, section TEXT,
     article TEXT, lid TEXT, point TEXT, kind TEXT, char_start INTEGER, char_end INTEGER,
-    footnotes TEXT, valid_from TEXT, valid_until TEXT
+    footnotes TEXT, valid_from TEXT, valid_until TEXT, ocr INTEGER
 );
 CREATE INDEX passages_doc ON passages(doc_id, seq);
 CREATE TABLE page_texts (doc_id TEXT, page INTEGER, text TEXT, PRIMARY KEY (doc_id, page));

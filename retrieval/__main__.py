@@ -52,6 +52,8 @@ def render_text(result: dict) -> str:
         lines.append("Mogelijk relevant: deze passages lijken op de vraag, maar het is niet zeker dat ze haar beantwoorden.")
     for i, p in enumerate(result["passages"], 1):
         flags = "" if p["status"] == "current" else f"  [{STATUS_WORDS.get(p['status'], p['status'])}]"
+        if p.get("ocr"):
+            flags += "  [OCR-tekst: controleer tegen het origineel]"
         if p.get("measure"):
             m = p["measure"]
             span = period_span(m["from"], m["until"])

@@ -57,6 +57,7 @@ class Hit:
             "passage_id": p.passage_id,
             "char_start": p.char_start,
             "char_end": p.char_end,
+            "ocr": p.ocr,  # read by OCR from a scanned page: check it against the original
         }
 
 

@@ -239,12 +239,12 @@ def make_bad_files(folder: Path) -> dict[str, str]:
     (folder / "notes.docx").write_bytes(b"PK\x03\x04")
     return {
         "encrypted.pdf": "password",
-        "scanned.pdf": "OCR",
+        "scanned.pdf": "OCR",  # read by OCR and found blank, or no Tesseract to read it
         "corrupt.pdf": "PDF",
         "empty.pdf": "empty",
         "latin1.txt": "UTF-8",
         "badyaml.md": "YAML",
-        "notes.docx": "unsupported",
+        "notes.docx": "not a readable Word document",
     }
 
 
@@ -265,7 +265,7 @@ def test_nothing_indexable_fails_with_the_reasons(tmp_path):
     make_bad_files(bad)
     with pytest.raises(NothingIndexed) as exc:
         build([bad], tmp_path / "ix", FakeEncoder())
-    assert "encrypted.pdf" in str(exc.value) and "Add PDF" in str(exc.value)
+    assert "encrypted.pdf" in str(exc.value) and "Add documents (.pdf, .txt" in str(exc.value) and ".docx" in str(exc.value)
 
 
 def test_cli_summary_and_exit_codes(corpus, tmp_path):

@@ -542,10 +542,14 @@ def test_pdf_without_pages(tmp_path):
     assert "no pages" in parse_error(blank_pdf(tmp_path / "nul.pdf", pages=0)).reason
 
 
-def test_image_only_pdf(tmp_path):
-    err = parse_error(blank_pdf(tmp_path / "scan.pdf", pages=2))
-    assert "no extractable text" in err.reason and "scanned" in err.reason
-    assert "OCR" in err.remedy
+def test_image_only_pdf_without_ocr(tmp_path):
+    path = blank_pdf(tmp_path / "scan.pdf", pages=2)
+    parser = PdfParser()
+    parser.ocr = None  # with OCR (the default) see tests/test_ocr.py
+    with pytest.raises(UnreadableDocument) as err:
+        parser.parse(path, path.name)
+    assert "no extractable text" in err.value.reason and "scanned" in err.value.reason
+    assert "OCR" in err.value.remedy
 
 
 # --- the shared chunker ------------------------------------------------------------------------

@@ -113,6 +113,32 @@ def test_documents_passages_and_page_texts_are_the_same(both):
     np.testing.assert_allclose(pg.vectors(rows), embedded.vectors(rows), atol=1e-6)
 
 
+def test_the_ocr_flag_is_the_same_in_both_stores_and_false_for_a_build_from_before_ocr(tmp_path, pg_dsn):
+    from indexer.store import write_build
+    from tests.test_ocr import _record
+
+    enc = FakeEncoder()
+    docs = [_record("scan", True), _record("tekst", False)]
+    folder = tmp_path / "ix" / "builds" / "b1"
+    write_build(folder, docs, enc.encode_passages([d.passages[0].text for d in docs]), {"model": enc.name, "dim": enc.dim})
+    pgstore.publish_folder(pg_dsn, folder)
+    pg = open_store(pg_dsn)
+    try:
+        assert {p.doc_id: p.ocr for p in pg.passages()} == {"scan": True, "tekst": False}
+        assert pg.passages() == IndexReader.for_folder(folder).passages()  # Passage equality includes the flag
+    finally:
+        pg.close()
+    import psycopg
+
+    with psycopg.connect(pg_dsn, autocommit=True) as con:  # as a build published before OCR
+        con.execute(f"ALTER TABLE {pgstore._schema(pg.name)}.passages DROP COLUMN ocr")
+    pg = open_store(pg_dsn)
+    try:
+        assert {p.doc_id: p.ocr for p in pg.passages()} == {"scan": False, "tekst": False}
+    finally:
+        pg.close()
+
+
 def test_dense_search_same_rows_order_and_scores_with_and_without_a_date(both):
     embedded, pg = both
     enc = FakeEncoder()

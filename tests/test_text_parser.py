@@ -145,11 +145,11 @@ def test_dates_and_times_are_read_as_iso_dates(tmp_path, value, iso):
 
 
 def test_unsupported_type_names_the_supported_ones(tmp_path):
-    f = tmp_path / "scan.docx"
+    f = tmp_path / "notes.odt"
     f.write_bytes(b"PK")
     with pytest.raises(UnreadableDocument) as exc:
         parser_for(f)
-    assert ".pdf" in exc.value.remedy and ".txt" in exc.value.remedy and ".docx" in exc.value.reason
+    assert ".pdf" in exc.value.remedy and ".docx" in exc.value.remedy and ".odt" in exc.value.reason
 
 
 def test_shared_legislation_carries_article_and_lid(shared_corpus):

@@ -49,6 +49,8 @@ def context_dialog(library: Library) -> None:
 
 def context_view(library: Library, passage: Passage, quote: tuple[int, int] | None) -> None:
     st.html(f"<b>{escape(passage.citation)}</b>")
+    if passage.ocr:
+        st.caption(f"{t('ocr_text')}. {t('ocr_help')}")
     doc = library.document(passage.doc_id)
     path = doc.source_file() if doc else None
     if passage.pages:

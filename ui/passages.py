@@ -25,8 +25,8 @@ STATUS_COLOURS = {"current": "green", "superseded": "red", "expired": "orange", 
 
 
 def badges(passage: Passage, status: str, reference_match: int = 0, on: dt.date | None = None) -> None:
-    """The text's status, partial text, the text's validity period, the period of the measure it
-    describes (when the corpus states it) and 'requested provision' badges in one row."""
+    """The text's status, partial text, OCR text, the text's validity period, the period of the
+    measure it describes (when the corpus states it) and 'requested provision' badges in one row."""
     meta = passage.meta
     with st.container(horizontal=True, gap="small"):
         st.badge(status_label(status), color=STATUS_COLOURS.get(status, "gray"), help=t("status_help"))
@@ -38,6 +38,8 @@ def badges(passage: Passage, status: str, reference_match: int = 0, on: dt.date 
                      help=md_escape(t("measure_help", rule=rules.get_rule(measure.rule).title, sources="; ".join(measure.sources))))  # fmt: skip
         if meta and meta.completeness:
             st.badge(t("partial_text"), color="gray", help=md_escape(meta.completeness))
+        if passage.ocr:
+            st.badge(t("ocr_text"), color="orange", icon=":material/document_scanner:", help=t("ocr_help"))
         if meta and (meta.valid_from or meta.valid_until):
             st.badge(validity_text(meta), color="gray")
         if reference_match >= EXACT:

@@ -24,6 +24,7 @@ from audit.events import file_sha256
 from indexer.build import scan
 from indexer.config import SettingError, parse_limits
 from indexer.parsers import SIDECAR_SUFFIX, SUPPORTED_SUFFIXES, UnreadableDocument
+from indexer.parsers.docx import OLE_MAGIC
 from indexer.sandbox import ParseWorker
 
 MAX_NAME = 120  # characters of the stem kept
@@ -105,7 +106,10 @@ def check(name: str, data: bytes, max_mb: int) -> Problem | None:
         return Problem("manage_too_big", {"mb": len(data) / 1024 / 1024, "limit": max_mb})
     if suffix == ".pdf" and not data.lstrip()[:5] == b"%PDF-":
         return Problem("manage_not_pdf", {})
-    if suffix != ".pdf":
+    # a .docx is a ZIP package; a compound file is a protected one, which the build reports as such
+    if suffix == ".docx" and not data.startswith((b"PK\x03\x04", OLE_MAGIC)):
+        return Problem("manage_not_docx", {})
+    if suffix not in (".pdf", ".docx"):
         try:
             data.decode("utf-8")
         except UnicodeDecodeError:

@@ -30,7 +30,8 @@ class Parser(Protocol):
 
     def parse_document(self, path: Path, display_name: str) -> tuple[DocumentMeta, list[Passage], list[str]]:
         """As `parse`, plus the page texts the passages' character offsets index (one per PDF
-        page; a text file's body as its single 'page'), from the same single read of the file."""
+        page; a text file's body or a Word document's plain text as its single 'page'), from the
+        same single read of the file."""
         ...
 
 
@@ -42,6 +43,7 @@ PARSERS = {
     ".xml": "indexer.parsers.xmldoc:XmlParser",  # BWB toestand or officielebekendmakingen XML
     ".html": "indexer.parsers.officiele:OfficieleParser",
     ".htm": "indexer.parsers.officiele:OfficieleParser",
+    ".docx": "indexer.parsers.docx:DocxParser",
 }
 SUPPORTED_SUFFIXES = tuple(PARSERS)
 SIDECAR_SUFFIX = ".yaml"  # NAME.pdf.yaml holds metadata for NAME.pdf, not a document itself

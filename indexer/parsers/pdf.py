@@ -14,6 +14,10 @@ heading is filed under the document title.
 
 Layout comes from pypdf's text visitor (y position and font size per line): a vertical gap
 separates paragraphs. Without positions the parser falls back to text-only rules.
+
+Scanned pages: a page without a text layer is read by OCR (indexer.parsers.ocr); Tesseract's text
+is then that page's raw text, which its passages' offsets index, and the passages on it are
+marked `ocr`. A blank line in Tesseract's output separates paragraphs as a vertical gap does.
 """
 from __future__ import annotations
 
@@ -27,9 +31,10 @@ from pathlib import Path
 from pypdf import PdfReader
 from pypdf.errors import DependencyError, LimitReachedError
 
-from indexer.parsers import SIDECAR_SUFFIX, UnreadableDocument
+from indexer.parsers import UnreadableDocument
 from indexer.parsers.chunking import Block, Chunk, Piece, chunk_blocks
 from indexer.parsers.frontmatter import make_meta, read_sidecar
+from indexer.parsers.ocr import Ocr, OcrFailed, OcrUnavailable
 from indexer.passage import DocumentMeta, Passage
 
 log = logging.getLogger(__name__)
@@ -64,12 +69,14 @@ _CONJUNCTIONS = {"en", "of", "tot", "noch", "als", "dan", "and", "or", "to"}  # 
 
 
 class PdfParser:
-    """Parser for text PDFs; see the module docstring for what the offsets index.
+    """Parser for PDFs, their scanned pages read by OCR; see the module docstring for what the offsets index.
 
-    `max_pages`: a PDF with more pages is refused before its pages are read (None: no limit)."""
+    `max_pages`: a PDF with more pages is refused before its pages are read (None: no limit).
+    `ocr`: how pages without text (scans) are read; None: not at all (they are left out)."""
 
     suffixes = (".pdf",)
     max_pages: int | None = None
+    ocr: Ocr | None = Ocr()
 
     def parse(self, path: Path, display_name: str) -> tuple[DocumentMeta, list[Passage]]:
         meta, passages, _ = self.parse_document(path, display_name)
@@ -80,7 +87,8 @@ class PdfParser:
         path = Path(path)
         reader = _open(path, display_name, self.max_pages)
         meta = read_meta(path, reader, display_name)
-        pages = _read_pages(reader, display_name)
+        pages = _read_pages(reader, display_name, path, self.ocr)
+        scanned = {page.number for page in pages if page.ocr}
         chunks = _structure(pages)
         passages = [
             Passage(
@@ -93,6 +101,7 @@ class PdfParser:
                 char_start=chunk.char_start,
                 char_end=chunk.char_end,
                 footnotes=chunk.footnotes,
+                ocr=bool(scanned.intersection(chunk.pages)),
                 meta=meta,
             )
             for seq, chunk in enumerate(chunks)
@@ -100,10 +109,11 @@ class PdfParser:
         return meta, passages, [page.raw for page in pages]
 
 
-def page_texts(path: Path) -> list[str]:
-    """The raw text of each page (index 0 = page 1), as the passage offsets index it."""
+def page_texts(path: Path, ocr: Ocr | None = None) -> list[str]:
+    """The raw text of each page (index 0 = page 1), as the passage offsets index it (with
+    `ocr`, a scanned page's text as OCR read it)."""
     path = Path(path)
-    return [page.raw for page in _read_pages(_open(path, path.name), path.name)]
+    return [page.raw for page in _read_pages(_open(path, path.name), path.name, path, ocr)]
 
 
 def read_meta(path: Path, reader: PdfReader, display_name: str) -> DocumentMeta:
@@ -245,9 +255,10 @@ class _Page:
     lines: list[_Line]
     middle: float | None  # height of the page's middle (None: unknown)
     limited: bool = False  # pypdf left content out at one of its safety limits
+    ocr: bool = False  # the text was read from the page's image by OCR
 
 
-def _read_pages(reader: PdfReader, name: str) -> list[_Page]:
+def _read_pages(reader: PdfReader, name: str, path: Path, ocr: Ocr | None) -> list[_Page]:
     pages = []
     limits = _LimitWarnings()
     pypdf_log = logging.getLogger("pypdf")
@@ -258,6 +269,21 @@ def _read_pages(reader: PdfReader, name: str) -> list[_Page]:
     finally:
         pypdf_log.removeHandler(limits)
     limited = sorted({p.number for p in pages if p.limited})
+    scans = [p.number for p in pages if not p.raw.strip() and not p.limited]
+    texts = any(p.raw.strip() for p in pages)
+    unread = ""  # why the scanned pages could not be read
+    if scans and ocr is not None:
+        try:
+            pages = _with_ocr(pages, ocr.read(path, scans))
+        except OcrUnavailable as exc:
+            if not texts and not limited:
+                raise UnreadableDocument(
+                    name, f"no extractable text on any of its {len(pages)} page(s): it is a scanned image, "
+                    f"and it cannot be read by OCR here: {exc.reason}", exc.remedy,
+                )  # fmt: skip
+            unread = f" ({exc.reason} {exc.remedy})"
+        except OcrFailed as exc:
+            raise UnreadableDocument(name, exc.reason, exc.remedy) from None
     if not any(p.raw.strip() for p in pages):
         if limited:
             raise UnreadableDocument(
@@ -265,17 +291,41 @@ def _read_pages(reader: PdfReader, name: str) -> list[_Page]:
                 f"({limits.reached[0]}), and no other text could be read.",
                 "If the file is genuine, print it to a new PDF and add that instead; otherwise remove it.",
             )
+        if ocr is None:
+            raise UnreadableDocument(
+                name, f"no extractable text on any of its {len(pages)} page(s); it is probably a scanned image.",
+                "Run OCR on it (e.g. `ocrmypdf in.pdf out.pdf`) and add the OCR'd PDF instead.",
+            )
         raise UnreadableDocument(
-            name, f"no extractable text on any of its {len(pages)} page(s); it is probably a "
-            "scanned image.",
-            "Run OCR on it (e.g. `ocrmypdf in.pdf out.pdf`) and add the OCR'd PDF instead.",
-        )
+            name, f"no extractable text on any of its {len(pages)} page(s), and OCR found none on the scanned "
+            "page(s) either: they are blank, or the scan is too faint or too coarse to read.",
+            "Check the file; if it is a scan of text, scan it again (300 dpi, black on white) and replace the file.",
+        )  # fmt: skip
     if limited:
         log.warning("%s: content over the PDF reader's limits left out on page(s) %s", name, limited)
     empty = [p.number for p in pages if not p.raw.strip()]
     if empty:
-        log.warning("%s: no text on page(s) %s (scanned or blank); they are not indexed", name, empty)
+        log.warning("%s: no text on page(s) %s (scanned or blank); they are not indexed%s", name, empty, unread)
     return pages
+
+
+OCR_LINE_STEP = 12.0  # synthetic line distance for OCR text: a blank line in it doubles the gap
+
+
+def _with_ocr(pages: list[_Page], texts: dict[int, str]) -> list[_Page]:
+    """The pages with the OCR text of the scanned ones. Tesseract separates paragraphs by a
+    blank line; each line gets a height as if it were printed, so a blank line is a paragraph gap."""
+    out = []
+    for page in pages:
+        raw = texts.get(page.number)
+        if raw is None or not raw.strip():
+            out.append(page)
+            continue
+        parts = raw.splitlines(keepends=True)
+        frags = [(part, -OCR_LINE_STEP * row) for row, part in enumerate(parts)]
+        middle = -OCR_LINE_STEP * len(parts) / 2
+        out.append(_Page(page.number, raw, _lines(page.number, raw, frags), middle, ocr=True))
+    return out
 
 
 def _read_page(number: int, page, name: str, limits: _LimitWarnings) -> _Page:
