@@ -327,7 +327,10 @@ def test_empty_corpus_on_first_start_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("BELEIDSWIJZER_CORPUS", str(corpus))
     monkeypatch.setenv("BELEIDSWIJZER_MODEL", "fake")
     at = start()
-    assert NL["index_nothing"] in [e.value for e in at.error]
+    from indexer.parsers import SUPPORTED_SUFFIXES
+
+    said = NL["index_nothing"].format(types=", ".join(SUPPORTED_SUFFIXES))
+    assert said in [e.value for e in at.error] and ".xml" in said and ".docx" in said
 
 
 def test_damaged_index_is_a_sentence_not_a_traceback(tmp_path, monkeypatch):

@@ -86,6 +86,8 @@ def test_upload_checks_type_size_and_content():
     assert uploads.check("a.txt", "é".encode("latin-1"), 1).key == "manage_not_utf8"
     assert uploads.check("a.pdf", NOTE_PDF.read_bytes(), 5) is None
     assert uploads.check("a.md", "# Titel\nTekst".encode(), 1) is None
+    # XML and HTML declare their encoding: a Latin-1 regulation is read by its parser, not refused here
+    assert uploads.check("vb.xml", '<?xml version="1.0" encoding="ISO-8859-1"?><toestand>é</toestand>'.encode("latin-1"), 1) is None
 
 
 def test_upload_is_stored_once_and_never_over_an_existing_file(tmp_path):

@@ -43,6 +43,14 @@ VB = """<?xml version="1.0" encoding="UTF-8"?>
           </artikel>
           <artikel status="vervallen"><kop><label>Artikel</label><nr>3.39</nr></kop>
             <al>[Vervallen per 01-01-2014]</al></artikel>
+          <artikel status="vervallen" inwerking="2014-01-01"><kop><label>Artikel</label><nr>3.40</nr></kop>
+            <al>De staatssecretaris wijst een opvanglocatie aan in de gemeente Oudewater.</al></artikel>
+          <artikel inwerking="2001-04-01"><kop><label>Artikel</label><nr>3.41</nr></kop>
+            <al>Dit artikel regelt de melding.</al>
+            <lid><lidnr>1</lidnr><al>De vreemdeling meldt zich bij de korpschef.</al></lid>
+            <lid status="vervallen" inwerking="2019-07-01"><lidnr>2</lidnr><al>De melding geschiedt wekelijks.</al></lid>
+            <al>Slotzin buiten de leden.</al></artikel>
+          <tussenkop>Overgangsbepalingen voor <nadruk type="vet">lopende</nadruk> aanvragen</tussenkop>
         </afdeling>
       </hoofdstuk>
     </wettekst></wet-besluit>
@@ -109,9 +117,10 @@ HTML = """<!DOCTYPE html>
 <h2>Artikel I</h2>
 <p>De Vreemdelingencirculaire 2000 wordt als volgt gewijzigd: paragraaf C1/2.13 komt te luiden.</p>
 <ol><li>De beslistermijn kan worden verlengd met ten hoogste negen maanden.</li>
-<li>Het verlengingsbesluit wordt bekendgemaakt in de Staatscourant.</li></ol>
+<li><p>Het verlengingsbesluit wordt bekendgemaakt in de Staatscourant.</p></li></ol>
+<p>Deze regeling treedt in werking<br>met ingang van de dag na bekendmaking.</p>
 <h2>Toelichting</h2>
-<table><tr><th>Termijn</th><th>Duur</th></tr><tr><td>wettelijke beslistermijn</td><td>zes maanden</td></tr></table>
+<table><tr><th>Termijn</th><th>Duur</th></tr><tr><td><p>wettelijke beslistermijn</p></td><td><p>zes maanden</p></td></tr></table>
 <footer>Cookiebeleid</footer>
 </body></html>
 """
@@ -128,11 +137,26 @@ def test_bwb_articles_and_leden_are_passages_with_their_citation_and_hierarchy(t
     assert (meta.title, meta.identifier, meta.doctype, meta.valid_from) == (
         "Vreemdelingenbesluit 2000", "BWBR0011825", "amvb", "2022-10-01")
     cited = {p.citation: p for p in passages}
-    assert list(cited) == [
+    assert [p.citation for p in passages] == [
         "Vreemdelingenbesluit 2000, art. 3.37 lid 1",
         "Vreemdelingenbesluit 2000, art. 3.37 lid 2",
         "Vreemdelingenbesluit 2000, art. 3.38",
+        "Vreemdelingenbesluit 2000, art. 3.40",
+        "Vreemdelingenbesluit 2000, art. 3.41",
+        "Vreemdelingenbesluit 2000, art. 3.41 lid 1",
+        "Vreemdelingenbesluit 2000, art. 3.41 lid 2",
+        "Vreemdelingenbesluit 2000, art. 3.41",
+        "Vreemdelingenbesluit 2000, Hoofdstuk 3 Toelating",
     ]  # 3.39 is repealed without dates: left out
+    # a part repealed on a date was valid until the day before it
+    art40 = cited["Vreemdelingenbesluit 2000, art. 3.40"]
+    assert art40.valid_until == "2013-12-31" and art40.validity_window() is None  # before the consolidation
+    lid2 = next(p for p in passages if p.citation == "Vreemdelingenbesluit 2000, art. 3.41 lid 2")
+    assert (lid2.valid_from, lid2.valid_until) == ("2001-04-01", "2019-06-30")
+    # text outside the leden and in elements the parser has no rule for is kept, in document order
+    art41 = [p.text for p in passages if p.article == "3.41"]
+    assert art41[0] == "Dit artikel regelt de melding." and art41[-1] == "Slotzin buiten de leden."
+    assert passages[-1].text == "Overgangsbepalingen voor lopende aanvragen"
     lid1 = cited["Vreemdelingenbesluit 2000, art. 3.37 lid 1"]
     assert lid1.section == "Hoofdstuk 3 Toelating > Afdeling 6 Asiel"
     assert lid1.text.startswith("1. Een verblijfsvergunning asiel voor bepaalde tijd wordt niet verleend indien de vreemdeling:")
@@ -193,7 +217,16 @@ def test_officielebekendmakingen_html_reads_meta_tags_headings_lists_and_tables(
     art = next(p for p in passages if "als volgt gewijzigd" in p.text)
     assert art.section == "Besluit tot wijziging van de Vreemdelingencirculaire 2000 > Artikel I"
     assert "\n1. De beslistermijn kan worden verlengd" in art.text and "\n2. Het verlengingsbesluit" in art.text
-    assert any("wettelijke beslistermijn | zes maanden" in p.text for p in passages)
+    assert any("wettelijke beslistermijn | zes maanden" in p.text for p in passages)  # paragraphs in cells
+    assert "in werking met ingang van de dag" in text  # a line break separates words
+
+
+def test_html_in_the_encoding_it_declares(tmp_path):
+    page = HTML.replace("<head>", '<head><meta charset="windows-1252">').replace("negen", "reële negen")
+    path = tmp_path / "oud.html"
+    path.write_bytes(page.encode("cp1252"))
+    _, passages, _ = parser_for(path).parse_document(path, "oud.html")
+    assert any("reële negen maanden" in p.text for p in passages)
 
 
 def test_a_sidecar_overrides_the_files_own_metadata(tmp_path):
@@ -309,3 +342,16 @@ def test_the_app_looks_up_a_lid_of_the_xml_regulation_and_opens_it_in_context(xm
     finally:
         st.cache_resource.clear()
         st.cache_data.clear()
+
+
+def test_the_validity_badge_of_an_article_with_its_own_dates(tmp_path):
+    from ui.i18n import STRINGS
+    from ui.passages import passage_validity_text
+
+    def badge(text):
+        _, passages, _ = _parse(tmp_path, "vb.xml", text)
+        return passage_validity_text(next(p for p in passages if p.citation == "Vreemdelingenbesluit 2000, art. 3.38"))
+
+    assert badge(VB.replace(' inwerkingtreding="2022-10-01"', "")) == "geldig 01-04-2001 t/m 31-12-2013"
+    # in the consolidation of 2022 the article's own dates lie before the document's
+    assert badge(VB) == STRINGS["nl"]["validity_never"]

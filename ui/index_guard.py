@@ -9,6 +9,7 @@ import time
 import streamlit as st
 
 from indexer.build import BuildLocked, BuildProgress, DiskFull, NothingIndexed
+from indexer.parsers import SUPPORTED_SUFFIXES
 from retrieval.retriever import RetrievalError, Retriever
 from ui import resources
 from ui.auth import current_user
@@ -74,7 +75,7 @@ def build_failed(cfg: Settings, exc: Exception) -> None:
     build's own message; the server log keeps it."""
     if isinstance(exc, NothingIndexed):
         log.error("%s", exc)
-        st.error(t("index_nothing"))
+        st.error(t("index_nothing", types=", ".join(SUPPORTED_SUFFIXES)))
     elif isinstance(exc, DiskFull):
         log.error("%s", exc)
         st.error(t("index_disk_full", index=md_escape(str(cfg.index_dir))))

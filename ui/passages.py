@@ -8,7 +8,7 @@ import datetime as dt
 import streamlit as st
 
 import rules
-from indexer.passage import DocumentMeta, Passage
+from indexer.passage import Passage
 from retrieval.places import quoted
 from retrieval.references import EXACT
 from retrieval.hits import Hit, SearchResult
@@ -40,15 +40,25 @@ def badges(passage: Passage, status: str, reference_match: int = 0, on: dt.date 
             st.badge(t("partial_text"), color="gray", help=md_escape(meta.completeness))
         if passage.ocr:
             st.badge(t("ocr_text"), color="orange", icon=":material/document_scanner:", help=t("ocr_help"))
-        if meta and (meta.valid_from or meta.valid_until):
-            st.badge(validity_text(meta), color="gray")
+        if passage.valid_from or passage.valid_until:  # an article's own dates (consolidated law)
+            st.badge(passage_validity_text(passage), color="gray")
+        elif meta and (meta.valid_from or meta.valid_until):
+            st.badge(validity_text(meta.valid_from, meta.valid_until), color="gray")
         if reference_match >= EXACT:
             st.badge(t("exact_reference"), color="violet")
 
 
-def validity_text(meta: DocumentMeta) -> str:
-    """When the document's text is valid: 'geldig 01-10-2022 t/m 30-09-2023', or open."""
-    start, end = fmt_date(meta.valid_from), fmt_date(meta.valid_until)
+def passage_validity_text(passage: Passage) -> str:
+    """When a passage with dates of its own is valid: its document's window narrowed to them."""
+    window = passage.validity_window()
+    if window is None:
+        return t("validity_never")
+    return validity_text(*(d.isoformat() if d else None for d in window))
+
+
+def validity_text(valid_from: str | None, valid_until: str | None) -> str:
+    """When a text is valid: 'geldig 01-10-2022 t/m 30-09-2023', or open."""
+    start, end = fmt_date(valid_from), fmt_date(valid_until)
     if start and end:
         return t("valid_from_until", start=start, end=end)
     return t("valid_from", start=start) if start else t("valid_until", end=end) if end else t("validity_open")

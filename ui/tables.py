@@ -20,7 +20,7 @@ def corpus_table(library: Library) -> None:
             t("col_title"): meta.title,
             t("col_type"): meta.doctype or "",
             t("col_date"): fmt_date(meta.date),
-            t("col_validity"): validity_text(meta),
+            t("col_validity"): validity_text(meta.valid_from, meta.valid_until),
             t("col_status"): status_label(status_on(meta)),
             t("col_measure"): measure_cell(doc.doc_id),
         })  # fmt: skip
@@ -51,7 +51,7 @@ def documents_table(library: Library, files: bool = False) -> None:
             t("col_date"): fmt_date(meta.date),
             t("col_status"): status_label(status_on(meta)),
             t("col_measure"): measure_cell(doc.doc_id),
-            t("col_validity"): validity_text(meta),
+            t("col_validity"): validity_text(meta.valid_from, meta.valid_until),
             t("col_pages"): str(doc.n_pages) if doc.is_pdf else "",  # a text file has no pages
             t("col_passages"): doc.n_passages,
             t("col_completeness"): meta.completeness or "",

@@ -109,7 +109,7 @@ def check(name: str, data: bytes, max_mb: int) -> Problem | None:
     # a .docx is a ZIP package; a compound file is a protected one, which the build reports as such
     if suffix == ".docx" and not data.startswith((b"PK\x03\x04", OLE_MAGIC)):
         return Problem("manage_not_docx", {})
-    if suffix not in (".pdf", ".docx"):
+    if suffix in (".txt", ".md"):  # XML and HTML declare their own encoding
         try:
             data.decode("utf-8")
         except UnicodeDecodeError:

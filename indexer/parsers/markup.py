@@ -187,9 +187,12 @@ def _passage(meta: DocumentMeta, seq: int, chunk, part: Part, article: str) -> P
 
 
 # element names of both formats
-# never part of the text: metadata, editorial notes on amendments, inline footnotes, titles
-SKIP = frozenset({"meta-data", "metadata", "redactie", "noot", "aanhef", "intitule", "citeertitel", "kop",
-                  "kamerstukkop", "stuknr", "datumtekst"})  # fmt: skip
+# never part of the text: metadata, editorial notes on amendments, inline footnotes, and titles
+# (the document's title is its metadata; a division's is its heading)
+SKIP = frozenset({"meta-data", "metadata", "redactie", "noot", "aanhef", "intitule", "citeertitel", "kop", "titel",
+                  "kamerstukkop", "stuknr", "datumtekst", "dossier"})  # fmt: skip
+# elements whose text runs on inside them (mixed content): read as one paragraph, not walked
+INLINE_HOLDERS = frozenset({"tussenkop", "slotformulering", "considerans.al", "wij", "dagtekening"})
 FROM_ATTRS = ("inwerking", "inwerkingtreding")  # first day in force
 UNTIL_ATTRS = ("einddatum",)  # last day in force
 
@@ -240,6 +243,10 @@ class Walker:
                 if heading:
                     self.body.heading(heading)
                 self.walk(child, [*path, heading] if heading else path, own)
+            elif len(child) == 0 or tag in INLINE_HOLDERS:
+                # any other element with text (a tussenkop, a closing formula, a signature) is a
+                # paragraph: no text of the document is left out because its element is unknown
+                self._text(child, path, own)
             else:
                 self.walk(child, path, own)
 
@@ -247,8 +254,16 @@ class Walker:
         start = date_attr(el, FROM_ATTRS, self.name, f"element <{tag}>") or outer[0]
         end = date_attr(el, UNTIL_ATTRS, self.name, f"element <{tag}>") or outer[1]
         status = el.get("status", "").lower()
-        if status in ("vervallen", "nogniet") and not (el.get("einddatum") or el.get("inwerking")):
-            return None
+        if status == "vervallen" and not date_attr(el, UNTIL_ATTRS, self.name, f"element <{tag}>"):
+            # the date a repealed part has is the day its repeal took effect: its last day is the
+            # day before; without any date it is valid on no day the reader could name
+            repealed = date_attr(el, FROM_ATTRS, self.name, f"element <{tag}>")
+            if repealed is None:
+                return None
+            last = (dt.date.fromisoformat(repealed) - dt.timedelta(days=1)).isoformat()
+            return outer[0], last if outer[1] is None or last < outer[1] else outer[1]
+        if status == "nogniet" and not date_attr(el, FROM_ATTRS, self.name, f"element <{tag}>"):
+            return None  # not yet in force, with no date it will be
         return start, end
 
     def _article(self, art: ET.Element, path: list[str], window) -> None:
@@ -259,21 +274,28 @@ class Walker:
         word = clean(text_of(kop.find("label"))) if kop is not None and kop.find("label") is not None else "Artikel"
         section = " > ".join([*path, f"{word} {number} {title}".strip()] if title else path)
         self.body.heading(f"{word} {number}" + (f" {title}" if title else ""))
-        leden = [c for c in art if local(c.tag) == "lid"]
-        if not leden:
-            lines = [line for c in art if local(c.tag) not in SKIP for line in _lines(c)]
-            self.body.add(Part(lines, section, "article", article=number, valid_from=window[0], valid_until=window[1]))
-            return
-        for lid in leden:
-            own = self._window(lid, window, "lid")
+        loose: list[str] = []  # the article's text outside its leden (all of it, without leden)
+
+        def add_loose() -> None:
+            if loose:
+                self.body.add(Part(list(loose), section, "article", article=number, valid_from=window[0], valid_until=window[1]))
+                loose.clear()
+
+        for child in art:
+            if local(child.tag) != "lid":
+                loose.extend(_lines(child))
+                continue
+            add_loose()
+            own = self._window(child, window, "lid")
             if own is None:
                 continue
-            nr_el = lid.find("lidnr")
+            nr_el = child.find("lidnr")
             nr = clean(text_of(nr_el)).rstrip(".") if nr_el is not None else ""
-            lines = [line for c in lid if local(c.tag) not in SKIP | {"lidnr"} for line in _lines(c)]
+            lines = [line for c in child if local(c.tag) not in SKIP | {"lidnr"} for line in _lines(c)]
             if lines and nr:
                 lines[0] = f"{nr}. {lines[0]}"
             self.body.add(Part(lines, section, "article", article=number, lid=nr, valid_from=own[0], valid_until=own[1]))
+        add_loose()
 
     def _text(self, el: ET.Element, path: list[str], window) -> None:
         kind = "list" if local(el.tag) == "lijst" else "paragraph"
@@ -286,7 +308,7 @@ def _lines(el: ET.Element) -> list[str]:
     tag = local(el.tag)
     if tag in SKIP or not tag:
         return []
-    if tag == "al":
+    if tag == "al" or tag in INLINE_HOLDERS:
         return [text_of(el, SKIP)]
     if tag == "li":
         nr_el = el.find("li.nr")

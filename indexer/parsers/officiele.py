@@ -59,13 +59,34 @@ class OfficieleParser:
                 "Check where the file comes from; save a genuine document as PDF.",
             )  # fmt: skip
         page = _Html()
-        page.feed(raw.decode("utf-8", "replace"))
+        page.feed(_decode(raw))
         page.close()
         metas = {k: v for k, v in page.metas.items() if v}
         if "DC.title" not in metas and page.title:
             metas["DC.title"] = page.title
         meta = _meta(metas, path, display_name)
         return _done(meta, page.body(meta.title), display_name)
+
+
+_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+
+
+def _decode(raw: bytes) -> str:
+    """The page's text in the encoding it declares (a byte-order mark, or <meta charset> /
+    http-equiv in its first 4 KB); UTF-8 when it declares none or one Python does not know."""
+    import codecs
+
+    if raw.startswith(codecs.BOM_UTF8):
+        return raw[3:].decode("utf-8", "replace")
+    declared = _CHARSET.search(raw[:4096])
+    encoding = declared.group(1).decode("ascii").lower() if declared else "utf-8"
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        encoding = "utf-8"
+    if encoding in ("iso-8859-1", "latin-1", "us-ascii", "ascii"):
+        encoding = "cp1252"  # what browsers read for these labels (WHATWG encoding standard)
+    return raw.decode(encoding, "replace")
 
 
 def _done(meta: DocumentMeta, body: Body, name: str) -> tuple[DocumentMeta, list[Passage], list[str]]:
@@ -145,6 +166,7 @@ class _Html(HTMLParser):
     SKIP = {"script", "style", "nav", "header", "footer", "noscript", "template", "head", "svg", "button", "form"}
     VOID = {"br", "img", "meta", "link", "hr", "input", "wbr", "source", "area", "base", "col", "embed", "param"}
     BLOCKS = {"p", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "blockquote", "pre"}
+    INNER = ("p", "blockquote", "pre", "dt", "dd")  # blocks that a list item or a cell may hold
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -165,6 +187,8 @@ class _Html(HTMLParser):
             self.metas[a["name"]] = a.get("content") or ""
         if tag == "title":
             self._in_title = True
+        if tag == "br" and not self._skip:
+            self._buf.append(" ")  # a line break inside a paragraph separates words
         if tag in self.VOID:
             return
         if tag in self.SKIP:
@@ -178,7 +202,7 @@ class _Html(HTMLParser):
             if self._in_cell:  # the previous cell had no end tag
                 self._end_cell()
             self._buf, self._in_cell = [], True
-        elif tag in self.BLOCKS:
+        elif tag in self.BLOCKS and not (tag in self.INNER and self._holds_blocks()):
             self._end_block()
             self._block = tag
             if tag == "li" and self._list_counters and self._list_counters[-1] is not None:
@@ -199,6 +223,8 @@ class _Html(HTMLParser):
             self._end_block()
             if self._list_counters:
                 self._list_counters.pop()
+        elif self._holds_blocks() and tag in self.INNER + ("div",):
+            self._buf.append(" ")  # a paragraph inside a list item or a cell: the item goes on
         elif tag == self._block or tag in ("div", "section", "article", "table", "body"):
             self._end_block()
 
@@ -207,6 +233,10 @@ class _Html(HTMLParser):
             self.title += data
         elif not self._skip:
             self._buf.append(data)
+
+    def _holds_blocks(self) -> bool:
+        """Inside a list item or a table cell, whose paragraphs are part of it."""
+        return self._in_cell or self._block == "li"
 
     def _end_cell(self) -> None:
         self._cells.append(clean("".join(self._buf)))
