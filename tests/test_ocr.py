@@ -8,6 +8,7 @@ an image-only PDF. Tests that run the real Tesseract skip without it, and fail u
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -343,10 +344,15 @@ def test_the_embedded_store_keeps_the_flag_and_reads_a_build_from_before_ocr(tmp
     assert {p.doc_id: p.ocr for p in reader.passages()} == {"scan": True, "tekst": False}
     reader.close()
     con = sqlite3.connect(folder / PASSAGES_DB)
-    con.execute("ALTER TABLE passages DROP COLUMN ocr")  # as a build written before OCR
+    for column in ("ocr", "valid_from", "valid_until"):  # as a build written before these columns
+        con.execute(f"ALTER TABLE passages DROP COLUMN {column}")
     con.commit()
     con.close()
-    assert {p.doc_id: p.ocr for p in IndexReader.for_folder(folder).passages()} == {"scan": False, "tekst": False}
+    old = IndexReader.for_folder(folder)
+    assert {p.doc_id: p.ocr for p in old.passages()} == {"scan": False, "tekst": False}
+    assert {(p.valid_from, p.valid_until) for p in old.passages()} == {(None, None)}
+    rows, _ = old.dense_search(enc.encode_queries(["beslistermijn"])[0], 2, dt.date(2024, 1, 1))
+    assert {old.passages()[r].doc_id for r in rows} == {"scan", "tekst"}  # a search on a date still works
 
 
 def test_a_scanned_passage_opens_in_context_on_its_page_with_the_ocr_mark(tmp_path):
