@@ -77,7 +77,8 @@ def test_metadata_from_the_core_properties_and_the_sidecar(tmp_path):
     path = werkinstructie(tmp_path / "wi-aanmelding.docx")
     meta, _, _ = _parse(path)
     assert (meta.doc_id, meta.title, meta.date, meta.source, meta.doctype) == (
-        "wi-aanmelding", "Werkinstructie aanmelding", "2024-03-01", "IND Uitvoeringsbeleid", "werkinstructie")
+        "wi-aanmelding", "Werkinstructie aanmelding", "2023-01-10", "IND Uitvoeringsbeleid", "werkinstructie")
+    assert meta.valid_from is None and meta.validity_window()[0] == dt.date(2023, 1, 10)  # created, not last saved
     (tmp_path / "wi-aanmelding.docx.yaml").write_text("doctype: werkinstructie\nvalid_from: 2024-04-01\ntitle: WI 2024/3\n")
     meta, passages, _ = _parse(path)
     assert (meta.title, meta.valid_from) == ("WI 2024/3", "2024-04-01")
@@ -112,6 +113,22 @@ def test_content_controls_and_tracked_insertions_are_read_deleted_text_is_not(tm
     _, passages, pages = _parse(tmp_path / "wijziging.docx")
     assert pages[0] == "Tekst in een inhoudsbesturingselement.\n\nDe termijn is zes weken."
     assert passages[0].text == "Tekst in een inhoudsbesturingselement.\nDe termijn is zes weken."
+
+
+def test_hyphens_and_symbols_keep_the_text_as_word_shows_it(tmp_path):
+    import docx
+    from docx.oxml import parse_xml
+
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    d = docx.Document()
+    d.add_paragraph()._p.append(parse_xml(
+        f'<w:r {w}><w:t xml:space="preserve">Een A</w:t><w:noBreakHyphen/><w:t xml:space="preserve">status voor </w:t>'
+        '<w:t>asiel</w:t><w:softHyphen/><w:t>zoekers</w:t><w:t xml:space="preserve"> van </w:t>'
+        '<w:sym w:font="Symbol" w:char="F0B3"/><w:t xml:space="preserve"> 18 jaar, </w:t>'
+        '<w:sym w:font="Calibri" w:char="20AC"/><w:t xml:space="preserve"> 50 leges.</w:t></w:r>'))  # fmt: skip
+    d.save(str(tmp_path / "tekens.docx"))
+    _, passages, pages = _parse(tmp_path / "tekens.docx")
+    assert pages[0] == passages[0].text == "Een A-status voor asielzoekers van \u2265 18 jaar, \u20ac 50 leges."
 
 
 def _encrypted(path: Path) -> Path:
