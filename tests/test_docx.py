@@ -131,6 +131,41 @@ def test_hyphens_and_symbols_keep_the_text_as_word_shows_it(tmp_path):
     assert pages[0] == passages[0].text == "Een A-status voor asielzoekers van \u2265 18 jaar, \u20ac 50 leges."
 
 
+def test_a_list_continued_under_another_num_goes_on_counting_unless_it_restarts(tmp_path):
+    """Word keeps one counter per abstract list definition: a w:num that shares it continues the
+    numbering ("3."), one with a w:startOverride starts again where it is first used."""
+    import docx
+    from docx.oxml import parse_xml
+
+    ns = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    w = f'xmlns:w="{ns}"'
+    d = docx.Document()
+    numbering = d.part.numbering_part.element
+    style_num = d.styles["List Number"].element.pPr.numPr.numId.val
+    abstract = next(n for n in numbering.iter(f"{{{ns}}}num") if n.numId == style_num).abstractNumId.val
+    numbering.append(parse_xml(f'<w:num {w} w:numId="90"><w:abstractNumId w:val="{abstract}"/></w:num>'))
+    numbering.append(parse_xml(f'<w:num {w} w:numId="91"><w:abstractNumId w:val="{abstract}"/>'
+                               '<w:lvlOverride w:ilvl="0"><w:startOverride w:val="1"/></w:lvlOverride></w:num>'))
+
+    def item(text: str, num_id: int | None = None) -> None:
+        p = d.add_paragraph(text, style="List Number")
+        if num_id is not None:
+            p._p.get_or_add_pPr().insert(0, parse_xml(f'<w:numPr {w}><w:ilvl w:val="0"/><w:numId w:val="{num_id}"/></w:numPr>'))
+
+    item("de aanvraag;")
+    item("het gehoor;")
+    d.add_paragraph("Een toelichting onderbreekt de lijst.")
+    item("het voornemen;", 90)
+    item("de beschikking.", 90)
+    d.add_paragraph("Een nieuwe lijst:")
+    item("de zienswijze;", 91)
+    item("het besluit.", 91)
+    d.save(str(tmp_path / "lijsten.docx"))
+    _, _, pages = _parse(tmp_path / "lijsten.docx")
+    labels = [line.split(" ", 1)[0] for line in pages[0].splitlines() if line[:1].isdigit()]
+    assert labels == ["1.", "2.", "3.", "4.", "1.", "2."]
+
+
 def _encrypted(path: Path) -> Path:
     """What Word writes for a password-protected .docx, reduced to what tells it apart: a compound
     file (OLE header) whose directory names the EncryptedPackage stream."""

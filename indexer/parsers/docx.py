@@ -315,30 +315,39 @@ def _rows(table) -> list[str]:
 
 class _Numbering:
     """The number or bullet Word shows before a list paragraph: its numbering definition (the
-    paragraph's or its style's w:numPr) gives the format per level; counters run per list."""
+    paragraph's or its style's w:numPr) gives the format per level. As in Word, the counters belong
+    to the abstract definition: a list continued under another w:num of the same abstractNum goes
+    on counting, unless that w:num restarts a level (w:lvlOverride/w:startOverride) where it is
+    first used; a w:lvlOverride's own w:lvl replaces that level's format."""
 
     def __init__(self, document):
         self._formats: dict[tuple[str, int], tuple[str, str, int]] = {}  # (numId, level) -> (format, text, start)
-        self._counters: dict[str, dict[int, int]] = {}
+        self._abstract: dict[str, str] = {}  # numId -> abstractNumId
+        self._restarts: dict[str, dict[int, int]] = {}  # numId -> level -> startOverride, until first used
+        self._counters: dict[str, dict[int, int]] = {}  # abstractNumId -> level -> last number
         try:
             numbering = document.part.numbering_part.element
         except (KeyError, NotImplementedError, AttributeError):  # no numbering part: no lists
             return
         abstract = {a.get(f"{_W}abstractNumId"): a for a in numbering.iter(f"{_W}abstractNum")}
         for num in numbering.iter(f"{_W}num"):
+            num_id = num.get(f"{_W}numId")
             ref = num.find(f"{_W}abstractNumId")
-            definition = abstract.get(ref.get(f"{_W}val")) if ref is not None else None
+            abstract_id = ref.get(f"{_W}val") if ref is not None else None
+            definition = abstract.get(abstract_id)
             if definition is None:
                 continue
+            self._abstract[num_id] = abstract_id
             for lvl in definition.iter(f"{_W}lvl"):
-                fmt = lvl.find(f"{_W}numFmt")
-                text = lvl.find(f"{_W}lvlText")
-                start = lvl.find(f"{_W}start")
-                self._formats[(num.get(f"{_W}numId"), int(lvl.get(f"{_W}ilvl", "0")))] = (
-                    fmt.get(f"{_W}val") if fmt is not None else "decimal",
-                    text.get(f"{_W}val") if text is not None else "",
-                    int(start.get(f"{_W}val")) if start is not None else 1,
-                )
+                self._formats[(num_id, int(lvl.get(f"{_W}ilvl", "0")))] = _level_format(lvl)
+            for override in num.iter(f"{_W}lvlOverride"):
+                level = int(override.get(f"{_W}ilvl", "0"))
+                lvl = override.find(f"{_W}lvl")
+                if lvl is not None:
+                    self._formats[(num_id, level)] = _level_format(lvl)
+                start = override.find(f"{_W}startOverride")
+                if start is not None:
+                    self._restarts.setdefault(num_id, {})[level] = int(start.get(f"{_W}val", "1"))
 
     def label(self, paragraph) -> str | None:
         """The item's label ("3.", "b)", "•"; "" for a list without visible label), or None
@@ -347,7 +356,10 @@ class _Numbering:
         if num_id is None or num_id == "0":
             return None
         fmt, text, start = self._formats.get((num_id, level), ("bullet", "•", 1))
-        counters = self._counters.setdefault(num_id, {})
+        counters = self._counters.setdefault(self._abstract.get(num_id, f"num {num_id}"), {})
+        restart = self._restarts.get(num_id, {}).pop(level, None)
+        if restart is not None:
+            counters[level] = restart - 1
         counters[level] = counters.get(level, start - 1) + 1
         for deeper in [lv for lv in counters if lv > level]:
             del counters[deeper]  # a new item restarts its sub-lists
@@ -362,6 +374,18 @@ class _Numbering:
             return _format(counters.get(lv, 1), lv_fmt)
 
         return re.sub(r"%([1-9])", number, text).strip()
+
+
+def _level_format(lvl) -> tuple[str, str, int]:
+    """(number format, label text, start) of a w:lvl."""
+    fmt = lvl.find(f"{_W}numFmt")
+    text = lvl.find(f"{_W}lvlText")
+    start = lvl.find(f"{_W}start")
+    return (
+        fmt.get(f"{_W}val") if fmt is not None else "decimal",
+        text.get(f"{_W}val") if text is not None else "",
+        int(start.get(f"{_W}val")) if start is not None else 1,
+    )
 
 
 def _num_pr(paragraph) -> tuple[str | None, int]:
