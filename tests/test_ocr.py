@@ -200,6 +200,39 @@ def test_a_rebuild_takes_the_ocr_text_from_the_cache_and_does_not_run_tesseract(
     assert all(p.ocr for p in passages) and {p.page for p in passages} == {1, 2}
 
 
+def test_the_cache_keeps_only_the_pdfs_in_the_corpus(tmp_path, monkeypatch):
+    """After a build the OCR text of a PDF removed from the corpus is deleted (it may be case
+    material); a PDF still there keeps its entry, also one skipped half-way (page 2 fails here)."""
+    from indexer.parsers.ocr import content_key
+
+    calls = tmp_path / "calls.log"
+    bin_dir = fake_tesseract(tmp_path / "bin", f'''echo page >> "{calls}"
+cat > /dev/null
+if [ "$(wc -l < "{calls}")" -ge 4 ]; then echo "Error: kapot" >&2; exit 1; fi
+echo "Gelezen tekst over de beslistermijn van zes maanden."''')
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    if not FONT.is_file():
+        pytest.skip(f"{FONT} not installed")
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    pdfs = {name: scanned_pdf(corpus / f"{name}.pdf", [[name]] * pages) for name, pages in (("a", 1), ("b", 1), ("c", 2))}
+    keys = {name: content_key(path) for name, path in pdfs.items()}
+    cache = tmp_path / "ix" / "ocr-cache"
+    report = build([corpus], tmp_path / "ix", FakeEncoder())
+    assert [s.file for s in report.skipped] == ["c.pdf"] and "page 2" in report.skipped[0].reason
+    assert {p.stem for p in cache.glob("*.json")} == set(keys.values())
+    (cache / f".{keys['a'][:16]}.x1y2.tmp").write_text("{", encoding="utf-8")  # left by a killed build
+
+    pdfs["a"].unlink()
+    build([corpus], tmp_path / "ix", FakeEncoder())
+    assert sorted(p.name for p in cache.iterdir()) == sorted(f"{keys[n]}.json" for n in ("b", "c"))
+    assert json.loads((cache / f"{keys['c']}.json").read_text(encoding="utf-8"))["pages"].keys() == {"1"}
+
+    (cache / f"{'0' * 64}.json").write_text("{}", encoding="utf-8")  # a PDF removed while no build ran
+    assert build([corpus], tmp_path / "ix", FakeEncoder()).published is False  # nothing changed, still pruned
+    assert sorted(p.name for p in cache.iterdir()) == sorted(f"{keys[n]}.json" for n in ("b", "c"))
+
+
 def test_the_ocr_cache_folder_is_a_setting(tmp_path, monkeypatch):
     require_tesseract()
     monkeypatch.setenv("BELEIDSWIJZER_OCR_CACHE", str(tmp_path / "elders"))

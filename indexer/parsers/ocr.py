@@ -15,6 +15,7 @@ import json
 import logging
 import math
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -85,7 +86,7 @@ class Ocr:
         if not numbers:
             return {}
         data = Path(path).read_bytes()
-        sha = hashlib.sha256(data).hexdigest()
+        sha = hashlib.sha256(data).hexdigest()  # as content_key
         cached = self._load(sha)
         missing = [n for n in numbers if n not in cached]
         if missing:
@@ -171,6 +172,42 @@ class Ocr:
         except OSError as exc:  # no cache is slower, not wrong
             log.warning("OCR cache %s cannot be written (%s); the next build reads these pages again",
                         entry.parent, exc)  # fmt: skip
+
+
+def content_key(path: Path) -> str:
+    """The key of a PDF's cache entry: the sha256 of its bytes."""
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+_ENTRY = re.compile(r"^([0-9a-f]{64})\.json$|^\.([0-9a-f]{16})\..*\.tmp$")
+
+
+def prune_cache(cache_dir: Path, keep: set[str]) -> int:
+    """Delete the cache entries (and temporary files left by a killed build) of PDFs whose
+    content key is not in `keep`: OCR text of a file no longer in the corpus is not kept, and
+    the cache does not grow without end. Returns how many were deleted."""
+    prefixes = {k[:16] for k in keep}
+    removed = 0
+    try:
+        names = os.listdir(cache_dir)
+    except FileNotFoundError:
+        return 0
+    except OSError as exc:
+        log.warning("OCR cache %s cannot be read to remove old entries (%s)", cache_dir, exc)
+        return 0
+    for name in names:
+        m = _ENTRY.match(name)
+        if m is None or (m.group(1) in keep if m.group(1) else m.group(2) in prefixes):
+            continue
+        try:
+            os.unlink(Path(cache_dir) / name)
+            removed += 1
+        except FileNotFoundError:
+            pass
+        except OSError as exc:  # the build stands; the entry is tried again next time
+            log.warning("OCR cache entry %s cannot be removed (%s); remove it by hand", name, exc)
+    return removed
 
 
 def check_tesseract() -> None:
