@@ -134,7 +134,8 @@ class Ocr:
         return OcrFailed(
             f"OCR of its {scans} scanned page(s) took longer than the limit of {self.file_seconds:g} seconds "
             f"per file ({done} page(s) read).",
-            "If the file is genuine, raise BELEIDSWIJZER_OCR_FILE_SECONDS and build again (pages read so far are kept).",
+            "If the file is genuine, raise BELEIDSWIJZER_OCR_FILE_SECONDS and build again "
+            "(pages read so far are kept).",
         )
 
     def _entry(self, sha: str) -> Path | None:
