@@ -21,7 +21,7 @@ from indexer import sources, store
 from indexer.encoders import Encoder
 from indexer.analysis import LEXICAL_VERSION
 from indexer.config import ParseLimits, ocr_cache_dir, parse_limits
-from indexer.parsers import SIDECAR_SUFFIX, SUPPORTED_SUFFIXES, UnreadableDocument
+from indexer.parsers import SIDECAR_SUFFIX, SUPPORTED_SUFFIXES, UnreadableDocument, ocr
 from indexer.sandbox import ParseWorker, parse_file
 from indexer.sources import Skipped
 
@@ -229,6 +229,7 @@ def _build(corpora, index_dir: Path, encoder: Encoder, progress, dense_kind, lim
         # an index whose lexical terms were made by an older version is written again (vectors reused)
         same_lexical = prev_manifest.get("lexical_version") == LEXICAL_VERSION
         if same_as_before and same_lexical and store.current_build(index_dir) is not None:
+            _prune_ocr_cache(index_dir, files)
             report.seconds = time.perf_counter() - t0
             return report  # nothing to do: the current build stays
         texts = [p.text for di in to_embed for p in docs[di].passages]
@@ -260,10 +261,27 @@ def _build(corpora, index_dir: Path, encoder: Encoder, progress, dense_kind, lim
             store.discard(index_dir, tmp)
             raise
         say("write", 1, 1, "")
+        _prune_ocr_cache(index_dir, files)
         report.published = True
         report.lexical_rewritten = bool(previous) and not same_lexical
         report.seconds = time.perf_counter() - t0
         return report
+
+
+def _prune_ocr_cache(index_dir: Path, files: list[sources.Source]) -> None:
+    """After a successful build: the OCR cache keeps only the PDFs now in the corpus folders
+    (indexed or skipped, so a file stopped at a time limit keeps the pages read so far)."""
+    cache = ocr_cache_dir(index_dir)
+    if not cache.is_dir():
+        return
+    keep = set()
+    for source in files:
+        if source.path.suffix.lower() == ".pdf":
+            try:
+                keep.add(ocr.content_key(source.path))
+            except OSError:  # unreadable now: nothing is removed this time
+                return
+    ocr.prune_cache(cache, keep)
 
 
 def build_manifest(encoder: Encoder, docs: list[store.DocRecord]) -> dict:

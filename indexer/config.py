@@ -67,6 +67,7 @@ class ParseLimits:
     pages: int = 2_000  # BELEIDSWIJZER_PARSE_PAGES: pages of a PDF
     ocr_seconds: float = 60.0  # BELEIDSWIJZER_OCR_SECONDS: added per scanned page read by OCR
     ocr_pages: int = 200  # BELEIDSWIJZER_OCR_PAGES: scanned pages of a PDF read by OCR
+    ocr_file_seconds: float = 600.0  # BELEIDSWIJZER_OCR_FILE_SECONDS: OCR of all scanned pages of one file
 
 
 # variable, field, smallest value, what it is
@@ -76,13 +77,15 @@ _LIMITS = (
     ("BELEIDSWIJZER_PARSE_PAGES", "pages", 1, "the pages a PDF may have"),
     ("BELEIDSWIJZER_OCR_SECONDS", "ocr_seconds", 1, "the seconds OCR may take for one scanned page"),
     ("BELEIDSWIJZER_OCR_PAGES", "ocr_pages", 1, "the scanned pages of a PDF that OCR may read"),
+    ("BELEIDSWIJZER_OCR_FILE_SECONDS", "ocr_file_seconds", 1, "the seconds OCR may take for all pages of a file"),
 )
 
 
 def parse_limits() -> ParseLimits:
     """The limits per file from BELEIDSWIJZER_PARSE_SECONDS, _MB and _PAGES (defaults 30 s,
-    500 MB, 2,000 pages), BELEIDSWIJZER_OCR_SECONDS (60 s more per scanned page) and _OCR_PAGES
-    (200 scanned pages); SettingError for a value that is not a number or too small."""
+    500 MB, 2,000 pages), BELEIDSWIJZER_OCR_SECONDS (60 s more per scanned page), _OCR_PAGES
+    (200 scanned pages) and _OCR_FILE_SECONDS (600 s of OCR per file at most); SettingError for
+    a value that is not a number or too small."""
     default = ParseLimits()
     values: dict = {}
     for var, name, least, meaning in _LIMITS:

@@ -9,7 +9,9 @@ build, so a corpus of dozens of files pays for one interpreter start.
 
 A scanned PDF is read by OCR in the child: Tesseract runs as its child, under the same memory
 limit, and is killed with it (the child leads its own process group). Before OCR the child tells
-the parent how many pages it will read, and the file's time grows by `ocr_seconds` per page.
+the parent how many pages it will read, and the file's time grows by `ocr_seconds` per page, by
+`ocr_file_seconds` at most. The child and Tesseract end with their parent (indexer.lifeline): a
+killed build leaves no OCR running.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from indexer import sources
+from indexer import lifeline, sources
 from indexer.config import REPO, ParseLimits
 from indexer.parsers import UnreadableDocument, parser_for
 from indexer.parsers.ocr import Ocr
@@ -79,14 +81,15 @@ class ParseWorker:
         refuses and for one that goes past a limit or stops the child."""
         cache = str(self.ocr_cache) if self.ocr_cache is not None else None
         request = (str(path), str(root), self.limits.pages, self.limits.seconds, cache, self.limits.ocr_seconds,
-                   self.limits.ocr_pages)
+                   self.limits.ocr_pages, self.limits.ocr_file_seconds)
         try:
             self._start().send(request)
         except OSError:  # the child ended between two files: once more with a new one
             self._stop()
             self._start().send(request)
         assert self._recv is not None
-        deadline = time.monotonic() + self.limits.seconds
+        started = time.monotonic()
+        deadline = started + self.limits.seconds
         scanned = 0  # pages the child announced it reads by OCR
         while True:
             if not self._recv.poll(max(0.0, deadline - time.monotonic())):
@@ -99,7 +102,7 @@ class ParseWorker:
             if answer[0] != "ocr":
                 break
             scanned += answer[1]
-            deadline += answer[1] * self.limits.ocr_seconds
+            deadline = started + self.limits.seconds + _ocr_time(self.limits, scanned)
         kind, *rest = answer
         if kind == "ok":
             return rest[0]
@@ -124,7 +127,8 @@ class ParseWorker:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
         try:
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "indexer.sandbox", str(requests_r), str(results_w), str(self.limits.megabytes)],
+                [sys.executable, "-m", "indexer.sandbox", str(requests_r), str(results_w), str(self.limits.megabytes),
+                 str(os.getpid())],
                 pass_fds=(requests_r, results_w), stdin=subprocess.DEVNULL, stdout=2, env=env, process_group=0,
             )  # fmt: skip; its stdout goes to stderr: the build's stdout may carry JSON progress
         finally:
@@ -168,11 +172,23 @@ class ParseWorker:
         )  # fmt: skip
 
 
+def _ocr_time(limits: ParseLimits, scanned: int) -> float:
+    """The time added to a file's for OCR of `scanned` pages."""
+    return min(scanned * limits.ocr_seconds, limits.ocr_file_seconds)
+
+
 def _over_time(limits: ParseLimits, scanned: int) -> tuple[str, str]:
     if not scanned:
         return (
             f"reading it took longer than the limit of {limits.seconds:g} seconds per file.",
             "Check where the file comes from; if it is genuine, raise BELEIDSWIJZER_PARSE_SECONDS and build again.",
+        )
+    if scanned * limits.ocr_seconds > limits.ocr_file_seconds:
+        return (
+            f"reading it, with OCR of {scanned} scanned page(s), took longer than its limit of {limits.seconds:g} "
+            f"seconds per file plus {limits.ocr_file_seconds:g} seconds of OCR per file.",
+            "If the file is genuine, raise BELEIDSWIJZER_OCR_FILE_SECONDS and build again; "
+            "the pages read so far are kept and not read again.",
         )
     return (
         f"reading it, with OCR of {scanned} scanned page(s), took longer than its limit of {limits.seconds:g} seconds "
@@ -219,15 +235,18 @@ def _limit_cpu(seconds: float) -> None:
         pass
 
 
-def _answer(results: Connection, path: str, root: str, pages: int, seconds: float, ocr_cache: str | None,
-            ocr_seconds: float, ocr_pages: int) -> tuple:
+def _answer(results: Connection, parent: int, path: str, root: str, pages: int, seconds: float,
+            ocr_cache: str | None, ocr_seconds: float, ocr_pages: int, ocr_file_seconds: float) -> tuple:
     _limit_cpu(seconds)
 
     def announce(scanned: int) -> None:  # the parent extends the file's time; so does the CPU limit
         results.send(("ocr", scanned))
-        _limit_cpu(seconds + scanned * ocr_seconds)
+        _limit_cpu(seconds + min(scanned * ocr_seconds, ocr_file_seconds))
 
-    ocr = Ocr(Path(ocr_cache) if ocr_cache else None, ocr_seconds, announce, ocr_pages)
+    def wanted() -> bool:  # where the parent's end does not kill this process (not Linux)
+        return os.getppid() == parent
+
+    ocr = Ocr(Path(ocr_cache) if ocr_cache else None, ocr_seconds, announce, ocr_pages, ocr_file_seconds, wanted)
     try:
         return ("ok", parse_file(Path(path), Path(root), pages, ocr))
     except UnreadableDocument as exc:
@@ -240,7 +259,8 @@ def _answer(results: Connection, path: str, root: str, pages: int, seconds: floa
 
 def main(argv: list[str]) -> int:
     """The child: parse each requested file and send back what `parse_file` gives or why not."""
-    requests_fd, results_fd, megabytes = (int(a) for a in argv)
+    requests_fd, results_fd, megabytes, parent = (int(a) for a in argv)
+    lifeline.die_with_parent(parent)
     _limit_memory(megabytes)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_Escaped("%(levelname)s %(name)s: %(message)s"))
@@ -252,7 +272,7 @@ def main(argv: list[str]) -> int:
             request = requests.recv()
         except (EOFError, OSError):
             return 0
-        answer = _answer(results, *request)
+        answer = _answer(results, parent, *request)
         try:
             results.send(answer)
         except MemoryError:  # the answer itself is too large to send

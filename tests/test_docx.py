@@ -77,7 +77,8 @@ def test_metadata_from_the_core_properties_and_the_sidecar(tmp_path):
     path = werkinstructie(tmp_path / "wi-aanmelding.docx")
     meta, _, _ = _parse(path)
     assert (meta.doc_id, meta.title, meta.date, meta.source, meta.doctype) == (
-        "wi-aanmelding", "Werkinstructie aanmelding", "2024-03-01", "IND Uitvoeringsbeleid", "werkinstructie")
+        "wi-aanmelding", "Werkinstructie aanmelding", "2023-01-10", "IND Uitvoeringsbeleid", "werkinstructie")
+    assert meta.valid_from is None and meta.validity_window()[0] == dt.date(2023, 1, 10)  # created, not last saved
     (tmp_path / "wi-aanmelding.docx.yaml").write_text("doctype: werkinstructie\nvalid_from: 2024-04-01\ntitle: WI 2024/3\n")
     meta, passages, _ = _parse(path)
     assert (meta.title, meta.valid_from) == ("WI 2024/3", "2024-04-01")
@@ -112,6 +113,57 @@ def test_content_controls_and_tracked_insertions_are_read_deleted_text_is_not(tm
     _, passages, pages = _parse(tmp_path / "wijziging.docx")
     assert pages[0] == "Tekst in een inhoudsbesturingselement.\n\nDe termijn is zes weken."
     assert passages[0].text == "Tekst in een inhoudsbesturingselement.\nDe termijn is zes weken."
+
+
+def test_hyphens_and_symbols_keep_the_text_as_word_shows_it(tmp_path):
+    import docx
+    from docx.oxml import parse_xml
+
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    d = docx.Document()
+    d.add_paragraph()._p.append(parse_xml(
+        f'<w:r {w}><w:t xml:space="preserve">Een A</w:t><w:noBreakHyphen/><w:t xml:space="preserve">status voor </w:t>'
+        '<w:t>asiel</w:t><w:softHyphen/><w:t>zoekers</w:t><w:t xml:space="preserve"> van </w:t>'
+        '<w:sym w:font="Symbol" w:char="F0B3"/><w:t xml:space="preserve"> 18 jaar, </w:t>'
+        '<w:sym w:font="Calibri" w:char="20AC"/><w:t xml:space="preserve"> 50 leges.</w:t></w:r>'))  # fmt: skip
+    d.save(str(tmp_path / "tekens.docx"))
+    _, passages, pages = _parse(tmp_path / "tekens.docx")
+    assert pages[0] == passages[0].text == "Een A-status voor asielzoekers van \u2265 18 jaar, \u20ac 50 leges."
+
+
+def test_a_list_continued_under_another_num_goes_on_counting_unless_it_restarts(tmp_path):
+    """Word keeps one counter per abstract list definition: a w:num that shares it continues the
+    numbering ("3."), one with a w:startOverride starts again where it is first used."""
+    import docx
+    from docx.oxml import parse_xml
+
+    ns = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    w = f'xmlns:w="{ns}"'
+    d = docx.Document()
+    numbering = d.part.numbering_part.element
+    style_num = d.styles["List Number"].element.pPr.numPr.numId.val
+    abstract = next(n for n in numbering.iter(f"{{{ns}}}num") if n.numId == style_num).abstractNumId.val
+    numbering.append(parse_xml(f'<w:num {w} w:numId="90"><w:abstractNumId w:val="{abstract}"/></w:num>'))
+    numbering.append(parse_xml(f'<w:num {w} w:numId="91"><w:abstractNumId w:val="{abstract}"/>'
+                               '<w:lvlOverride w:ilvl="0"><w:startOverride w:val="1"/></w:lvlOverride></w:num>'))
+
+    def item(text: str, num_id: int | None = None) -> None:
+        p = d.add_paragraph(text, style="List Number")
+        if num_id is not None:
+            p._p.get_or_add_pPr().insert(0, parse_xml(f'<w:numPr {w}><w:ilvl w:val="0"/><w:numId w:val="{num_id}"/></w:numPr>'))
+
+    item("de aanvraag;")
+    item("het gehoor;")
+    d.add_paragraph("Een toelichting onderbreekt de lijst.")
+    item("het voornemen;", 90)
+    item("de beschikking.", 90)
+    d.add_paragraph("Een nieuwe lijst:")
+    item("de zienswijze;", 91)
+    item("het besluit.", 91)
+    d.save(str(tmp_path / "lijsten.docx"))
+    _, _, pages = _parse(tmp_path / "lijsten.docx")
+    labels = [line.split(" ", 1)[0] for line in pages[0].splitlines() if line[:1].isdigit()]
+    assert labels == ["1.", "2.", "3.", "4.", "1.", "2."]
 
 
 def _encrypted(path: Path) -> Path:

@@ -8,6 +8,7 @@ an image-only PDF. Tests that run the real Tesseract skip without it, and fail u
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -199,6 +200,39 @@ def test_a_rebuild_takes_the_ocr_text_from_the_cache_and_does_not_run_tesseract(
     assert all(p.ocr for p in passages) and {p.page for p in passages} == {1, 2}
 
 
+def test_the_cache_keeps_only_the_pdfs_in_the_corpus(tmp_path, monkeypatch):
+    """After a build the OCR text of a PDF removed from the corpus is deleted (it may be case
+    material); a PDF still there keeps its entry, also one skipped half-way (page 2 fails here)."""
+    from indexer.parsers.ocr import content_key
+
+    calls = tmp_path / "calls.log"
+    bin_dir = fake_tesseract(tmp_path / "bin", f'''echo page >> "{calls}"
+cat > /dev/null
+if [ "$(wc -l < "{calls}")" -ge 4 ]; then echo "Error: kapot" >&2; exit 1; fi
+echo "Gelezen tekst over de beslistermijn van zes maanden."''')
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    if not FONT.is_file():
+        pytest.skip(f"{FONT} not installed")
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    pdfs = {name: scanned_pdf(corpus / f"{name}.pdf", [[name]] * pages) for name, pages in (("a", 1), ("b", 1), ("c", 2))}
+    keys = {name: content_key(path) for name, path in pdfs.items()}
+    cache = tmp_path / "ix" / "ocr-cache"
+    report = build([corpus], tmp_path / "ix", FakeEncoder())
+    assert [s.file for s in report.skipped] == ["c.pdf"] and "page 2" in report.skipped[0].reason
+    assert {p.stem for p in cache.glob("*.json")} == set(keys.values())
+    (cache / f".{keys['a'][:16]}.x1y2.tmp").write_text("{", encoding="utf-8")  # left by a killed build
+
+    pdfs["a"].unlink()
+    build([corpus], tmp_path / "ix", FakeEncoder())
+    assert sorted(p.name for p in cache.iterdir()) == sorted(f"{keys[n]}.json" for n in ("b", "c"))
+    assert json.loads((cache / f"{keys['c']}.json").read_text(encoding="utf-8"))["pages"].keys() == {"1"}
+
+    (cache / f"{'0' * 64}.json").write_text("{}", encoding="utf-8")  # a PDF removed while no build ran
+    assert build([corpus], tmp_path / "ix", FakeEncoder()).published is False  # nothing changed, still pruned
+    assert sorted(p.name for p in cache.iterdir()) == sorted(f"{keys[n]}.json" for n in ("b", "c"))
+
+
 def test_the_ocr_cache_folder_is_a_setting(tmp_path, monkeypatch):
     require_tesseract()
     monkeypatch.setenv("BELEIDSWIJZER_OCR_CACHE", str(tmp_path / "elders"))
@@ -255,7 +289,8 @@ def test_the_ocr_limits_are_settings(monkeypatch):
 
     monkeypatch.setenv("BELEIDSWIJZER_OCR_SECONDS", "12.5")
     monkeypatch.setenv("BELEIDSWIJZER_OCR_PAGES", "40")
-    assert (parse_limits().ocr_seconds, parse_limits().ocr_pages) == (12.5, 40)
+    monkeypatch.setenv("BELEIDSWIJZER_OCR_FILE_SECONDS", "300")
+    assert (parse_limits().ocr_seconds, parse_limits().ocr_pages, parse_limits().ocr_file_seconds) == (12.5, 40, 300)
     monkeypatch.setenv("BELEIDSWIJZER_OCR_PAGES", "0")
     with pytest.raises(SettingError, match="BELEIDSWIJZER_OCR_PAGES='0' cannot be used: set it to the scanned pages"):
         parse_limits()
@@ -323,6 +358,108 @@ def test_a_page_over_its_ocr_time_names_the_setting_and_tesseract_is_stopped(tmp
         pytest.fail(f"tesseract (pid {pid}) still runs after its time")
 
 
+def _gone(pid: int) -> bool:
+    """Whether process `pid` has ended (a zombie waiting for its reaper counts as ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    except OSError:  # no /proc: ask the kernel
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
+    return state in ("Z", "X")
+
+
+def _wait_gone(pid: int, seconds: float = 5.0) -> bool:
+    end = time.monotonic() + seconds
+    while not _gone(pid):
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_the_files_ocr_time_is_limited_and_names_its_setting(tmp_path, monkeypatch):
+    """Five pages of 2 s each do not fit in 3 s of OCR per file, though each fits in its 30 s."""
+    calls = tmp_path / "calls.log"
+    bin_dir = fake_tesseract(tmp_path / "bin", f'echo page >> "{calls}"\ncat > /dev/null\nsleep 2\necho "Gelezen."')
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    if not FONT.is_file():
+        pytest.skip(f"{FONT} not installed")
+    pdf = scanned_pdf(tmp_path / "scan.pdf", [[str(n)] for n in range(5)])
+    started = time.monotonic()
+    with ParseWorker(ParseLimits(seconds=5, ocr_seconds=30, ocr_file_seconds=3), tmp_path / "cache") as worker:
+        with pytest.raises(UnreadableDocument) as exc:
+            worker.parse(pdf, tmp_path)
+    assert time.monotonic() - started < 5 + 3  # the child's own limit, before the parent's deadline
+    assert "limit of 3 seconds per file (1 page(s) read)" in exc.value.reason
+    assert "BELEIDSWIJZER_OCR_FILE_SECONDS" in exc.value.remedy
+    assert calls.read_text().count("page") == 2  # the second page was stopped at the file's limit
+    entry = next((tmp_path / "cache").glob("*.json"))
+    assert json.loads(entry.read_text(encoding="utf-8"))["pages"] == {"1": "Gelezen."}  # kept
+
+
+def test_tesseract_is_killed_when_the_parent_deadline_passes_while_it_runs(tmp_path, monkeypatch):
+    """The parsing child hangs (stopped by the fake Tesseract, as if stuck in C code), so only the
+    parent's deadline ends the file: Tesseract, with 30 s per page of its own, must go with the child."""
+    pid_file = tmp_path / "tesseract.pid"
+    bin_dir = fake_tesseract(tmp_path / "bin", f'echo $$ > "{pid_file}"\nkill -STOP $PPID\nexec sleep 60')
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    if not FONT.is_file():
+        pytest.skip(f"{FONT} not installed")
+    pdf = scanned_pdf(tmp_path / "scan.pdf", [["a"], ["b"]])
+    started = time.monotonic()
+    with ParseWorker(ParseLimits(seconds=5, ocr_seconds=30, ocr_file_seconds=2), tmp_path / "cache") as worker:
+        with pytest.raises(UnreadableDocument) as exc:
+            worker.parse(pdf, tmp_path)
+    assert time.monotonic() - started < 20  # the deadline: 5 s per file + 2 s of OCR
+    assert "2 seconds of OCR per file" in exc.value.reason and "BELEIDSWIJZER_OCR_FILE_SECONDS" in exc.value.remedy
+    pid = int(pid_file.read_text())
+    assert _wait_gone(pid), f"tesseract (pid {pid}) still runs after the file's deadline"
+
+
+PARENT = """
+import sys
+from pathlib import Path
+from indexer.config import ParseLimits
+from indexer.sandbox import ParseWorker
+
+with ParseWorker(ParseLimits(seconds=60, ocr_seconds=60), Path(sys.argv[3])) as worker:
+    worker.parse(Path(sys.argv[1]), Path(sys.argv[2]))
+"""
+
+
+def test_a_killed_build_leaves_no_ocr_running(tmp_path):
+    """The build is killed as the app's stop button kills it (SIGKILL to the build process only):
+    its parsing child and the Tesseract it runs end too, and no further page is read."""
+    if not FONT.is_file():
+        pytest.skip(f"{FONT} not installed")
+    calls = tmp_path / "calls.log"
+    bin_dir = fake_tesseract(tmp_path / "bin", f'echo "$$ $PPID" >> "{calls}"\ncat > /dev/null\nsleep 1\necho "Gelezen."')
+    pdf = scanned_pdf(tmp_path / "scan.pdf", [[str(n)] for n in range(6)])
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "PYTHONPATH": str(REPO)}
+    build = subprocess.Popen([sys.executable, "-c", PARENT, str(pdf), str(tmp_path), str(tmp_path / "cache")],
+                             cwd=REPO, env=env)  # fmt: skip
+    try:
+        for _ in range(300):
+            if calls.exists() and calls.read_text().strip():
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the fake tesseract never started")
+    finally:
+        build.kill()
+        build.wait()
+    tesseract, child = (int(v) for v in calls.read_text().split()[:2])
+    assert _wait_gone(child), f"the parsing child (pid {child}) still runs after the build was killed"
+    assert _wait_gone(tesseract), f"tesseract (pid {tesseract}) still runs after the build was killed"
+    time.sleep(2.5)  # a child still reading would have started the next page by now
+    assert len(calls.read_text().splitlines()) == 1
+
+
 # ---------------------------------------------------------------------------------------------
 # The flag in the stores and the app
 
@@ -343,10 +480,15 @@ def test_the_embedded_store_keeps_the_flag_and_reads_a_build_from_before_ocr(tmp
     assert {p.doc_id: p.ocr for p in reader.passages()} == {"scan": True, "tekst": False}
     reader.close()
     con = sqlite3.connect(folder / PASSAGES_DB)
-    con.execute("ALTER TABLE passages DROP COLUMN ocr")  # as a build written before OCR
+    for column in ("ocr", "valid_from", "valid_until"):  # as a build written before these columns
+        con.execute(f"ALTER TABLE passages DROP COLUMN {column}")
     con.commit()
     con.close()
-    assert {p.doc_id: p.ocr for p in IndexReader.for_folder(folder).passages()} == {"scan": False, "tekst": False}
+    old = IndexReader.for_folder(folder)
+    assert {p.doc_id: p.ocr for p in old.passages()} == {"scan": False, "tekst": False}
+    assert {(p.valid_from, p.valid_until) for p in old.passages()} == {(None, None)}
+    rows, _ = old.dense_search(enc.encode_queries(["beslistermijn"])[0], 2, dt.date(2024, 1, 1))
+    assert {old.passages()[r].doc_id for r in rows} == {"scan", "tekst"}  # a search on a date still works
 
 
 def test_a_scanned_passage_opens_in_context_on_its_page_with_the_ocr_mark(tmp_path):

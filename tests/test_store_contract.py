@@ -130,11 +130,15 @@ def test_the_ocr_flag_is_the_same_in_both_stores_and_false_for_a_build_from_befo
         pg.close()
     import psycopg
 
-    with psycopg.connect(pg_dsn, autocommit=True) as con:  # as a build published before OCR
-        con.execute(f"ALTER TABLE {pgstore._schema(pg.name)}.passages DROP COLUMN ocr")
+    with psycopg.connect(pg_dsn, autocommit=True) as con:  # as a build published before these columns
+        for column in ("ocr", "valid_from", "valid_until"):
+            con.execute(f"ALTER TABLE {pgstore._schema(pg.name)}.passages DROP COLUMN {column}")
     pg = open_store(pg_dsn)
     try:
         assert {p.doc_id: p.ocr for p in pg.passages()} == {"scan": False, "tekst": False}
+        assert {(p.valid_from, p.valid_until) for p in pg.passages()} == {(None, None)}
+        rows, _ = pg.dense_search(enc.encode_queries(["beslistermijn"])[0], 2, dt.date(2024, 1, 1))
+        assert {pg.passages()[r].doc_id for r in rows} == {"scan", "tekst"}  # a search on a date still works
     finally:
         pg.close()
 

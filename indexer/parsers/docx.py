@@ -27,6 +27,10 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a compound file: an encrypted
 _HEADING_STYLE = re.compile(r"^heading\s+([1-9])$", re.IGNORECASE)
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _SKIPPED = {f"{_W}del", f"{_W}txbxContent", f"{_W}moveFrom"}  # deleted text, text boxes
+# the Symbol font's codes for the signs policy texts use (Adobe's Symbol encoding)
+_SYMBOL_FONT = {0x2D: "\u2212", 0xA3: "\u2264", 0xB3: "\u2265", 0xB1: "\u00b1", 0xB4: "\u00d7", 0xB8: "\u00f7",
+                0xB7: "\u2022", 0xB9: "\u2260", 0xBB: "\u2248", 0xAE: "\u2192", 0xAC: "\u2190", 0xA5: "\u221e",
+                0xB0: "\u00b0", 0xDE: "\u21d2"}  # fmt: skip
 _REDO = "Open it in Word, save it again as a Word document (.docx) and replace the file."
 
 
@@ -62,16 +66,18 @@ class DocxParser:
 
 
 def read_meta(path: Path, document, display_name: str) -> DocumentMeta:
-    """Metadata from the core properties (title, author as source, last modified or else created
+    """Metadata from the core properties (title, author as source, created or else last modified
     date, language), each field overridden by the sidecar `NAME.docx.yaml` if it has it. The type
-    is "werkinstructie" when the title or file name says so, else "document"."""
+    is "werkinstructie" when the title or file name says so, else "document". The date is where
+    validity starts without a sidecar, so it is the creation date (as a PDF's /CreationDate):
+    saving the file again must not move it."""
     props = document.core_properties
     fields: dict = {}
     if props.title and props.title.strip():
         fields["title"] = " ".join(props.title.split())
     if props.author and props.author.strip():
         fields["source"] = " ".join(props.author.split())
-    when = props.modified or props.created
+    when = props.created or props.modified
     if when is not None:
         fields["date"] = when.date().isoformat()
     if props.language and props.language.strip():
@@ -228,7 +234,7 @@ def _text(p) -> str:
     tracked insertions (python-docx's Paragraph.text leaves those out); not deleted text, field
     codes or text boxes (whose content Word also keeps as a fallback copy)."""
     out = []
-    for el in p.iter(f"{_W}t", f"{_W}tab", f"{_W}br", f"{_W}cr"):
+    for el in p.iter(f"{_W}t", f"{_W}tab", f"{_W}br", f"{_W}cr", f"{_W}noBreakHyphen", f"{_W}softHyphen", f"{_W}sym"):
         hidden = False
         for up in el.iterancestors():
             if up is p:
@@ -237,8 +243,32 @@ def _text(p) -> str:
                 hidden = True
                 break
         if not hidden:
-            out.append((el.text or "") if el.tag == f"{_W}t" else " ")
+            out.append(_run_text(el))
     return "".join(out)
+
+
+def _run_text(el) -> str:
+    """The text one run element stands for: w:t its text, a non-breaking hyphen "-" (as typed, so
+    a search for "A-status" finds it), an optional hyphen nothing (Word shows it only at a line
+    end), a symbol its character (w:char, hexadecimal), a tab or line break a space. A symbol
+    font's glyph (private-use code F0xx) has no character of its own: the Symbol font's signs
+    found in policy texts are translated (_SYMBOL_FONT), others left out."""
+    tag = el.tag
+    if tag == f"{_W}t":
+        return el.text or ""
+    if tag == f"{_W}noBreakHyphen":
+        return "-"
+    if tag == f"{_W}softHyphen":
+        return ""
+    if tag == f"{_W}sym":
+        try:
+            code = int(el.get(f"{_W}char", ""), 16)
+        except ValueError:
+            return ""
+        if 0xF000 <= code <= 0xF0FF:  # Word stores a symbol font's code + 0xF000
+            return _SYMBOL_FONT.get(code - 0xF000, "") if el.get(f"{_W}font", "").lower() == "symbol" else ""
+        return chr(code) if 0 < code <= 0x10FFFF else ""
+    return " "
 
 
 def _in_text_box(p) -> bool:
@@ -285,30 +315,39 @@ def _rows(table) -> list[str]:
 
 class _Numbering:
     """The number or bullet Word shows before a list paragraph: its numbering definition (the
-    paragraph's or its style's w:numPr) gives the format per level; counters run per list."""
+    paragraph's or its style's w:numPr) gives the format per level. As in Word, the counters belong
+    to the abstract definition: a list continued under another w:num of the same abstractNum goes
+    on counting, unless that w:num restarts a level (w:lvlOverride/w:startOverride) where it is
+    first used; a w:lvlOverride's own w:lvl replaces that level's format."""
 
     def __init__(self, document):
         self._formats: dict[tuple[str, int], tuple[str, str, int]] = {}  # (numId, level) -> (format, text, start)
-        self._counters: dict[str, dict[int, int]] = {}
+        self._abstract: dict[str, str] = {}  # numId -> abstractNumId
+        self._restarts: dict[str, dict[int, int]] = {}  # numId -> level -> startOverride, until first used
+        self._counters: dict[str, dict[int, int]] = {}  # abstractNumId -> level -> last number
         try:
             numbering = document.part.numbering_part.element
         except (KeyError, NotImplementedError, AttributeError):  # no numbering part: no lists
             return
         abstract = {a.get(f"{_W}abstractNumId"): a for a in numbering.iter(f"{_W}abstractNum")}
         for num in numbering.iter(f"{_W}num"):
+            num_id = num.get(f"{_W}numId")
             ref = num.find(f"{_W}abstractNumId")
-            definition = abstract.get(ref.get(f"{_W}val")) if ref is not None else None
+            abstract_id = ref.get(f"{_W}val") if ref is not None else None
+            definition = abstract.get(abstract_id)
             if definition is None:
                 continue
+            self._abstract[num_id] = abstract_id
             for lvl in definition.iter(f"{_W}lvl"):
-                fmt = lvl.find(f"{_W}numFmt")
-                text = lvl.find(f"{_W}lvlText")
-                start = lvl.find(f"{_W}start")
-                self._formats[(num.get(f"{_W}numId"), int(lvl.get(f"{_W}ilvl", "0")))] = (
-                    fmt.get(f"{_W}val") if fmt is not None else "decimal",
-                    text.get(f"{_W}val") if text is not None else "",
-                    int(start.get(f"{_W}val")) if start is not None else 1,
-                )
+                self._formats[(num_id, int(lvl.get(f"{_W}ilvl", "0")))] = _level_format(lvl)
+            for override in num.iter(f"{_W}lvlOverride"):
+                level = int(override.get(f"{_W}ilvl", "0"))
+                lvl = override.find(f"{_W}lvl")
+                if lvl is not None:
+                    self._formats[(num_id, level)] = _level_format(lvl)
+                start = override.find(f"{_W}startOverride")
+                if start is not None:
+                    self._restarts.setdefault(num_id, {})[level] = int(start.get(f"{_W}val", "1"))
 
     def label(self, paragraph) -> str | None:
         """The item's label ("3.", "b)", "•"; "" for a list without visible label), or None
@@ -317,7 +356,10 @@ class _Numbering:
         if num_id is None or num_id == "0":
             return None
         fmt, text, start = self._formats.get((num_id, level), ("bullet", "•", 1))
-        counters = self._counters.setdefault(num_id, {})
+        counters = self._counters.setdefault(self._abstract.get(num_id, f"num {num_id}"), {})
+        restart = self._restarts.get(num_id, {}).pop(level, None)
+        if restart is not None:
+            counters[level] = restart - 1
         counters[level] = counters.get(level, start - 1) + 1
         for deeper in [lv for lv in counters if lv > level]:
             del counters[deeper]  # a new item restarts its sub-lists
@@ -332,6 +374,18 @@ class _Numbering:
             return _format(counters.get(lv, 1), lv_fmt)
 
         return re.sub(r"%([1-9])", number, text).strip()
+
+
+def _level_format(lvl) -> tuple[str, str, int]:
+    """(number format, label text, start) of a w:lvl."""
+    fmt = lvl.find(f"{_W}numFmt")
+    text = lvl.find(f"{_W}lvlText")
+    start = lvl.find(f"{_W}start")
+    return (
+        fmt.get(f"{_W}val") if fmt is not None else "decimal",
+        text.get(f"{_W}val") if text is not None else "",
+        int(start.get(f"{_W}val")) if start is not None else 1,
+    )
 
 
 def _num_pr(paragraph) -> tuple[str | None, int]:

@@ -1,7 +1,8 @@
 """OCR of scanned PDF pages: pdfium renders a page to a grey image, the `tesseract` program reads it.
 
 Tesseract runs as a child of the parsing process (indexer.sandbox), so the memory limit of that
-process applies to it too; the time per page is limited here (`Ocr.page_seconds`). What it reads
+process applies to it too, and it ends with that process (indexer.lifeline). The time per page
+(`Ocr.page_seconds`) and for all pages of a file (`Ocr.file_seconds`) is limited here. What it reads
 is cached by the PDF's content hash (sha256 of its bytes): a rebuild that parses the file again
 (a new parser version, another model, a changed sidecar) takes the text from the cache instead
 of running OCR again. A cache entry is one JSON file, replaced atomically after every page, so a
@@ -14,12 +15,16 @@ import json
 import logging
 import math
 import os
+import re
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from indexer import lifeline
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +55,10 @@ class OcrFailed(Exception):
         super().__init__(f"{reason} {remedy}")
 
 
+class OcrTimeout(OcrFailed):
+    """Tesseract took longer than the time it was given for a page."""
+
+
 @dataclass
 class Ocr:
     """How scanned pages are read.
@@ -57,12 +66,17 @@ class Ocr:
     `cache_dir`: where read pages are kept by the PDF's hash (None: no cache). `page_seconds`:
     the time Tesseract may take for one page (BELEIDSWIJZER_OCR_SECONDS). `announce`: told how
     many pages are about to be read, before the first (the sandbox extends the file's time limit).
+    `file_seconds`: the time OCR may take for all pages of one file (BELEIDSWIJZER_OCR_FILE_SECONDS;
+    None: no limit), so that many slow pages cannot hold the build for hours. `wanted`: asked
+    before each page; False stops the reading (the build that asked for it has ended).
     A page without any image is blank to OCR: it is not read."""
 
     cache_dir: Path | None = None
     page_seconds: float = 60.0
     announce: Callable[[int], None] | None = None
     max_pages: int | None = None  # BELEIDSWIJZER_OCR_PAGES: scanned pages one file may have (None: no limit)
+    file_seconds: float | None = None
+    wanted: Callable[[], bool] | None = None
 
     def read(self, path: Path, numbers: list[int]) -> dict[int, str]:
         """The text of pages `numbers` (1-based) of the PDF at `path`, from the cache or read now.
@@ -72,7 +86,7 @@ class Ocr:
         if not numbers:
             return {}
         data = Path(path).read_bytes()
-        sha = hashlib.sha256(data).hexdigest()
+        sha = hashlib.sha256(data).hexdigest()  # as content_key
         cached = self._load(sha)
         missing = [n for n in numbers if n not in cached]
         if missing:
@@ -98,12 +112,31 @@ class Ocr:
                     check_tesseract()
                     if self.announce is not None:
                         self.announce(len(scans))
-                for n in scans:
-                    cached[n] = read_image(render_page(pdf, n), self.page_seconds, n)
+                started = time.monotonic()
+                for done, n in enumerate(scans):
+                    if self.wanted is not None and not self.wanted():
+                        raise OcrFailed("the build that asked for it has stopped.", "Build again.")
+                    left = math.inf if self.file_seconds is None else self.file_seconds - (time.monotonic() - started)
+                    if left <= 0:
+                        raise self._over_file_time(done, len(scans))
+                    try:
+                        cached[n] = read_image(render_page(pdf, n), min(self.page_seconds, left), n)
+                    except OcrTimeout:
+                        if left < self.page_seconds:  # the file's time ran out, not the page's
+                            raise self._over_file_time(done, len(scans)) from None
+                        raise
                     self._save(sha, cached)
             finally:
                 pdf.close()
         return {n: cached[n] for n in numbers}
+
+    def _over_file_time(self, done: int, scans: int) -> OcrFailed:
+        return OcrFailed(
+            f"OCR of its {scans} scanned page(s) took longer than the limit of {self.file_seconds:g} seconds "
+            f"per file ({done} page(s) read).",
+            "If the file is genuine, raise BELEIDSWIJZER_OCR_FILE_SECONDS and build again "
+            "(pages read so far are kept).",
+        )
 
     def _entry(self, sha: str) -> Path | None:
         return None if self.cache_dir is None else Path(self.cache_dir) / f"{sha}.json"
@@ -140,6 +173,42 @@ class Ocr:
         except OSError as exc:  # no cache is slower, not wrong
             log.warning("OCR cache %s cannot be written (%s); the next build reads these pages again",
                         entry.parent, exc)  # fmt: skip
+
+
+def content_key(path: Path) -> str:
+    """The key of a PDF's cache entry: the sha256 of its bytes."""
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+_ENTRY = re.compile(r"^([0-9a-f]{64})\.json$|^\.([0-9a-f]{16})\..*\.tmp$")
+
+
+def prune_cache(cache_dir: Path, keep: set[str]) -> int:
+    """Delete the cache entries (and temporary files left by a killed build) of PDFs whose
+    content key is not in `keep`: OCR text of a file no longer in the corpus is not kept, and
+    the cache does not grow without end. Returns how many were deleted."""
+    prefixes = {k[:16] for k in keep}
+    removed = 0
+    try:
+        names = os.listdir(cache_dir)
+    except FileNotFoundError:
+        return 0
+    except OSError as exc:
+        log.warning("OCR cache %s cannot be read to remove old entries (%s)", cache_dir, exc)
+        return 0
+    for name in names:
+        m = _ENTRY.match(name)
+        if m is None or (m.group(1) in keep if m.group(1) else m.group(2) in prefixes):
+            continue
+        try:
+            os.unlink(Path(cache_dir) / name)
+            removed += 1
+        except FileNotFoundError:
+            pass
+        except OSError as exc:  # the build stands; the entry is tried again next time
+            log.warning("OCR cache entry %s cannot be removed (%s); remove it by hand", name, exc)
+    return removed
 
 
 def check_tesseract() -> None:
@@ -183,12 +252,12 @@ def read_image(image: bytes, seconds: float, number: int) -> str:
     try:
         done = subprocess.run(
             [TESSERACT, "stdin", "stdout", "-l", LANGUAGE, "--dpi", str(DPI)],
-            input=image, capture_output=True, timeout=seconds, env=env,
-        )  # fmt: skip
+            input=image, capture_output=True, timeout=seconds, env=env, preexec_fn=lifeline.child_setup(),
+        )  # fmt: skip; preexec_fn: Tesseract ends with this process, also when it is killed
     except FileNotFoundError:
         raise OcrUnavailable("Tesseract, the program that reads scanned pages (OCR), is not installed.") from None
     except subprocess.TimeoutExpired:
-        raise OcrFailed(
+        raise OcrTimeout(
             f"OCR of page {number} took longer than the limit of {seconds:g} seconds per page.",
             "If the scan is genuine, raise BELEIDSWIJZER_OCR_SECONDS and build again (pages read so far are kept).",
         ) from None
