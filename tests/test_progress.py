@@ -1,0 +1,117 @@
+"""The estimated time left of a build stage (indexer/progress.py) on a fake clock: the rate is
+passages done over the seconds since the stage began, no estimate in its first seconds or
+batches, and the time said rounded as a person reads it."""
+from __future__ import annotations
+
+import pytest
+
+from indexer.progress import MIN_SECONDS, MIN_UPDATES, StageEta, count_text, duration, embed_text, rounded
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def test_the_estimate_is_what_is_left_at_the_rate_measured_since_the_stage_began(clock):
+    eta = StageEta(clock)
+    assert eta.update(0, 2400) is None  # the stage begins
+    for done in (8, 16, 24, 32):
+        clock.now += 1.0
+        eta.update(done, 2400)
+    clock.now += 1.0
+    # 40 passages in 5 s: 8/s, so the other 2360 take 295 s
+    assert eta.update(40, 2400) == pytest.approx(295.0)
+
+
+def test_the_rate_counts_from_where_the_stage_began_not_from_zero(clock):
+    eta = StageEta(clock)
+    eta.update(100, 400)  # e.g. a reader that joins a stage already under way
+    for done in (110, 120, 130, 140):
+        clock.now += 1.0
+        eta.update(done, 400)
+    assert eta.update(140, 400) == pytest.approx(260 / 10)  # 40 in 4 s
+
+
+def test_no_estimate_in_the_first_seconds_however_many_batches(clock):
+    eta = StageEta(clock)
+    eta.update(0, 1000)
+    for done in range(10, 60, 10):  # five batches in 2.5 s
+        clock.now += 0.5
+        assert eta.update(done, 1000) is None
+    assert clock.now - 100.0 < MIN_SECONDS
+    clock.now = 100.0 + MIN_SECONDS
+    assert eta.update(60, 1000) == pytest.approx(940 * MIN_SECONDS / 60)
+
+
+def test_no_estimate_before_a_few_batches_however_long_they_take(clock):
+    eta = StageEta(clock)
+    eta.update(0, 1000)
+    for i in range(1, MIN_UPDATES):
+        clock.now += 10.0
+        assert eta.update(32 * i, 1000) is None
+    clock.now += 10.0
+    repeat = eta.update(32 * (MIN_UPDATES - 1), 1000)  # the same count again is not a batch done
+    assert repeat is None
+    assert eta.update(32 * MIN_UPDATES, 1000) is not None
+
+
+def test_no_estimate_when_nothing_is_left_or_nothing_was_done(clock):
+    eta = StageEta(clock)
+    eta.update(0, 10)
+    clock.now += 60.0
+    assert eta.update(0, 10) is None
+    for done in (3, 6, 9):
+        clock.now += 2.0
+        eta.update(done, 10)
+    assert eta.update(10, 10) is None
+
+
+def test_a_count_going_back_starts_a_new_measurement(clock):
+    eta = StageEta(clock)
+    eta.update(0, 100)
+    for done in (10, 20, 30, 40):
+        clock.now += 10.0  # slow: 1 passage/s
+        eta.update(done, 100)
+    assert eta.update(40, 100) == pytest.approx(60.0)
+    eta.update(0, 50)  # the next build's embed stage
+    for done in (10, 20, 30):
+        clock.now += 1.0  # fast: 10 passages/s
+        eta.update(done, 50)
+    assert eta.update(30, 50) == pytest.approx(2.0)  # not mixed with the first run's rate
+
+
+@pytest.mark.parametrize(
+    ("seconds", "expected"),
+    [(0.2, 5), (5.0, 5), (41.0, 45), (59.9, 60), (60.0, 60), (99.0, 100), (100.0, 100), (599.0, 600), (601.0, 660),
+     (3599.0, 3600), (3601.0, 3900)],
+)
+def test_rounded_up_to_a_step_that_fits_the_size(seconds, expected):
+    assert rounded(seconds) == expected
+
+
+@pytest.mark.parametrize(
+    ("seconds", "expected"),
+    [(41.0, "45 s"), (60.0, "1 min"), (99.5, "1 min 40 s"), (125.0, "2 min 10 s"), (1234.0, "21 min"),
+     (3600.0, "1 h"), (7444.0, "2 h 5 min")],
+)
+def test_duration_leaves_out_the_zero_parts(seconds, expected):
+    assert duration(seconds) == expected
+
+
+def test_duration_in_other_unit_words():
+    assert duration(7444.0, ("u", "min", "s")) == "2 u 5 min"
+
+
+def test_embed_text_with_and_without_an_estimate():
+    assert embed_text(312, 2400, 99.5) == "312/2,400 passages · about 1 min 40 s left"
+    assert embed_text(8, 2400, None) == "8/2,400 passages"
+    assert count_text(1234, 12345, ".") == "1.234/12.345"
