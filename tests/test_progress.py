@@ -115,3 +115,63 @@ def test_embed_text_with_and_without_an_estimate():
     assert embed_text(312, 2400, 99.5) == "312/2,400 passages · about 1 min 40 s left"
     assert embed_text(8, 2400, None) == "8/2,400 passages"
     assert count_text(1234, 12345, ".") == "1.234/12.345"
+
+
+def test_the_cli_embed_bar_shows_the_estimate_once_known(clock, capsys):
+    from indexer.__main__ import _progress_printer
+
+    progress = _progress_printer(clock)
+    progress("embed", 0, 2400, "")
+    progress("embed", 8, 2400, "")
+    assert "8/2,400 passages" in capsys.readouterr().err.splitlines()[-1].split("\r")[-1]
+    for done in (16, 24, 32, 40):
+        clock.now += 1.0
+        progress("embed", done, 2400, "")
+    shown = capsys.readouterr().err.split("\r")[-1]
+    assert "Embedding passages" in shown and shown.rstrip().endswith("| 40/2,400 passages · about 4 min left")  # 2360 at 10/s
+
+
+class FakeBar:
+    """Stands in for st.progress: keeps what it was last told."""
+
+    def __init__(self) -> None:
+        self.value, self.text, self.calls = 0.0, "", 0
+
+    def progress(self, value: float, text: str = "") -> None:
+        self.value, self.text, self.calls = value, text, self.calls + 1
+
+
+@pytest.mark.parametrize(
+    ("language", "before", "after"),
+    [("nl", "Passages inbedden (40/2.400)", "Passages inbedden: 1.240/2.400 · nog ongeveer 1 min 40 s"),
+     ("en", "Embedding passages (40/2,400)", "Embedding passages: 1,240/2,400 · about 1 min 40 s left")],
+)
+def test_the_app_bar_shows_the_estimate_once_known_in_the_sessions_language(clock, monkeypatch, language, before, after):
+    from ui import i18n
+    from ui.index_guard import progress_callback
+
+    monkeypatch.setattr(i18n, "lang", lambda: language)
+    bar = FakeBar()
+    progress = progress_callback(bar, clock)
+    progress("embed", 0, 2400, "")
+    for done in (8, 16, 24, 32, 40):  # a batch every 0.5 s: too early for an estimate
+        clock.now += 0.5
+        progress("embed", done, 2400, "")
+    assert bar.text == before
+    clock.now += 97.5  # 1240 in 100 s: the other 1160 take 94 s at that rate, said as 100 s
+    progress("embed", 1240, 2400, "")
+    assert bar.text == after
+    assert bar.value == pytest.approx(0.15 + 0.78 * 1240 / 2400)
+
+
+def test_the_app_bar_is_redrawn_at_most_ten_times_a_second_but_every_step_counts(clock):
+    from ui.index_guard import progress_callback
+
+    bar = FakeBar()
+    progress = progress_callback(bar, clock)
+    for done in range(0, 100, 10):  # ten batches in the same instant
+        progress("embed", done, 1000, "")
+    assert bar.calls == 1
+    clock.now += 4.0
+    progress("embed", 100, 1000, "")  # the skipped batches counted: an estimate now
+    assert bar.calls == 2 and "nog ongeveer" in bar.text
