@@ -159,7 +159,7 @@ def length_sorting(encoder, texts: list[str]) -> dict | None:
     """Embedding in length-sorted batches (what the encoder does) against file order."""
     from bench.encoding import BATCH, batch_encoder
 
-    run = batch_encoder(encoder)
+    run, close = batch_encoder(encoder)
 
     def in_batches(order: list[int]) -> float:
         t = time.perf_counter()
@@ -168,6 +168,9 @@ def length_sorting(encoder, texts: list[str]) -> dict | None:
         return time.perf_counter() - t
 
     file_order = list(range(len(texts)))
-    sorted_s = in_batches(sorted(file_order, key=lambda i: len(texts[i]), reverse=True))
-    unsorted_s = in_batches(file_order)
+    try:
+        sorted_s = in_batches(sorted(file_order, key=lambda i: len(texts[i]), reverse=True))
+        unsorted_s = in_batches(file_order)
+    finally:
+        close()
     return {"passages": len(texts), "sorted_s": sorted_s, "file_order_s": unsorted_s, "speedup": unsorted_s / sorted_s}
