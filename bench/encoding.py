@@ -99,9 +99,11 @@ def previous_build_path(enc) -> Callable[[list[str]], np.ndarray]:
     return lambda batch: enc._run(session, [enc._passage_prefix + t for t in batch])
 
 
-def compare(encs: dict, info: dict, index_dir: Path, questions, passage_texts: list[str], log, eval_questions=None) -> dict:
-    """Latency over `questions`, passages/s over `passage_texts`, recall over `eval_questions`
-    (skipped when None), for the encoders of `encoders()` (the shipped one first)."""
+def compare(encs: dict, info: dict, index_dir: Path, questions, passage_texts: list[str], log, eval_questions=None,
+            passes: int = 1) -> dict:
+    """Latency over `questions`, passages/s over `passage_texts` (the median of `passes` passes),
+    recall over `eval_questions` (skipped when None), for the encoders of `encoders()` (the
+    shipped one first)."""
     from retrieval.evaluate import evaluate
     from retrieval.retriever import Retriever
 
@@ -126,7 +128,7 @@ def compare(encs: dict, info: dict, index_dir: Path, questions, passage_texts: l
     base_med = rows[names[0]]["query"]["median_ms"]
     for name in names:
         rows[name]["query_speedup"] = base_med / rows[name]["query"]["median_ms"]
-    log(f"encoders: passages/s, {len(passage_texts)} passages")
+    log(f"encoders: passages/s, {len(passage_texts)} passages, {passes} pass(es)")
     from indexer.encoders import ort
 
     order = sorted(range(len(passage_texts)), key=lambda i: len(passage_texts[i]), reverse=True)
@@ -140,26 +142,31 @@ def compare(encs: dict, info: dict, index_dir: Path, questions, passage_texts: l
         previous = f"onnxruntime fp32, {PREVIOUS} (one session on {ort.BUILD_THREADS} threads, batches of {BATCH})"
         run[previous] = previous_build_path(encs[names[0]])
     runs = list(run)
-    spent = {n: 0.0 for n in runs}
+    spent = {n: [0.0] * passes for n in runs}
     vectors: dict[str, list[np.ndarray]] = {n: [] for n in runs}
-    for b, batch in enumerate(batches):
-        for name in runs[b % len(runs):] + runs[: b % len(runs)]:
-            t = time.perf_counter()
-            v = run[name](batch)
-            spent[name] += time.perf_counter() - t
-            vectors[name].append(v)
+    for p in range(passes):
+        for b, batch in enumerate(batches):
+            turn = p * len(batches) + b
+            for name in runs[turn % len(runs):] + runs[: turn % len(runs)]:
+                t = time.perf_counter()
+                v = run[name](batch)
+                spent[name][p] += time.perf_counter() - t
+                if p == 0:
+                    vectors[name].append(v)
     for close in closers:
         close()
     del run
     out = {n: np.vstack(v) for n, v in vectors.items()}
     for name in names:
-        rows[name]["passages_per_s"] = len(passage_texts) / spent[name]
+        rows[name]["passages_per_s"] = len(passage_texts) / statistics.median(spent[name])
+        rows[name]["passages_per_s_passes"] = [len(passage_texts) / s for s in spent[name]]
         rows[name]["passage_cos_min"] = float((out[name] * out[names[0]]).sum(axis=1).min())
     prev = None
     if previous:
-        prev = {"name": previous, "passages_per_s": len(passage_texts) / spent[previous],
-                "shipped_speedup": spent[previous] / spent[names[0]],
-                "max_abs_diff": float(np.abs(out[previous] - out[names[0]]).max())}  # fmt: skip
+        prev = {"name": previous, "passages_per_s": len(passage_texts) / statistics.median(spent[previous]),
+                "passages_per_s_passes": [len(passage_texts) / s for s in spent[previous]],
+                "shipped_speedup": statistics.median(a / b for a, b in zip(spent[previous], spent[names[0]])),
+                "max_abs_diff": float(np.abs(out[previous] - out[names[0]]).max()), "passes": passes}  # fmt: skip
     if eval_questions:
         for name in names:
             log(f"encoders: evaluation set with {name}")
