@@ -279,8 +279,8 @@ def _encoders_section(res: dict) -> list[str]:
         L += ["", f"The shipped model on its {prev['name'].split(', ', 1)[1]}, interleaved with the rows above "
               f"(medians of {prev.get('passes', 1)} passes): {prev['passages_per_s']:.1f} passages/s; the shipped path is "
               f"**{prev['shipped_speedup']:.2f}x** it (the median of the passes' ratios), with vectors "
-              f"differing by at most {prev['max_abs_diff']:.1e} per component. Small batches cost less CPU per passage (a batch of 32 "
-              "passages of ~300 tokens holds attention scores of tens of MB per layer), and one single-thread session per "
+              f"differing by at most {prev['max_abs_diff']:.1e} per component. Small batches cost less CPU per passage (32 passages of "
+              "~300 tokens hold ~125 MB of attention scores per layer), and one single-thread session per "
               "core never waits for the other core between operators, as a two-thread session does."]
     L.append("")
     return L

@@ -34,8 +34,8 @@ from indexer.encoders.st import (
 )
 
 REQUIRED_FILES = ("config.json", "tokenizer.json", ONNX_FILE, EMBEDDINGS_FILE)
-# passages per run: small length-sorted batches cost the least CPU per passage (a batch of 32
-# holds attention scores of tens of MB; measured in BENCHMARKS.md); the vectors do not depend on it
+# passages per run: small length-sorted batches cost the least CPU per passage (32 passages of
+# ~300 tokens hold ~125 MB of attention scores per layer); the vectors do not depend on it
 PASSAGE_BATCH = 4
 
 
