@@ -219,7 +219,7 @@ def _ingest_section(res: dict) -> list[str]:
           "an incremental build copies their vectors from the previous build."]
     ls = res.get("length_sort")
     if ls:
-        L += ["", f"Length-sorted chunks of 32 (as the encoder orders a build's passages) against file order, each chunk encoded as the build does, {ls['passages']} passages: "
+        L += ["", f"Length-sorted chunks of 32 (as the encoder orders a build's passages) against file order, each chunk encoded as the build does, {ls['passages']} passages, the mean of two runs each after a warm-up: "
               f"{ls['sorted_s']:.1f} s against {ls['file_order_s']:.1f} s, **{ls['speedup']:.2f}x**."]
     L.append("")
     return L
