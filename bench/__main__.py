@@ -122,7 +122,8 @@ def run(mode: str, work: Path) -> dict:
         ptexts = ptexts[: plan.encode_passages] if plan.encode_passages else ptexts
         encs, info = encoding.encoders(encoder, cache_root() / "bench-onnx" if plan.int8 else None, log)
         res["encoders"] = encoding.compare(encs, info, index_real, questions, ptexts, log,
-                                           eval_questions=all_questions if plan.mode == "full" else None)  # fmt: skip
+                                           eval_questions=all_questions if plan.mode == "full" else None,
+                                           passes=plan.encode_passes)  # fmt: skip
         alternatives = {k: v for k, v in encs.items() if v is not encoder}  # the same index, another query encoder
 
     Q = encoder.encode_queries([q.question for q in all_questions])

@@ -59,6 +59,7 @@ class Plan:
     extra_questions: int = 30  # questions for the validity-date case and the profile
     concurrency_questions: int = 40
     encode_passages: int = 0  # passages for the encoder comparison (0 = all real passages)
+    encode_passes: int = 3  # passes over them (passages/s: the median pass)
     pdf_min_pages: int = 200
     int8: bool = True  # also measure the rejected int8 encoder (quantised once into the cache)
 
@@ -70,11 +71,12 @@ PLANS = {
                  concurrency_questions=30),
     "quick": Plan("quick", "e5-small", build_reps=1, rebuild_reps=2, query_passes=1, questions=15,
                   sizes=[1_000, 10_000], e2e_sizes=[10_000], hnsw_max=10_000, old_ivf_max=10_000,
-                  rss_size=10_000, extra_questions=5, concurrency_questions=8, encode_passages=32, int8=False),
+                  rss_size=10_000, extra_questions=5, concurrency_questions=8, encode_passages=32, encode_passes=1,
+                  int8=False),
     "smoke": Plan("smoke", "fake", build_reps=1, rebuild_reps=1, query_passes=1, questions=20,
                   sizes=[1_000, 5_000], e2e_sizes=[2_000], hnsw_max=5_000, old_ivf_max=5_000,
                   rss_size=2_000, threads=[1, 2], extra_questions=10, concurrency_questions=10,
-                  encode_passages=32, pdf_min_pages=24, int8=False),
+                  encode_passages=32, encode_passes=1, pdf_min_pages=24, int8=False),
 }  # fmt: skip
 
 

@@ -3,14 +3,17 @@ torch (sentence-transformers on the same model folder), in one run; in the full 
 rejected int8 candidate (encoder.onnx quantised with onnxruntime's quantize_dynamic, cached).
 
 Query latency is measured one question at a time with the encoders' order rotated per question
-(fair under load); passages/s in length-sorted batches of 32, batches interleaved, each encoder
-with its build thread count (the ONNX build session is created once, outside the timing);
-recall on the evaluation set with each encoder for the questions, over the same index."""
+(fair under load); passages/s in length-sorted chunks of 32, chunks interleaved, each encoder
+encoding a chunk as its build does (the ONNX build sessions are created once, outside the
+timing), and the shipped model also on the previous build setting (one session on the build's
+threads, batches of 32), to give the ratio of the two in the same run; recall on the evaluation
+set with each encoder for the questions, over the same index."""
 from __future__ import annotations
 
 import statistics
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -20,6 +23,7 @@ BATCH = 32
 SHIPPED = "as shipped"  # in the shipped row's name
 TORCH = "torch"  # the name of the baseline row starts with it
 INT8 = "int8"  # in the rejected candidate's name
+PREVIOUS = "previous build setting"  # in the name of the shipped model's former passage path
 
 WHY_NOT_ST_BACKENDS = (
     "sentence-transformers' own ONNX / OpenVINO backends need optimum-onnx (0.1.0 pins transformers<4.58) or "
@@ -75,19 +79,31 @@ def encoders(shipped, int8_cache: Path | None, log) -> tuple[dict, dict]:
     return out, info
 
 
-def batch_encoder(enc):
-    """One passage batch encoded as the encoder's build does it."""
+def batch_encoder(enc) -> tuple[Callable[[list[str]], np.ndarray], Callable[[], None]]:
+    """A chunk of passages encoded as the encoder's build does it (the ONNX encoder's sessions
+    made once, here), and what releases them."""
     from indexer.encoders import ort
 
     if isinstance(enc, ort.OrtE5Encoder):
-        session = enc.load()._session(ort.BUILD_THREADS)
-        return lambda batch: enc._run(session, [enc._passage_prefix + t for t in batch])
-    return enc.encode_passages
+        pool = enc.load().passage_pool()
+        return pool.encode, pool.close
+    return enc.encode_passages, lambda: None
 
 
-def compare(encs: dict, info: dict, index_dir: Path, questions, passage_texts: list[str], log, eval_questions=None) -> dict:
-    """Latency over `questions`, passages/s over `passage_texts`, recall over `eval_questions`
-    (skipped when None), for the encoders of `encoders()` (the shipped one first)."""
+def previous_build_path(enc) -> Callable[[list[str]], np.ndarray]:
+    """A chunk of passages as the ONNX encoder's build ran them before its passage pool: one
+    session on BUILD_THREADS threads, the chunk as one batch (of BATCH)."""
+    from indexer.encoders import ort
+
+    session = enc.load()._session(ort.BUILD_THREADS)
+    return lambda batch: enc._run(session, [enc._passage_prefix + t for t in batch])
+
+
+def compare(encs: dict, info: dict, index_dir: Path, questions, passage_texts: list[str], log, eval_questions=None,
+            passes: int = 1) -> dict:
+    """Latency over `questions`, passages/s over `passage_texts` (the median of `passes` passes),
+    recall over `eval_questions` (skipped when None), for the encoders of `encoders()` (the
+    shipped one first)."""
     from retrieval.evaluate import evaluate
     from retrieval.retriever import Retriever
 
@@ -112,23 +128,45 @@ def compare(encs: dict, info: dict, index_dir: Path, questions, passage_texts: l
     base_med = rows[names[0]]["query"]["median_ms"]
     for name in names:
         rows[name]["query_speedup"] = base_med / rows[name]["query"]["median_ms"]
-    log(f"encoders: passages/s, {len(passage_texts)} passages")
+    log(f"encoders: passages/s, {len(passage_texts)} passages, {passes} pass(es)")
+    from indexer.encoders import ort
+
     order = sorted(range(len(passage_texts)), key=lambda i: len(passage_texts[i]), reverse=True)
     batches = [[passage_texts[i] for i in order[s : s + BATCH]] for s in range(0, len(order), BATCH)]
-    run = {n: batch_encoder(encs[n]) for n in names}
-    spent = {n: 0.0 for n in names}
-    first: dict[str, np.ndarray] = {}
-    for b, batch in enumerate(batches):
-        for name in names[b % len(names):] + names[: b % len(names)]:
-            t = time.perf_counter()
-            v = run[name](batch)
-            spent[name] += time.perf_counter() - t
-            if b == 0:
-                first[name] = v
+    run, closers = {}, []
+    for n in names:
+        run[n], close = batch_encoder(encs[n])
+        closers.append(close)
+    previous = None
+    if isinstance(encs[names[0]], ort.OrtE5Encoder):
+        previous = f"onnxruntime fp32, {PREVIOUS} (one session on {ort.BUILD_THREADS} threads, batches of {BATCH})"
+        run[previous] = previous_build_path(encs[names[0]])
+    runs = list(run)
+    spent = {n: [0.0] * passes for n in runs}
+    vectors: dict[str, list[np.ndarray]] = {n: [] for n in runs}
+    for p in range(passes):
+        for b, batch in enumerate(batches):
+            turn = p * len(batches) + b
+            for name in runs[turn % len(runs):] + runs[: turn % len(runs)]:
+                t = time.perf_counter()
+                v = run[name](batch)
+                spent[name][p] += time.perf_counter() - t
+                if p == 0:
+                    vectors[name].append(v)
+    for close in closers:
+        close()
     del run
+    out = {n: np.vstack(v) for n, v in vectors.items()}
     for name in names:
-        rows[name]["passages_per_s"] = len(passage_texts) / spent[name]
-        rows[name]["passage_cos_min"] = float((first[name] * first[names[0]]).sum(axis=1).min())
+        rows[name]["passages_per_s"] = len(passage_texts) / statistics.median(spent[name])
+        rows[name]["passages_per_s_passes"] = [len(passage_texts) / s for s in spent[name]]
+        rows[name]["passage_cos_min"] = float((out[name] * out[names[0]]).sum(axis=1).min())
+    prev = None
+    if previous:
+        prev = {"name": previous, "passages_per_s": len(passage_texts) / statistics.median(spent[previous]),
+                "passages_per_s_passes": [len(passage_texts) / s for s in spent[previous]],
+                "shipped_speedup": statistics.median(a / b for a, b in zip(spent[previous], spent[names[0]])),
+                "max_abs_diff": float(np.abs(out[previous] - out[names[0]]).max()), "passes": passes}  # fmt: skip
     if eval_questions:
         for name in names:
             log(f"encoders: evaluation set with {name}")
@@ -137,4 +175,4 @@ def compare(encs: dict, info: dict, index_dir: Path, questions, passage_texts: l
                                   "abstention_recall", "in_scope_answerable")} for m in ("hybrid", "dense")}  # fmt: skip
             rows[name]["eval_hybrid_ms_median"] = statistics.median(r["seconds"] * 1000 for r in rep["rows"] if r["mode"] == "hybrid")
     return {**info, "questions": len(texts), "passages": len(passage_texts), "encoders": rows,
-            "eval_questions": len(eval_questions or [])}
+            "previous_build_setting": prev, "eval_questions": len(eval_questions or [])}

@@ -8,7 +8,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
+from typing import Callable
 
 from indexer.config import DEFAULT_CORPUS, default_index_dir
 
@@ -30,13 +32,17 @@ and --json then writes the report as the last line (one line of JSON).
 """
 
 
-def _progress_printer():
-    """A tqdm bar per stage on stderr (parse, embed)."""
+def _progress_printer(clock: Callable[[], float] = time.monotonic):
+    """A tqdm bar per stage on stderr (parse, embed); the embed bar says how many passages are
+    done and, once it is known, about how long the rest takes (indexer.progress)."""
     from tqdm import tqdm
+
+    from indexer.progress import StageEta, embed_text
 
     bars: dict[str, tqdm] = {}
     labels = {"parse": "Parsing documents", "embed": "Embedding passages", "write": "Writing index",
               "publish": "Publishing to PostgreSQL"}
+    eta = StageEta(clock)
 
     def progress(stage: str, done: int, total: int, detail: str) -> None:
         bar = bars.get(stage)
@@ -44,7 +50,13 @@ def _progress_printer():
             bar = bars[stage] = tqdm(total=total, desc=labels.get(stage, stage), unit="", file=sys.stderr, leave=True)
         bar.total = total
         bar.n = done
-        bar.set_postfix_str(detail[:40], refresh=False)
+        if stage == "embed":
+            # tqdm's own rate and time left would count from the bar's creation, model loading
+            # included: the embed bar shows indexer.progress's instead
+            text = embed_text(done, total, eta.update(done, total))
+            bar.bar_format = "{desc}: {percentage:3.0f}%|{bar}| " + text.replace("{", "{{").replace("}", "}}")
+        else:
+            bar.set_postfix_str(detail[:40], refresh=False)
         bar.refresh()
         if done >= total:
             bar.close()

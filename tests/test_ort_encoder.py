@@ -355,3 +355,84 @@ def test_provisioning_waits_for_another_process_and_clears_leftovers(tmp_path, m
     done["flag"] = False
     ep.provision_e5(tmp_path)
     assert calls == ["convert", "export"] and not leftover.exists()
+
+
+def test_passages_shared_out_over_single_thread_sessions_keep_their_order(fake_folder: Path, monkeypatch) -> None:
+    from indexer.encoders import ort
+
+    monkeypatch.setattr(ort, "PASSAGE_BATCH", 1)
+    monkeypatch.setattr(ort, "BUILD_THREADS", 2)
+    enc = OrtE5Encoder(fake_folder)
+    threads_asked: list[int] = []
+    session = enc._session
+    monkeypatch.setattr(enc, "_session", lambda n: threads_asked.append(n) or session(n))
+    ran_on: set[str] = set()
+    run = enc._run
+    monkeypatch.setattr(enc, "_run", lambda s, t: ran_on.add(threading.current_thread().name) or run(s, t))
+    texts = ["a", "b b b b", "c c", "a b", "c", "a a b", "b"]
+    calls: list[tuple[int, int]] = []
+    together = enc.encode_passages(texts, progress=lambda d, t: calls.append((d, t)))
+    assert threads_asked == [1, 1]  # two sessions of one thread each, not one of two
+    assert ran_on and all(name.startswith("beleidswijzer-embed") for name in ran_on)
+    one_by_one = np.vstack([ort.OrtE5Encoder(fake_folder).encode_passages([t]) for t in texts])
+    np.testing.assert_allclose(together, one_by_one, atol=1e-6)
+    assert calls == [(d, 7) for d in range(1, 8)]  # in order, one per batch
+
+
+def test_a_failing_batch_reaches_the_caller(fake_folder: Path, monkeypatch) -> None:
+    from indexer.encoders import ort
+
+    monkeypatch.setattr(ort, "PASSAGE_BATCH", 1)
+    enc = OrtE5Encoder(fake_folder)
+    run = enc._run
+
+    def fail_on_c(session, texts):
+        if any(t.endswith(" c") for t in texts):
+            raise RuntimeError("batch with c")
+        return run(session, texts)
+
+    monkeypatch.setattr(enc, "_run", fail_on_c)
+    with enc.passage_pool(2) as pool:
+        with pytest.raises(RuntimeError, match="batch with c"):
+            pool.encode(["a", "b", "c", "a b"])
+        assert pool.encode(["a", "b"]).shape == (2, DIM)  # the pool still works after a failure
+
+
+@pytest.fixture(scope="module")
+def corpus_passages() -> list[str]:
+    """The passage texts of the shipped corpus, as the build parses them."""
+    from indexer import sources
+    from indexer.build import parse_file
+
+    files, _ = sources.find([REPO / "corpus"])
+    return [p.text for f in files for p in parse_file(f.path, f.root)[1]]
+
+
+def _previous_build_path(encoder: OrtE5Encoder, texts: list[str]) -> np.ndarray:
+    """Passage vectors as the build made them before the passage pool: one session on two
+    threads, length-sorted batches of 32."""
+    session = encoder._session(2)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+    out = np.zeros((len(texts), encoder.dim), dtype=np.float32)
+    for s in range(0, len(texts), 32):
+        idx = order[s : s + 32]
+        out[idx] = encoder._run(session, [encoder._passage_prefix + texts[i] for i in idx])
+    return out
+
+
+@pytest.mark.integration
+def test_the_passage_pool_gives_the_previous_vectors_and_rankings(ort_encoder: OrtE5Encoder, corpus_passages) -> None:
+    """The build's passage vectors are the previous path's to 1e-5 per component on the real
+    corpus, and every evaluation question's dense top 5 over them is the same."""
+    from retrieval.evalsets import check_sets, tune_sets
+    from retrieval.evaluate import load_questions
+
+    assert len(corpus_passages) > 100
+    new = ort_encoder.encode_passages(corpus_passages)
+    old = _previous_build_path(ort_encoder, corpus_passages)
+    assert float(np.abs(new - old).max()) <= 1e-5
+    questions = [q.question for s in tune_sets() + check_sets() for q in load_questions(s.path)]
+    assert len(questions) > 300
+    queries = ort_encoder.encode_queries(questions)
+    top = lambda vecs: np.argsort(-(queries @ vecs.T), axis=1, kind="stable")[:, :5]  # noqa: E731
+    assert (top(new) == top(old)).all()

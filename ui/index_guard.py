@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Callable
 
 import streamlit as st
 
 from indexer.build import BuildLocked, BuildProgress, DiskFull, NothingIndexed
 from indexer.parsers import SUPPORTED_SUFFIXES
+from indexer.progress import StageEta, count_text, duration
 from retrieval.retriever import RetrievalError, Retriever
 from ui import resources
 from ui.auth import current_user
@@ -20,22 +22,38 @@ from ui.text import md_escape
 log = logging.getLogger("beleidswijzer.app")
 
 
-def progress_callback(bar) -> BuildProgress:
-    """A build progress callback that updates an st.progress bar (at most ~10 times a second)."""
-    last = [0.0]
+def progress_callback(bar, clock: Callable[[], float] = time.monotonic) -> BuildProgress:
+    """A build progress callback that updates an st.progress bar (at most ~10 times a second);
+    while embedding, with about how long the rest takes once that is known (indexer.progress)."""
+    last = [float("-inf")]
     stages = {"model": 0.0, "scan": 0.0, "parse": 0.05, "embed": 0.15, "write": 0.93, "publish": 0.95}
+    eta = StageEta(clock)
 
     def progress(stage: str, done: int, total: int, detail: str) -> None:
-        now = time.monotonic()
+        left = eta.update(done, total) if stage == "embed" else None  # every step counts, shown or not
+        now = clock()
         if now - last[0] < 0.1 and done < total:
             return
         last[0] = now
         base = stages.get(stage, 0.0)
         share = {"parse": 0.10, "embed": 0.78, "write": 0.02, "publish": 0.05}.get(stage, 0.0)
         value = base + share * (done / total if total else 1.0)
-        bar.progress(min(value, 1.0), text=t(f"stage_{stage}", done=done, total=total, detail=md_escape(detail[:40])))
+        bar.progress(min(value, 1.0), text=stage_text(stage, done, total, detail, left))
 
     return progress
+
+
+def stage_text(stage: str, done: int, total: int, detail: str, seconds_left: float | None = None) -> str:
+    """The progress bar's line for a build stage, in the session's language; the embed stage's
+    counts with thousands separated and, when given, the time left."""
+    if stage != "embed":
+        return t(f"stage_{stage}", done=done, total=total, detail=md_escape(detail[:40]))
+    sep = t("thousands_sep")
+    done_s, total_s = count_text(done, total, sep).split("/")
+    if seconds_left is None:
+        return t("stage_embed", done=done_s, total=total_s)
+    units = tuple(t("duration_units").split("|"))
+    return t("stage_embed_eta", done=done_s, total=total_s, left=duration(seconds_left, units))  # type: ignore[arg-type]
 
 
 def ensure_index(cfg: Settings) -> None:
