@@ -100,6 +100,21 @@ def fake_tesseract(folder: Path, body: str) -> Path:
     return folder
 
 
+def use_fake_tesseract(tmp_path: Path, monkeypatch, body: str) -> None:
+    """Put a fake `tesseract` running `body` first on PATH, for a scan drawn with the DejaVu font
+    (skipped without it, failed under CI=true)."""
+    require_font()
+    monkeypatch.setenv("PATH", f"{fake_tesseract(tmp_path / 'bin', body)}{os.pathsep}{os.environ['PATH']}")
+
+
+def require_font() -> None:
+    if not FONT.is_file():
+        msg = f"the font {FONT} (Debian: fonts-dejavu-core) not installed"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(msg + "; under CI=true .ci/run installs it")
+        pytest.skip(msg)
+
+
 def squeeze(text: str) -> str:
     return " ".join(text.split())
 
@@ -206,13 +221,10 @@ def test_the_cache_keeps_only_the_pdfs_in_the_corpus(tmp_path, monkeypatch):
     from indexer.parsers.ocr import content_key
 
     calls = tmp_path / "calls.log"
-    bin_dir = fake_tesseract(tmp_path / "bin", f'''echo page >> "{calls}"
+    use_fake_tesseract(tmp_path, monkeypatch, f'''echo page >> "{calls}"
 cat > /dev/null
 if [ "$(wc -l < "{calls}")" -ge 4 ]; then echo "Error: kapot" >&2; exit 1; fi
 echo "Gelezen tekst over de beslistermijn van zes maanden."''')
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    if not FONT.is_file():
-        pytest.skip(f"{FONT} not installed")
     corpus = tmp_path / "c"
     corpus.mkdir()
     pdfs = {name: scanned_pdf(corpus / f"{name}.pdf", [[name]] * pages) for name, pages in (("a", 1), ("b", 1), ("c", 2))}
@@ -241,8 +253,7 @@ def test_the_ocr_cache_folder_is_a_setting(tmp_path, monkeypatch):
 
 
 def test_without_tesseract_a_scan_is_reported_with_the_packages_and_the_rest_indexed(tmp_path, monkeypatch):
-    if not FONT.is_file():
-        pytest.skip(f"{FONT} not installed")
+    require_font()
     corpus = tmp_path / "c"
     corpus.mkdir()
     scanned_pdf(corpus / "scan.pdf", [PAGE_1])
@@ -273,10 +284,7 @@ def test_pages_without_an_image_are_blank_and_not_sent_to_tesseract(tmp_path, mo
 
 def test_a_pdf_over_the_scanned_page_limit_is_refused_before_any_ocr(tmp_path, monkeypatch):
     calls = tmp_path / "calls.log"
-    bin_dir = fake_tesseract(tmp_path / "bin", f'echo page >> "{calls}"\nprintf "verzonnen"')
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    if not FONT.is_file():
-        pytest.skip(f"{FONT} not installed")
+    use_fake_tesseract(tmp_path, monkeypatch, f'echo page >> "{calls}"\nprintf "verzonnen"')
     pdf = scanned_pdf(tmp_path / "dik.pdf", [["een"], ["twee"], ["drie"]])
     with pytest.raises(UnreadableDocument) as exc:
         parse_file(pdf, ocr=Ocr(max_pages=2))
@@ -298,10 +306,7 @@ def test_the_ocr_limits_are_settings(monkeypatch):
 
 def test_a_damaged_cache_entry_is_read_again_and_replaced(tmp_path, monkeypatch):
     calls = tmp_path / "calls.log"
-    bin_dir = fake_tesseract(tmp_path / "bin", f'echo page >> "{calls}"\ncat > /dev/null\nprintf "Gelezen tekst.\\n\\f"')
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    if not FONT.is_file():
-        pytest.skip(f"{FONT} not installed")
+    use_fake_tesseract(tmp_path, monkeypatch, f'echo page >> "{calls}"\ncat > /dev/null\nprintf "Gelezen tekst.\\n\\f"')
     pdf = scanned_pdf(tmp_path / "scan.pdf", [["x"]])
     ocr = Ocr(tmp_path / "cache")
     assert ocr.read(pdf, [1]) == {1: "Gelezen tekst."}
@@ -319,13 +324,10 @@ def test_a_damaged_cache_entry_is_read_again_and_replaced(tmp_path, monkeypatch)
 def test_each_scanned_page_adds_its_own_time_to_the_files_limit(tmp_path, monkeypatch):
     """Two pages of 1.5 s each fit in 2 s per file plus 10 s per scanned page, not in 2 s alone."""
     calls = tmp_path / "calls.log"
-    bin_dir = fake_tesseract(tmp_path / "bin", f'''echo page >> "{calls}"
+    use_fake_tesseract(tmp_path, monkeypatch, f'''echo page >> "{calls}"
 cat > /dev/null
 sleep 1.5
 if [ "$(wc -l < "{calls}")" -eq 1 ]; then echo "De eerste pagina, langzaam gelezen."; else echo "Dan de tweede pagina."; fi''')
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    if not FONT.is_file():
-        pytest.skip(f"{FONT} not installed")
     pdf = scanned_pdf(tmp_path / "scan.pdf", [["a"], ["b"]])
     started = time.monotonic()
     with ParseWorker(ParseLimits(seconds=2, ocr_seconds=10), tmp_path / "cache") as worker:
@@ -336,10 +338,7 @@ if [ "$(wc -l < "{calls}")" -eq 1 ]; then echo "De eerste pagina, langzaam gelez
 
 def test_a_page_over_its_ocr_time_names_the_setting_and_tesseract_is_stopped(tmp_path, monkeypatch):
     pid_file = tmp_path / "tesseract.pid"
-    bin_dir = fake_tesseract(tmp_path / "bin", f'echo $$ > "{pid_file}"\nexec sleep 60')
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    if not FONT.is_file():
-        pytest.skip(f"{FONT} not installed")
+    use_fake_tesseract(tmp_path, monkeypatch, f'echo $$ > "{pid_file}"\nexec sleep 60')
     pdf = scanned_pdf(tmp_path / "scan.pdf", [["a"]])
     started = time.monotonic()
     with ParseWorker(ParseLimits(seconds=5, ocr_seconds=1), tmp_path / "cache") as worker:
@@ -385,10 +384,7 @@ def _wait_gone(pid: int, seconds: float = 5.0) -> bool:
 def test_the_files_ocr_time_is_limited_and_names_its_setting(tmp_path, monkeypatch):
     """Five pages of 2 s each do not fit in 3 s of OCR per file, though each fits in its 30 s."""
     calls = tmp_path / "calls.log"
-    bin_dir = fake_tesseract(tmp_path / "bin", f'echo page >> "{calls}"\ncat > /dev/null\nsleep 2\necho "Gelezen."')
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    if not FONT.is_file():
-        pytest.skip(f"{FONT} not installed")
+    use_fake_tesseract(tmp_path, monkeypatch, f'echo page >> "{calls}"\ncat > /dev/null\nsleep 2\necho "Gelezen."')
     pdf = scanned_pdf(tmp_path / "scan.pdf", [[str(n)] for n in range(5)])
     started = time.monotonic()
     with ParseWorker(ParseLimits(seconds=5, ocr_seconds=30, ocr_file_seconds=3), tmp_path / "cache") as worker:
@@ -406,10 +402,7 @@ def test_tesseract_is_killed_when_the_parent_deadline_passes_while_it_runs(tmp_p
     """The parsing child hangs (stopped by the fake Tesseract, as if stuck in C code), so only the
     parent's deadline ends the file: Tesseract, with 30 s per page of its own, must go with the child."""
     pid_file = tmp_path / "tesseract.pid"
-    bin_dir = fake_tesseract(tmp_path / "bin", f'echo $$ > "{pid_file}"\nkill -STOP $PPID\nexec sleep 60')
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    if not FONT.is_file():
-        pytest.skip(f"{FONT} not installed")
+    use_fake_tesseract(tmp_path, monkeypatch, f'echo $$ > "{pid_file}"\nkill -STOP $PPID\nexec sleep 60')
     pdf = scanned_pdf(tmp_path / "scan.pdf", [["a"], ["b"]])
     started = time.monotonic()
     with ParseWorker(ParseLimits(seconds=5, ocr_seconds=30, ocr_file_seconds=2), tmp_path / "cache") as worker:
@@ -435,8 +428,7 @@ with ParseWorker(ParseLimits(seconds=60, ocr_seconds=60), Path(sys.argv[3])) as 
 def test_a_killed_build_leaves_no_ocr_running(tmp_path):
     """The build is killed as the app's stop button kills it (SIGKILL to the build process only):
     its parsing child and the Tesseract it runs end too, and no further page is read."""
-    if not FONT.is_file():
-        pytest.skip(f"{FONT} not installed")
+    require_font()
     calls = tmp_path / "calls.log"
     bin_dir = fake_tesseract(tmp_path / "bin", f'echo "$$ $PPID" >> "{calls}"\ncat > /dev/null\nsleep 1\necho "Gelezen."')
     pdf = scanned_pdf(tmp_path / "scan.pdf", [[str(n)] for n in range(6)])

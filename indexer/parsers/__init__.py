@@ -35,6 +35,14 @@ class Parser(Protocol):
         ...
 
 
+class DocumentParser:
+    """What every parser shares: `parse` is its `parse_document` without the page texts."""
+
+    def parse(self, path: Path, display_name: str) -> tuple[DocumentMeta, list[Passage]]:
+        meta, passages, _ = self.parse_document(path, display_name)  # type: ignore[attr-defined]
+        return meta, passages
+
+
 # suffix -> "module:Class"; imported on first use so a text-only corpus never loads pypdf
 PARSERS = {
     ".pdf": "indexer.parsers.pdf:PdfParser",

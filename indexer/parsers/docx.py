@@ -17,7 +17,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer.parsers import UnreadableDocument
+from indexer.parsers import DocumentParser, UnreadableDocument
 from indexer.parsers.chunking import Block, Piece, chunk_blocks
 from indexer.parsers.frontmatter import make_meta, read_sidecar
 from indexer.passage import DocumentMeta, Passage
@@ -34,14 +34,10 @@ _SYMBOL_FONT = {0x2D: "\u2212", 0xA3: "\u2264", 0xB3: "\u2265", 0xB1: "\u00b1", 
 _REDO = "Open it in Word, save it again as a Word document (.docx) and replace the file."
 
 
-class DocxParser:
+class DocxParser(DocumentParser):
     """Parser for Word documents; see the module docstring for what the offsets index."""
 
     suffixes = (".docx",)
-
-    def parse(self, path: Path, display_name: str) -> tuple[DocumentMeta, list[Passage]]:
-        meta, passages, _ = self.parse_document(path, display_name)
-        return meta, passages
 
     def parse_document(self, path: Path, display_name: str) -> tuple[DocumentMeta, list[Passage], list[str]]:
         """Metadata, passages and [plain text]: the document as text, which their offsets index."""

@@ -22,7 +22,7 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
 
-from indexer.parsers import UnreadableDocument
+from indexer.parsers import DocumentParser, UnreadableDocument
 from indexer.parsers.frontmatter import make_meta, read_sidecar
 from indexer.parsers.markup import REDOWNLOAD, Body, Part, Walker, clean, iso_date, local, text_of
 from indexer.passage import DocumentMeta, Passage
@@ -32,7 +32,7 @@ DATE_META = ("DCTERMS.issued", "OVERHEIDop.datumOndertekening", "OVERHEIDop.datu
 MAX_HTML_CHARS = 20_000_000  # a publication page is at most a few MB; the child's memory limit applies too
 
 
-class OfficieleParser:
+class OfficieleParser(DocumentParser):
     """officielebekendmakingen XML (chosen by indexer.parsers.xmldoc) and HTML (by suffix)."""
 
     suffixes = (".html", ".htm")
@@ -44,10 +44,6 @@ class OfficieleParser:
         body = Body()
         Walker(body, display_name, meta.title).walk(root, [], (None, None))
         return _done(meta, body, display_name)
-
-    def parse(self, path: Path, display_name: str) -> tuple[DocumentMeta, list[Passage]]:
-        meta, passages, _ = self.parse_document(path, display_name)
-        return meta, passages
 
     def parse_document(self, path: Path, display_name: str) -> tuple[DocumentMeta, list[Passage], list[str]]:
         """An HTML page: metadata, passages and [plain text]."""

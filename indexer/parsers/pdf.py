@@ -31,7 +31,7 @@ from pathlib import Path
 from pypdf import PdfReader
 from pypdf.errors import DependencyError, LimitReachedError
 
-from indexer.parsers import UnreadableDocument
+from indexer.parsers import DocumentParser, UnreadableDocument
 from indexer.parsers.chunking import Block, Chunk, Piece, chunk_blocks
 from indexer.parsers.frontmatter import make_meta, read_sidecar
 from indexer.parsers.ocr import Ocr, OcrFailed, OcrUnavailable
@@ -68,7 +68,7 @@ _CONJUNCTIONS = {"en", "of", "tot", "noch", "als", "dan", "and", "or", "to"}  # 
 # Public API
 
 
-class PdfParser:
+class PdfParser(DocumentParser):
     """Parser for PDFs, their scanned pages read by OCR; see the module docstring for what the offsets index.
 
     `max_pages`: a PDF with more pages is refused before its pages are read (None: no limit).
@@ -77,10 +77,6 @@ class PdfParser:
     suffixes = (".pdf",)
     max_pages: int | None = None
     ocr: Ocr | None = Ocr()
-
-    def parse(self, path: Path, display_name: str) -> tuple[DocumentMeta, list[Passage]]:
-        meta, passages, _ = self.parse_document(path, display_name)
-        return meta, passages
 
     def parse_document(self, path: Path, display_name: str) -> tuple[DocumentMeta, list[Passage], list[str]]:
         """Metadata, passages and the raw page texts their offsets index, from one read of the PDF."""

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from indexer.parsers import UnreadableDocument
+from indexer.parsers import DocumentParser, UnreadableDocument
 from indexer.parsers.frontmatter import make_meta, parse_yaml_meta, split_front_matter
 from indexer.passage import DocumentMeta, Passage
 
@@ -43,12 +43,8 @@ class _Unit:
     after_blank: bool = True  # preceded by a blank line (or the start of the body)
 
 
-class TextParser:
+class TextParser(DocumentParser):
     suffixes = (".txt", ".md")
-
-    def parse(self, path: Path, display_name: str) -> tuple[DocumentMeta, list[Passage]]:
-        meta, passages, _ = self.parse_document(path, display_name)
-        return meta, passages
 
     def parse_document(self, path: Path, display_name: str) -> tuple[DocumentMeta, list[Passage], list[str]]:
         """Metadata, passages and [body]: the text (after the front matter) their offsets index."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from indexer.parsers import UnreadableDocument
+from indexer.parsers import DocumentParser, UnreadableDocument
 from indexer.parsers.markup import local, read_xml
 from indexer.passage import DocumentMeta, Passage
 
@@ -14,12 +14,8 @@ KINDS = {
 }
 
 
-class XmlParser:
+class XmlParser(DocumentParser):
     suffixes = (".xml",)
-
-    def parse(self, path: Path, display_name: str) -> tuple[DocumentMeta, list[Passage]]:
-        meta, passages, _ = self.parse_document(path, display_name)
-        return meta, passages
 
     def parse_document(self, path: Path, display_name: str) -> tuple[DocumentMeta, list[Passage], list[str]]:
         """Metadata, passages and [plain text]: the text their offsets index."""
