@@ -80,8 +80,7 @@ class ParseWorker:
         """What `parse_file` gives, parsed in the child; UnreadableDocument for a file the parser
         refuses and for one that goes past a limit or stops the child."""
         cache = str(self.ocr_cache) if self.ocr_cache is not None else None
-        request = (str(path), str(root), self.limits.pages, self.limits.seconds, cache, self.limits.ocr_seconds,
-                   self.limits.ocr_pages, self.limits.ocr_file_seconds)
+        request = (str(path), str(root), self.limits, cache)
         try:
             self._start().send(request)
         except OSError:  # the child ended between two files: once more with a new one
@@ -235,20 +234,20 @@ def _limit_cpu(seconds: float) -> None:
         pass
 
 
-def _answer(results: Connection, parent: int, path: str, root: str, pages: int, seconds: float,
-            ocr_cache: str | None, ocr_seconds: float, ocr_pages: int, ocr_file_seconds: float) -> tuple:
-    _limit_cpu(seconds)
+def _answer(results: Connection, parent: int, path: str, root: str, limits: ParseLimits, ocr_cache: str | None) -> tuple:
+    _limit_cpu(limits.seconds)
 
     def announce(scanned: int) -> None:  # the parent extends the file's time; so does the CPU limit
         results.send(("ocr", scanned))
-        _limit_cpu(seconds + min(scanned * ocr_seconds, ocr_file_seconds))
+        _limit_cpu(limits.seconds + _ocr_time(limits, scanned))
 
     def wanted() -> bool:  # where the parent's end does not kill this process (not Linux)
         return os.getppid() == parent
 
-    ocr = Ocr(Path(ocr_cache) if ocr_cache else None, ocr_seconds, announce, ocr_pages, ocr_file_seconds, wanted)
+    ocr = Ocr(Path(ocr_cache) if ocr_cache else None, limits.ocr_seconds, announce, limits.ocr_pages,
+              limits.ocr_file_seconds, wanted)  # fmt: skip
     try:
-        return ("ok", parse_file(Path(path), Path(root), pages, ocr))
+        return ("ok", parse_file(Path(path), Path(root), limits.pages, ocr))
     except UnreadableDocument as exc:
         return ("unreadable", exc.reason, exc.remedy)
     except MemoryError:
