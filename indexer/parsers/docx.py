@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import re
 import zipfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from indexer.parsers import DocumentParser, UnreadableDocument
-from indexer.parsers.chunking import Block, Piece, chunk_blocks
+from indexer.parsers.markup import Body, Part
 from indexer.parsers.frontmatter import make_meta, read_sidecar
 from indexer.passage import DocumentMeta, Passage
 
@@ -44,21 +43,8 @@ class DocxParser(DocumentParser):
         path = Path(path)
         document = _open(path, display_name)
         meta = read_meta(path, document, display_name)
-        blocks, text = _blocks(document, meta.title)
-        passages = [
-            Passage(
-                doc_id=meta.doc_id,
-                seq=seq,
-                text=chunk.text,
-                section=chunk.section or meta.title,
-                kind=chunk.kind,
-                char_start=chunk.char_start,
-                char_end=chunk.char_end,
-                meta=meta,
-            )
-            for seq, chunk in enumerate(chunk_blocks(blocks))
-        ]
-        return meta, passages, [text]
+        body = _body(document, meta.title)
+        return meta, body.passages(meta), [body.text]
 
 
 def read_meta(path: Path, document, display_name: str) -> DocumentMeta:
@@ -133,65 +119,28 @@ def _encrypted(path: Path) -> bool:
 # Structure
 
 
-@dataclass
-class _Writer:
-    """Builds the plain text and the blocks whose pieces point into it."""
-
-    title: str
-    parts: list[str] = field(default_factory=list)
-    size: int = 0
-    headings: dict[int, str] = field(default_factory=dict)  # level -> heading text
-    blocks: list[Block] = field(default_factory=list)
-    list_block: Block | None = None
-
-    @property
-    def section(self) -> str:
-        return " > ".join(self.headings[level] for level in sorted(self.headings))
-
-    def line(self, text: str, paragraph_start: bool) -> Piece:
-        """Append a line (after a blank line when it starts a paragraph) and return its piece."""
-        if self.parts:
-            self._add("\n\n" if paragraph_start else "\n")
-        piece = Piece(text, 0, self.size, "\n")
-        self._add(text)
-        return piece
-
-    def _add(self, text: str) -> None:
-        self.parts.append(text)
-        self.size += len(text)
-
-    def heading(self, level: int, text: str) -> None:
-        self.list_block = None
-        self.line(text, True)
-        self.headings = {lv: h for lv, h in self.headings.items() if lv < level}
-        self.headings[level] = text
-
-    def paragraph(self, text: str) -> None:
-        self.list_block = None
-        self.blocks.append(Block([self.line(text, True)], section=self.section))
-
-    def list_item(self, text: str) -> None:
-        if self.list_block is None:
-            self.list_block = Block([self.line(text, True)], section=self.section, kind="list")
-            self.blocks.append(self.list_block)
-        else:
-            self.list_block.pieces.append(self.line(text, False))
-
-    def table(self, rows: list[str]) -> None:
-        self.list_block = None
-        pieces = [self.line(row, i == 0) for i, row in enumerate(rows)]
-        if pieces:
-            self.blocks.append(Block(pieces, section=self.section, kind="table"))
-
-
-def _blocks(document, title: str) -> tuple[list[Block], str]:
+def _body(document, title: str) -> Body:
+    """The document as markup.Body: headings, paragraphs, runs of list items (one part each) and
+    tables, under the section path of the headings above them (the title before the first)."""
     from docx.table import Table
 
-    writer = _Writer(title)
+    body = Body()
+    headings: dict[int, str] = {}  # level -> heading text
+    items: list[str] = []  # the list items of the current run
+
+    def section() -> str:
+        return " > ".join(headings[level] for level in sorted(headings)) or title
+
+    def end_list() -> None:
+        if items:
+            body.add(Part(list(items), section(), "list"))
+            items.clear()
+
     numbers = _Numbering(document)
     for item in _body_items(document):
         if isinstance(item, Table):
-            writer.table(_rows(item))
+            end_list()
+            body.add(Part(_rows(item), section(), "table"))
             continue
         text = _clean(_text(item._p))
         if not text:
@@ -199,12 +148,17 @@ def _blocks(document, title: str) -> tuple[list[Block], str]:
         level = _heading_level(item)
         label = numbers.label(item)
         if level is not None:
-            writer.heading(level, f"{label} {text}" if label else text)
+            end_list()
+            heading = f"{label} {text}" if label else text
+            body.heading(heading)
+            headings = {lv: h for lv, h in headings.items() if lv < level} | {level: heading}
         elif label is not None:
-            writer.list_item(f"{label} {text}" if label else text)
+            items.append(f"{label} {text}" if label else text)
         else:
-            writer.paragraph(text)
-    return writer.blocks, "".join(writer.parts)
+            end_list()
+            body.add(Part([text], section()))
+    end_list()
+    return body
 
 
 def _body_items(document):

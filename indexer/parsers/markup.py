@@ -1,7 +1,7 @@
 """What the XML and HTML parsers share: reading XML safely, the document's plain text that the
-passages' offsets index, and the text of an element.
+passages' offsets index (also the Word parser's), and the text of an element.
 
-A parsed XML or HTML document is shown and cited like a text file: its plain text (one block of
+A parsed XML, HTML or Word document is shown and cited like a text file: its plain text (one block of
 lines per paragraph, article lid or list, a blank line between blocks) is the document's single
 "page", and every passage's `char_start`/`char_end` index into it. Structure comes from the
 markup, never from guessing at lines.
@@ -130,7 +130,8 @@ class Body:
         self._write([text])
 
     def add(self, part: Part) -> None:
-        lines = [line for line in (clean(x) for x in part.lines) if line]
+        """A part, its lines as given (the caller cleans them); a part without text is left out."""
+        lines = [line for line in part.lines if line]
         if lines:
             part.lines = lines
             self.parts.append((part, self._write(lines)))
@@ -278,7 +279,7 @@ class Walker:
 
         def add_loose() -> None:
             if loose:
-                self.body.add(Part(list(loose), section, "article", article=number, valid_from=window[0], valid_until=window[1]))
+                self._add(loose, section, "article", article=number, valid_from=window[0], valid_until=window[1])
                 loose.clear()
 
         for child in art:
@@ -294,12 +295,17 @@ class Walker:
             lines = [line for c in child if local(c.tag) not in SKIP | {"lidnr"} for line in _lines(c)]
             if lines and nr:
                 lines[0] = f"{nr}. {lines[0]}"
-            self.body.add(Part(lines, section, "article", article=number, lid=nr, valid_from=own[0], valid_until=own[1]))
+            self._add(lines, section, "article", article=number, lid=nr, valid_from=own[0], valid_until=own[1])
         add_loose()
 
     def _text(self, el: ET.Element, path: list[str], window) -> None:
         kind = "list" if local(el.tag) == "lijst" else "paragraph"
-        self.body.add(Part(_lines(el), " > ".join(path) or self.title, kind, valid_from=window[0], valid_until=window[1]))
+        self._add(_lines(el), " > ".join(path) or self.title, kind, valid_from=window[0], valid_until=window[1])
+
+    def _add(self, lines: list[str], section: str, kind: str, **fields) -> None:
+        """A part of `lines` with the markup's whitespace collapsed (a list number joined to an
+        empty first line leaves none behind)."""
+        self.body.add(Part([clean(line) for line in lines], section, kind, **fields))
 
 
 def _lines(el: ET.Element) -> list[str]:
