@@ -67,9 +67,14 @@ def duration(seconds: float, units: tuple[str, str, str] = ("h", "min", "s")) ->
     return " ".join(parts)
 
 
+def thousands(n: int, sep: str = ",") -> str:
+    """'2,400' with `sep` between thousands."""
+    return f"{n:,}".replace(",", sep)
+
+
 def count_text(done: int, total: int, sep: str = ",") -> str:
     """'312/2,400' with `sep` between thousands."""
-    return f"{done:,}/{total:,}".replace(",", sep)
+    return f"{thousands(done, sep)}/{thousands(total, sep)}"
 
 
 def embed_text(done: int, total: int, seconds_left: float | None) -> str:

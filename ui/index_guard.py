@@ -11,7 +11,7 @@ import streamlit as st
 
 from indexer.build import BuildLocked, BuildProgress, DiskFull, NothingIndexed
 from indexer.parsers import SUPPORTED_SUFFIXES
-from indexer.progress import StageEta, count_text, duration
+from indexer.progress import StageEta, duration, thousands
 from retrieval.retriever import RetrievalError, Retriever
 from ui import resources
 from ui.auth import current_user
@@ -49,7 +49,7 @@ def stage_text(stage: str, done: int, total: int, detail: str, seconds_left: flo
     if stage != "embed":
         return t(f"stage_{stage}", done=done, total=total, detail=md_escape(detail[:40]))
     sep = t("thousands_sep")
-    done_s, total_s = count_text(done, total, sep).split("/")
+    done_s, total_s = thousands(done, sep), thousands(total, sep)
     if seconds_left is None:
         return t("stage_embed", done=done_s, total=total_s)
     units = tuple(t("duration_units").split("|"))
