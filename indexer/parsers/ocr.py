@@ -33,6 +33,7 @@ LANGUAGE = "nld"  # Tesseract's Dutch model; it reads the English words in Dutch
 DPI = 300  # Tesseract's recommended resolution for body text
 MAX_PIXELS = 40_000_000  # a larger page (a poster, a hostile page size) is rendered at a lower resolution
 PACKAGES = "tesseract-ocr tesseract-ocr-nld"
+NOT_INSTALLED = "Tesseract, the program that reads scanned pages (OCR), is not installed."
 INSTALL = f"Install Tesseract with its Dutch language data (Debian: apt-get install {PACKAGES}) and build again."
 CACHE_VERSION = 1  # bump when what is cached changes (rendering, Tesseract's options)
 
@@ -212,9 +213,10 @@ def prune_cache(cache_dir: Path, keep: set[str]) -> int:
 
 
 def check_tesseract() -> None:
-    """OcrUnavailable unless the `tesseract` program and its Dutch language data are installed."""
+    """OcrUnavailable unless the `tesseract` program is installed (missing Dutch data shows when
+    it runs: read_image)."""
     if shutil.which(TESSERACT) is None:
-        raise OcrUnavailable("Tesseract, the program that reads scanned pages (OCR), is not installed.")
+        raise OcrUnavailable(NOT_INSTALLED)
 
 
 def _has_image(pdf, number: int) -> bool:
@@ -255,7 +257,7 @@ def read_image(image: bytes, seconds: float, number: int) -> str:
             input=image, capture_output=True, timeout=seconds, env=env, preexec_fn=lifeline.child_setup(),
         )  # fmt: skip; preexec_fn: Tesseract ends with this process, also when it is killed
     except FileNotFoundError:
-        raise OcrUnavailable("Tesseract, the program that reads scanned pages (OCR), is not installed.") from None
+        raise OcrUnavailable(NOT_INSTALLED) from None
     except subprocess.TimeoutExpired:
         raise OcrTimeout(
             f"OCR of page {number} took longer than the limit of {seconds:g} seconds per page.",
