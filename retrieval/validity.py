@@ -49,12 +49,3 @@ def passage_status_on(passage: Passage, on: dt.date | None = None) -> str:
     if passage.valid_from and on < _d(passage.valid_from):
         return "not-yet-valid"
     return "current"
-
-
-def valid_on(meta: DocumentMeta | None, on: dt.date) -> bool:
-    """Whether a document can be shown as policy valid on `on`.
-
-    Valid from valid_from (else its date) through valid_until inclusive. A document marked
-    superseded without dates cannot be shown valid on any date, so it is left out.
-    """
-    return meta is not None and meta.valid_on(on)
